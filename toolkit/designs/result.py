@@ -1,0 +1,159 @@
+"""The read-only result every design returns.
+
+Modelled on linearmodels' results objects: the model validates and fits; this
+object only carries numbers and can describe them.  Prose lives in
+:mod:`toolkit.reporting.language` so that computation and presentation stay apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import pandas as pd
+
+__all__ = ["DesignResult"]
+
+
+def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """The headline estimate of a design, with its uncertainty.
+
+    Parameters
+    ----------
+    estimate : float
+        The point estimate of the effect (in the outcome's units, or a ratio
+        when ``scale="ratio"``).
+    se : float
+        Its standard error (NaN when a design has none, e.g. a permutation test).
+    ci_low, ci_high : float
+        Confidence interval at ``level``.
+    p_value : float
+        Two-sided p-value for no effect (NaN where not meaningful).
+    n_obs : int
+        Observations used in the fit.
+    method : str
+        Short description of the estimator and its inference, e.g.
+        ``"Two-way fixed effects, CRV1 SEs clustered by practice (fixest convention)"``.
+    level : float
+        Confidence level of ``ci_low``/``ci_high``.
+    outcome : str
+        Name of the outcome (used in sentences).
+    name : str
+        Machine name of the estimate (``"att"``, ``"level_change"``...).
+    scale : {"difference", "ratio"}
+        Whether "no effect" is 0 (difference) or 1 (ratio).
+    table : pandas.DataFrame, optional
+        Tidy table of all coefficients (``term, estimate, se, ci_low, ci_high, p_value``).
+    extra : mapping, optional
+        Further design-specific numbers or DataFrames (read-only mapping).
+    warnings : tuple of str
+        Conditions the analyst and the board should know about.
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_obs: int
+    method: str
+    level: float = 0.95
+    outcome: str = "the outcome"
+    name: str = "effect"
+    scale: str = "difference"
+    table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", _freeze(self.extra))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        if self.scale not in ("difference", "ratio"):
+            raise ValueError("scale must be 'difference' or 'ratio'")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def null_value(self) -> float:
+        return 1.0 if self.scale == "ratio" else 0.0
+
+    @property
+    def significant(self) -> bool:
+        """True when the interval excludes "no effect"."""
+        if any(math.isnan(v) for v in (self.ci_low, self.ci_high)):
+            return False
+        return not (self.ci_low <= self.null_value <= self.ci_high)
+
+    def tidy(self) -> pd.DataFrame:
+        """All coefficients as a tidy DataFrame (the headline row when there is no table)."""
+        if self.table is not None:
+            return self.table.copy()
+        return pd.DataFrame(
+            [
+                {
+                    "term": self.name,
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "p_value": self.p_value,
+                    "n_obs": self.n_obs,
+                }
+            ]
+        )
+
+    @property
+    def interpretation(self) -> str:
+        """One plain-English sentence a board member can read."""
+        from toolkit.reporting.language import describe_effect
+
+        return describe_effect(
+            self.estimate,
+            self.ci_low,
+            self.ci_high,
+            level=self.level,
+            outcome=self.outcome,
+            scale=self.scale,
+        )
+
+    def summary(self) -> str:
+        """A short text summary: method, headline estimate, interval, p-value, n, warnings."""
+        pct = f"{self.level * 100:g}%"
+        lines = [
+            self.method,
+            f"Outcome: {self.outcome}",
+            f"Estimate ({self.name}): {self.estimate:.6g}  SE {self.se:.6g}",
+            f"{pct} CI: [{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.p_value:.4g}",
+            f"Observations: {self.n_obs:,}",
+        ]
+        lines += [f"Warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def to_record(self) -> dict[str, Any]:
+        """The fields results.json stores for this estimate."""
+        return {
+            "name": self.name,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "level": self.level,
+            "p_value": self.p_value,
+            "n": self.n_obs,
+            "method": self.method,
+            "scale": self.scale,
+            "sentence": self.interpretation,
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.name}={self.estimate:.4g}, se={self.se:.4g}, "
+            f"ci=[{self.ci_low:.4g}, {self.ci_high:.4g}], n={self.n_obs})"
+        )

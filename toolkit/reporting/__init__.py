@@ -1,0 +1,1 @@
+"""Presentation: plain-English sentences, disclosure control and HTML rendering."""
