@@ -1,0 +1,1 @@
+"""Data access for the toolkit: deprivation reference data (:mod:`toolkit.data.imd`) and readers."""
