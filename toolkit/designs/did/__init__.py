@@ -1,0 +1,32 @@
+"""Difference-in-differences designs.
+
+Public API (every function validates its input and returns a read-only result
+with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
+``method``, ``summary()``, ``tidy()`` and ``interpretation``):
+
+- :func:`two_by_two` — treated/control × pre/post means and the DiD.
+- :func:`twfe` — two-way fixed effects, CRV1 SEs (fixest convention).
+- :func:`event_study` — leads and lags, joint pre-trend test, ``plot()``.
+- :func:`staggered` — Callaway & Sant'Anna ATT(g,t) and ``aggregate()``.
+- :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
+"""
+
+from toolkit.designs.did.results import (
+    AggregateResult,
+    EquityResult,
+    EventStudyResult,
+    StaggeredResult,
+    TwfeResult,
+    TwoByTwoResult,
+)
+from toolkit.designs.did.twfe import twfe
+
+__all__ = [
+    "twfe",
+    "TwoByTwoResult",
+    "TwfeResult",
+    "EventStudyResult",
+    "StaggeredResult",
+    "AggregateResult",
+    "EquityResult",
+]

@@ -1,0 +1,239 @@
+"""Result objects of the difference-in-differences designs.
+
+All are frozen subclasses of :class:`toolkit.designs.result.DesignResult`:
+they carry numbers only; the plain-English wording comes from
+:mod:`toolkit.reporting.language` (plus a gap sentence for equity results).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from toolkit.designs.result import DesignResult
+from toolkit.reporting.language import fmt_interval, fmt_number
+
+__all__ = [
+    "inference",
+    "coef_row",
+    "TwoByTwoResult",
+    "TwfeResult",
+    "EventStudyResult",
+    "StaggeredResult",
+    "AggregateResult",
+    "EquityResult",
+]
+
+NHS_BLUE = "#005EB8"
+NHS_DARK_GREY = "#425563"
+
+
+def inference(est: float, se: float, level: float, df: float | None = None) -> tuple[float, float, float]:
+    """Confidence interval and two-sided p-value.
+
+    Notes
+    -----
+    With ``df`` given, Student's t with ``df`` degrees of freedom (fixest's
+    clustered default uses :math:`G-1`); otherwise the standard normal.
+    :math:`CI = \\hat\\theta \\pm q_{1-\\alpha/2}\\,SE`, :math:`p = 2(1-F(|\\hat\\theta|/SE))`.
+    """
+    if not (np.isfinite(se) and se > 0):
+        return float("nan"), float("nan"), float("nan")
+    dist = stats.norm if df is None else stats.t(df)
+    q = dist.ppf(0.5 + level / 2)
+    z = abs(est) / se
+    p = 2 * dist.sf(z)
+    return float(est - q * se), float(est + q * se), float(p)
+
+
+def coef_row(term: Any, est: float, se: float, level: float, df: float | None = None, **more) -> dict:
+    """One tidy row: term, estimate, se, ci_low, ci_high, p_value (+ extra columns)."""
+    lo, hi, p = inference(est, se, level, df)
+    row = {"term": term, "estimate": float(est), "se": float(se), "ci_low": lo, "ci_high": hi, "p_value": p}
+    row.update(more)
+    return row
+
+
+@dataclass(frozen=True)
+class TwoByTwoResult(DesignResult):
+    """2×2 difference-in-differences; ``means`` holds the four cell means."""
+
+    @property
+    def means(self) -> pd.DataFrame:
+        """Treated/control × pre/post means with their counts."""
+        return self.extra["means"].copy()
+
+
+@dataclass(frozen=True)
+class TwfeResult(DesignResult):
+    """Two-way fixed-effects estimate; ``vcov`` is the CRV1 covariance of all slopes."""
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        return self.extra["vcov"].copy()
+
+
+@dataclass(frozen=True)
+class EventStudyResult(DesignResult):
+    """Event-study coefficients by event time (reference period omitted).
+
+    ``table`` has one row per event time with ``event_time`` and ``period``
+    (``"pre"``/``"post"``/``"reference"``); ``pretrend`` is the joint Wald test
+    that every lead is zero.  The headline ``estimate`` is the average of the
+    post-adoption coefficients.
+    """
+
+    @property
+    def pretrend(self) -> dict[str, float]:
+        return dict(self.extra["pretrend"])
+
+    def plot(self, ax=None, *, title: str | None = None):
+        """Coefficients with confidence intervals by event time.
+
+        NHS Blue circles after adoption, Dark Grey squares before it (shape as
+        well as colour), the reference period as a hollow marker at zero, a
+        line at no effect and a dashed line just before adoption.  Returns the
+        matplotlib Figure; never shows it.
+        """
+        import matplotlib.pyplot as plt  # lazy: matplotlib is slow to import
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        else:
+            fig = ax.figure
+        tab = self.table
+        pct = f"{self.level * 100:g}%"
+        for period, colour, marker, label in (
+            ("pre", NHS_DARK_GREY, "s", "Before adoption"),
+            ("post", NHS_BLUE, "o", "After adoption"),
+        ):
+            sub = tab[tab["period"] == period]
+            if len(sub):
+                ax.errorbar(
+                    sub["event_time"],
+                    sub["estimate"],
+                    yerr=[sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]],
+                    fmt=marker,
+                    color=colour,
+                    ecolor=colour,
+                    capsize=3,
+                    markersize=6,
+                    label=f"{label} ({pct} CI)",
+                )
+        ref = tab[tab["period"] == "reference"]
+        if len(ref):
+            ax.plot(
+                ref["event_time"], np.zeros(len(ref)), marker="D", linestyle="none",
+                markerfacecolor="white", markeredgecolor=NHS_DARK_GREY, label="Reference period (set to 0)",
+            )
+        ax.axhline(0.0, color=NHS_DARK_GREY, linewidth=1)
+        ax.axvline(-0.5, color=NHS_DARK_GREY, linewidth=1, linestyle="--")
+        ax.set_xlabel("Periods since adoption (event time)")
+        ax.set_ylabel(f"Effect on {self.outcome}")
+        ax.set_title(title or f"Event study: effect on {self.outcome} by time since adoption")
+        ax.legend(frameon=False, fontsize="small")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        return fig
+
+
+@dataclass(frozen=True)
+class AggregateResult(DesignResult):
+    """An aggregation of Callaway–Sant'Anna ATT(g,t): simple, group, dynamic or calendar.
+
+    ``table`` holds the per-group / per-event-time / per-period effects; the
+    headline is the overall average.
+    """
+
+
+@dataclass(frozen=True)
+class StaggeredResult(DesignResult):
+    """Callaway & Sant'Anna (2021) group-time effects.
+
+    ``att_gt`` is the ATT(g,t) table; :meth:`aggregate` combines them.  The
+    headline ``estimate`` is the simple aggregate (cohort-size weighted
+    average of post-adoption cells).
+    """
+
+    _state: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def att_gt(self) -> pd.DataFrame:
+        return self.extra["att_gt"].copy()
+
+    def aggregate(self, kind: str = "simple", *, min_e: float = -math.inf, max_e: float = math.inf) -> AggregateResult:
+        """Aggregate ATT(g,t) as R's ``did::aggte`` does.
+
+        Parameters
+        ----------
+        kind : {"simple", "group", "dynamic", "calendar"}
+        min_e, max_e : float
+            Event-time window for ``"dynamic"`` (and the cap on post-periods
+            used by every kind, as ``did``'s ``max_e``).
+
+        Notes
+        -----
+        See :func:`toolkit.designs.did.staggered.aggregate_att` for the weights
+        and the influence functions (which include the estimation error of
+        the cohort-size weights).
+        """
+        from toolkit.designs.did.staggered import aggregate_att
+
+        return aggregate_att(self, kind, min_e=min_e, max_e=max_e)
+
+
+@dataclass(frozen=True)
+class EquityResult(DesignResult):
+    """Effect by deprivation quintile and the effect on the gap (triple difference).
+
+    The headline ``estimate`` is the gap effect: the effect in the most
+    deprived quintile(s) minus the effect in the rest.  ``table`` lists the
+    effect within every quintile, in the most deprived group, in the rest,
+    and the gap.
+    """
+
+    @property
+    def by_quintile(self) -> pd.DataFrame:
+        tab = self.table
+        return tab[tab["term"].astype(str).str.startswith("quintile ")].copy()
+
+    @property
+    def baseline_gap(self) -> float:
+        """Most deprived minus rest, mean outcome before adoption."""
+        return float(self.extra.get("baseline_gap", float("nan")))
+
+    @property
+    def gap_narrowed(self) -> bool | None:
+        """True/False when the interval for the gap effect excludes 0, else None (unclear).
+
+        The gap narrows when the gap effect has the opposite sign to the
+        baseline gap.
+        """
+        if not self.significant or not np.isfinite(self.baseline_gap) or self.baseline_gap == 0:
+            return None
+        return bool(np.sign(self.estimate) != np.sign(self.baseline_gap))
+
+    @property
+    def interpretation(self) -> str:
+        pct = f"{self.level * 100:g}%"
+        md = self.extra.get("most_deprived_label", "the most deprived quintile")
+        diff = (
+            f"The effect on {self.outcome} in {md} was {fmt_number(self.estimate)} "
+            f"{'larger' if self.estimate > 0 else 'smaller'} than in the other quintiles "
+            f"({pct} confidence interval {fmt_interval(self.ci_low, self.ci_high)})"
+            if np.isfinite(self.estimate)
+            else f"No estimate of the effect on the gap in {self.outcome} could be made"
+        )
+        verdict = self.gap_narrowed
+        if verdict is None:
+            tail = "we cannot tell from these data whether the gap narrowed."
+        elif verdict:
+            tail = "the gap between the most deprived and the rest narrowed."
+        else:
+            tail = "the gap between the most deprived and the rest widened."
+        return f"{diff}; {tail}"
