@@ -1,0 +1,230 @@
+"""Shared helpers for the natural-experiment designs (ITS, synthetic control, RD).
+
+* :func:`regular_time_index` turns a time column (integer periods or dates) into
+  consecutive period numbers and reports gaps and duplicates with the rows concerned.
+* :func:`check_columns` / :func:`missing_rows` validate a DataFrame at entry.
+* :func:`heterogeneity` summarises whether an effect differs across ordered groups
+  (e.g. IMD quintiles) from per-group estimates and standard errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from toolkit.errors import DataError, DesignError, Problem
+
+__all__ = ["TimeIndex", "regular_time_index", "check_columns", "missing_rows", "heterogeneity"]
+
+# coarsest first: we use the coarsest calendar frequency at which dates are unique
+_FREQS = (("Y", "year", None), ("Q", "quarter", 4), ("M", "month", 12), ("W", "week", 52), ("D", "day", 7))
+
+
+@dataclass(frozen=True)
+class TimeIndex:
+    """Consecutive period numbers for a time column.
+
+    Attributes
+    ----------
+    period : numpy.ndarray of int
+        0-based period number of each row (same order as the input).
+    unit : str
+        "period" for integer time, else "year"/"quarter"/"month"/"week"/"day".
+    season_period : int or None
+        Periods per seasonal cycle (12 for months, 4 for quarters, 52 for weeks).
+    month : numpy.ndarray or None
+        Calendar month of each row when the time column holds dates.
+    """
+
+    period: np.ndarray
+    unit: str
+    season_period: int | None
+    month: np.ndarray | None
+    is_datetime: bool
+    step: float
+
+
+def check_columns(data: pd.DataFrame, columns: dict[str, str | None], *, what: str = "the data") -> None:
+    """Raise :class:`DataError` if a named column is absent.
+
+    ``columns`` maps the role ("outcome", "time", ...) to the column name (None = not used).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{what} must be a pandas DataFrame, not {type(data).__name__}.")
+    problems = []
+    for role, col in columns.items():
+        if col is not None and col not in data.columns:
+            problems.append(
+                Problem(
+                    f"the {role} column '{col}' is not in {what}",
+                    column=col,
+                    fix=f"map the {role} to one of: {', '.join(map(str, data.columns[:12]))}",
+                )
+            )
+    if problems:
+        raise DataError("Columns are missing:", problems)
+
+
+def missing_rows(data: pd.DataFrame, column: str) -> np.ndarray:
+    """1-based row numbers (spreadsheet style, header = row 1) of missing values in ``column``."""
+    mask = data[column].isna().to_numpy()
+    return np.flatnonzero(mask) + 2
+
+
+def _as_number(series: pd.Series, column: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(series, errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        bad = pd.to_numeric(series, errors="coerce").isna() & series.notna()
+        rows = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise DataError(
+            "values are not numbers",
+            column=column,
+            rows=rows,
+            count=int(bad.sum()),
+            fix="make the column numeric (remove text such as '*' or 'n/a')",
+        ) from exc
+
+
+def regular_time_index(values: pd.Series, *, column: str) -> TimeIndex:
+    """Check that a time column is a complete, regular series and number its periods.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Integer periods (1, 2, 3, ...) or dates (one per period).
+    column : str
+        Name of the column (for error messages).
+
+    Returns
+    -------
+    TimeIndex
+
+    Notes
+    -----
+    Dates are placed on the coarsest calendar frequency (year, quarter, month, week,
+    day) at which they are all distinct; the series must then have no missing
+    period.  Integer/numeric time must be equally spaced.  Duplicated periods and
+    gaps raise :class:`DataError` naming the rows or missing periods.
+    """
+    if values.isna().any():
+        rows = missing_rows(values.to_frame(), values.name)
+        raise DataError(
+            "time is missing", column=column, rows=tuple(rows[:5]), count=len(rows),
+            fix="give every row its period",
+        )
+    dup = values.duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = tuple(int(i) + 2 for i in np.flatnonzero(dup)[:5])
+        raise DataError(
+            "the same period appears more than once",
+            column=column, rows=rows, count=int(dup.sum()),
+            fix="aggregate to one row per period (or pass the comparison series separately)",
+        )
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
+        ts = pd.to_datetime(values.astype(str)) if isinstance(values.dtype, pd.PeriodDtype) else values
+        for code, unit, season in _FREQS:
+            per = ts.dt.to_period(code)
+            if per.nunique() == len(per):
+                ordinal = np.array([p.ordinal for p in per])
+                lo = ordinal.min()
+                full = np.arange(lo, ordinal.max() + 1)
+                gaps = np.setdiff1d(full, ordinal)
+                if gaps.size:
+                    first = [str(pd.Period(ordinal=int(g), freq=code)) for g in gaps[:5]]
+                    raise DataError(
+                        f"the series has gaps: {gaps.size} {unit}(s) missing, e.g. {', '.join(first)}",
+                        column=column, count=int(gaps.size),
+                        fix="add the missing periods (with their values) or fill them explicitly; "
+                        "segmented regression needs a complete series",
+                    )
+                month = ts.dt.month.to_numpy() if code in ("M", "Q") else None
+                return TimeIndex(ordinal - lo, unit, season, month, True, 1.0)
+        raise DataError(  # pragma: no cover - daily uniqueness always holds once duplicates are excluded
+            "dates are not regular", column=column, fix="use one row per period"
+        )
+    t = _as_number(values, column)
+    order = np.sort(t)
+    steps = np.diff(order)
+    if steps.size == 0:
+        raise DesignError(f"column '{column}' has a single period; a time series needs many")
+    step = float(np.min(steps))
+    k = (order - order[0]) / step
+    if not np.allclose(k, np.round(k)):
+        raise DataError(
+            "time values are not equally spaced", column=column,
+            fix="use consecutive integer periods (1, 2, 3, ...) or dates",
+        )
+    k = np.round(k).astype(int)
+    gaps = np.setdiff1d(np.arange(k.max() + 1), k)
+    if gaps.size:
+        missing = [f"{order[0] + g * step:g}" for g in gaps[:5]]
+        raise DataError(
+            f"the series has gaps: {gaps.size} period(s) missing, e.g. {', '.join(missing)}",
+            column=column, count=int(gaps.size),
+            fix="add the missing periods (with their values); segmented regression needs a complete series",
+        )
+    period = np.round((t - order[0]) / step).astype(int)
+    return TimeIndex(period, "period", None, None, False, step)
+
+
+def heterogeneity(groups: pd.DataFrame, *, by: str, log_scale: bool = False) -> pd.DataFrame:
+    """Does an effect differ across (ordered) groups?
+
+    Parameters
+    ----------
+    groups : pandas.DataFrame
+        One row per group with columns ``by``, ``estimate`` and ``se`` (groups sorted
+        in their natural order, e.g. IMD quintile 1 = most deprived first).
+    by : str
+        Name of the grouping column.
+    log_scale : bool
+        Whether estimates are ratios whose ``se`` is on the log scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows: ``"difference_across_groups"`` (Cochran's Q test that all groups
+        share one effect; ``estimate`` = Q, df in ``df``) and ``"gradient"`` (the
+        inverse-variance weighted slope of the effect on group rank 1..k, with its
+        SE and p-value; a ratio per step when ``log_scale``).
+
+    Notes
+    -----
+    With θᵢ the group effects (log ratios when ``log_scale``), wᵢ = 1/SEᵢ² and
+    θ̄ = Σwᵢθᵢ/Σwᵢ: Q = Σwᵢ(θᵢ − θ̄)², compared with χ²(k − 1).  The gradient is the
+    weighted least-squares slope of θᵢ on rank rᵢ with weights wᵢ and known
+    variances, SE = 1/√(Σwᵢ(rᵢ − r̄_w)²), normal p-value.  The groups are treated as
+    independent samples (true when they are disjoint sets of areas or people).
+    """
+    g = groups.dropna(subset=["estimate", "se"])
+    g = g[g["se"] > 0]
+    theta = np.log(g["estimate"].to_numpy(float)) if log_scale else g["estimate"].to_numpy(float)
+    se = g["se"].to_numpy(float)
+    k = len(theta)
+    nan = float("nan")
+    rows = []
+    if k >= 2:
+        w = 1 / se**2
+        tbar = np.sum(w * theta) / np.sum(w)
+        q = float(np.sum(w * (theta - tbar) ** 2))
+        rows.append({"term": "difference_across_groups", "estimate": q, "se": nan, "ci_low": nan,
+                     "ci_high": nan, "p_value": float(stats.chi2.sf(q, k - 1)), "df": k - 1})
+        r = np.arange(1, k + 1, dtype=float)
+        rbar = np.sum(w * r) / np.sum(w)
+        sxx = np.sum(w * (r - rbar) ** 2)
+        slope = float(np.sum(w * (r - rbar) * (theta - tbar)) / sxx)
+        s_se = float(1 / np.sqrt(sxx))
+        z = stats.norm.ppf(0.975)
+        lo, hi = slope - z * s_se, slope + z * s_se
+        p = float(2 * stats.norm.sf(abs(slope / s_se)))
+        if log_scale:
+            slope, lo, hi = np.exp(slope), np.exp(lo), np.exp(hi)
+        rows.append({"term": "gradient", "estimate": float(slope), "se": s_se, "ci_low": float(lo),
+                     "ci_high": float(hi), "p_value": p, "df": nan})
+    out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p_value", "df"])
+    out.insert(0, by, "all groups")
+    return out
