@@ -1,0 +1,36 @@
+"""Public-health indicators with Fingertips / PHEindicatormethods conventions.
+
+Every function takes a DataFrame and column names, ``by=`` (grouping columns,
+one output row per group) and ``confidence=`` (0.95, or the pair
+``(0.95, 0.998)``).  Outputs carry ``value`` with ``lower_ci``/``upper_ci`` (one
+level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
+(the pair), and a ``note`` saying why a value is withheld.  Formulas: METHODS.md.
+
+>>> from toolkit import indicators as ind
+>>> ind.crude_rate(df, "deaths", "pop", by=["quintile"], confidence=(0.95, 0.998))  # doctest: +SKIP
+"""
+
+from toolkit.indicators.gaps import core20_gap, quantile_gap
+from toolkit.indicators.life_expectancy import LE_BANDS, life_expectancy
+from toolkit.indicators.quantiles import deprivation_quantile
+from toolkit.indicators.rates import crude_rate, proportion
+from toolkit.indicators.sii import sii
+from toolkit.indicators.spc import SPC_COLOURS, spc
+from toolkit.indicators.standardised import ESP2013, dsr, isr, normalise_age_band
+
+__all__ = [
+    "proportion",
+    "crude_rate",
+    "dsr",
+    "isr",
+    "life_expectancy",
+    "deprivation_quantile",
+    "sii",
+    "spc",
+    "quantile_gap",
+    "core20_gap",
+    "normalise_age_band",
+    "ESP2013",
+    "LE_BANDS",
+    "SPC_COLOURS",
+]

@@ -1,0 +1,435 @@
+"""Directly and indirectly standardised rates, standard populations, age-band labels.
+
+:func:`dsr` (Dobson limits, ESP2013 by default) and :func:`isr` (indirectly
+standardised ratio or rate) follow the Fingertips / PHEindicatormethods methods in
+METHODS.md.  Age-band labels are joined by their normalised text, never by row position.  The
+normaliser accepts the spellings found in ONS and Fingertips extracts:
+``"0-4"``, ``"0–4"`` (en dash), ``"00-04"``, ``"0 to 4"``, ``"Aged 0-4 years"``,
+``"90+"``, ``"90 and over"``, ``"90 plus"``, ``"<1"``/``"under 1"`` (= ``"0"``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import DataError, ToolkitWarning
+from toolkit.indicators._confidence import assemble, byar_lower, byar_upper, levels_of, poisson_limits
+from toolkit.indicators._validate import (
+    as_by,
+    check_frame,
+    check_nonnegative,
+    check_positive,
+    group_codes,
+    numeric_column,
+    require_columns,
+    sheet_rows,
+)
+
+__all__ = ["ESP2013", "normalise_age_band", "standard_weights", "band_labels", "dsr", "isr"]
+
+#: 2013 European Standard Population (Eurostat 2013; weights as in METHODS.md).
+ESP2013: Mapping[str, float] = dict(
+    zip(
+        [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"],
+        [5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000,
+         7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000],
+    )
+)
+
+_OPEN = re.compile(r"\s*(\+|and\s+over|and\s+above|or\s+over|or\s+older|plus)$")
+_UNDER1 = re.compile(r"^(under\s*1|<\s*1|0\s*-\s*<?\s*1|less than 1)$")
+_DASH = re.compile(r"\s*(?:-|–|—|‐|to)\s*")
+
+
+def normalise_age_band(label) -> str | None:
+    """Canonical text of an age-band label (``"0-4"``, ``"90+"``, ``"0"``), or None if blank.
+
+    Numbers (``5`` or ``5.0``) are returned as their integer text (``"5"``),
+    which callers read as a band's start age.  Text that does not look like an
+    age band is returned stripped, so that it fails the later join loudly.
+    """
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return None
+    if label is pd.NA:
+        return None
+    if isinstance(label, (int, np.integer)) or (
+        isinstance(label, (float, np.floating)) and float(label).is_integer()
+    ):
+        return str(int(label))
+    s = str(label).strip().lower()
+    if not s:
+        return None
+    s = re.sub(r"\b(aged|ages|age|years|year|yrs|yr|y)\b", " ", s).strip()
+    if _UNDER1.match(s):
+        return "0"
+    s = _OPEN.sub("+", s)
+    s = _DASH.sub("-", s)
+    s = s.replace(" ", "")
+    m = re.fullmatch(r"(\d+)-(\d+)", s)
+    if m:
+        return f"{int(m.group(1))}-{int(m.group(2))}"
+    m = re.fullmatch(r"(\d+)\+", s)
+    if m:
+        return f"{int(m.group(1))}+"
+    m = re.fullmatch(r"(\d+)", s)
+    if m:
+        return str(int(m.group(1)))
+    return str(label).strip()
+
+
+def _start(label: str) -> int | None:
+    m = re.match(r"(\d+)", label)
+    return int(m.group(1)) if m else None
+
+
+def standard_weights(standard) -> dict[str, float]:
+    """Standard population as ``{normalised label: weight}``.
+
+    ``standard`` is ``"esp2013"``, a mapping or Series label → weight, or a
+    DataFrame with columns ``age_band`` and ``weight``.
+    """
+    if isinstance(standard, str):
+        if standard.lower().replace("_", "") in ("esp2013", "esp"):
+            return dict(ESP2013)
+        raise DataError(
+            f"unknown standard population '{standard}'",
+            column="standard",
+            fix="use 'esp2013' or pass a DataFrame with columns age_band and weight",
+        )
+    if isinstance(standard, pd.DataFrame):
+        if not {"age_band", "weight"} <= set(standard.columns):
+            raise DataError(
+                "the standard population needs columns 'age_band' and 'weight'",
+                column="standard",
+                fix="rename the standard's columns to age_band and weight",
+            )
+        pairs = zip(standard["age_band"], standard["weight"])
+    elif isinstance(standard, (pd.Series, Mapping)):
+        pairs = dict(standard).items()
+    else:
+        raise DataError("standard must be 'esp2013', a mapping or a DataFrame", column="standard",
+                        fix="use 'esp2013'")
+    out: dict[str, float] = {}
+    for lab, w in pairs:
+        key = normalise_age_band(lab)
+        if key is None or key in out:
+            raise DataError(f"standard population band {lab!r} is blank or repeated", column="standard",
+                            fix="give each band once")
+        w = float(w)
+        if not w >= 0:
+            raise DataError(f"standard weight for band {lab!r} is not a non-negative number",
+                            column="standard", fix="correct the weight")
+        out[key] = w
+    return out
+
+
+def band_labels(data: pd.DataFrame, column: str, known: list[str], what: str = "standard") -> np.ndarray:
+    """Map each row's band to an index in ``known`` (normalised labels), or raise DataError.
+
+    A bare start age (``5``, ``"90"``) is matched to the known band that starts there.
+    """
+    codes, uniques = pd.factorize(data[column], use_na_sentinel=True)
+    index = {lab: i for i, lab in enumerate(known)}
+    starts: dict[int, int] = {}
+    for i, lab in enumerate(known):
+        st = _start(lab)
+        if st is not None and st not in starts:
+            starts[st] = i
+    mapped = np.full(len(uniques), -1, dtype=np.int64)
+    for j, u in enumerate(uniques):
+        key = normalise_age_band(u)
+        if key is None:
+            continue
+        if key in index:
+            mapped[j] = index[key]
+        elif key.isdigit() and int(key) in starts:
+            mapped[j] = starts[int(key)]
+    out = np.where(codes >= 0, mapped[np.maximum(codes, 0)], -1)
+    bad = out < 0
+    if bad.any():
+        first = data[column].iloc[int(np.flatnonzero(bad)[0])]
+        raise DataError(
+            f"age band {first!r} is blank or not a band of the {what}",
+            column=column,
+            rows=sheet_rows(bad),
+            count=int(bad.sum()),
+            fix="use the bands " + ", ".join(known[:4]) + ", ..., " + known[-1],
+        )
+    return out
+
+
+def _duplicates(data: pd.DataFrame, keys: list[np.ndarray], column: str, what: str) -> None:
+    frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
+    dup = frame.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise DataError(
+            f"{what} appears more than once in a group",
+            column=column,
+            rows=sheet_rows(dup),
+            count=int(dup.sum()),
+            fix="aggregate to one row per group and age band before calling (or add the missing by= column)",
+        )
+
+
+def dsr(
+    data: pd.DataFrame,
+    numerator: str,
+    denominator: str,
+    age_band: str,
+    *,
+    standard="esp2013",
+    multiplier: float = 100_000,
+    frequency: str | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float | Sequence[float] = 0.95,
+) -> pd.DataFrame:
+    """Directly standardised rate with Dobson confidence limits.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per group and age band (one row per group, age band and event
+        frequency when ``frequency`` is given).
+    numerator, denominator, age_band : str
+        Columns with the event count, the population and the age-band label.
+        Missing counts are read as 0 (METHODS.md); populations must be > 0.
+    standard : {"esp2013"} or mapping or DataFrame, default "esp2013"
+        Standard population, joined to ``age_band`` by normalised label.
+    multiplier : float, default 100000
+        Rate per this many people.
+    frequency : str, optional
+        For non-independent events: the column giving the number of events per
+        person; ``numerator`` then holds the number of *people* with that many
+        events.
+    by : str or list of str, optional
+        Grouping columns.
+    confidence : float or pair, default 0.95
+        A level or several, e.g. ``(0.95, 0.998)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``total_count`` (events), ``total_pop``, ``value``, interval
+        columns and ``note``.  Groups with fewer than 10 events get no value and
+        no interval, and a note.
+
+    Notes
+    -----
+    With wᵢ the standard weight of band i (Σw over the bands present in the
+    group, as PHEindicatormethods ``calculate_dsr`` does)::
+
+        DSR  = Σ(Oᵢ·wᵢ/nᵢ) / Σwᵢ × multiplier
+        var  = Σ(Oᵢ·wᵢ²/nᵢ²) / (Σwᵢ)²
+        L, U = DSR + √(var/O)·(O_L − O)·multiplier,  DSR + √(var/O)·(O_U − O)·multiplier
+
+    where O = ΣOᵢ and O_L, O_U are Byar's limits of O (Dobson et al. 1991, *Stat
+    Med* 10:457-462).  For non-independent events with xᵢ,f people having f
+    events: Oᵢ = Σ_f f·xᵢ,f, var = Σ_f f²·var_f with var_f the variance above
+    computed from xᵢ,f, and O = Σ_f f·x_f; the DSR itself is unchanged.
+    A group whose bands do not cover the whole standard gets a ToolkitWarning.
+    """
+    data = check_frame(data)
+    by = as_by(by)
+    levels = levels_of(confidence)
+    require_columns(data, [numerator, denominator, age_band, frequency, *by])
+    weights = standard_weights(standard)
+    known = list(weights)
+    band = band_labels(data, age_band, known, what="standard population")
+    w = np.array([weights[k] for k in known])[band]
+    x = numeric_column(data, numerator, allow_missing=True)
+    x = np.where(np.isnan(x), 0.0, x)
+    check_nonnegative(x, numerator)
+    n = numeric_column(data, denominator, what="population")
+    check_positive(n, denominator)
+    codes, keys = group_codes(data, by)
+    k = len(keys)
+    if frequency is None:
+        f = np.ones(len(data))
+        _duplicates(data, [codes, band], age_band, "an age band")
+        first = np.ones(len(data), dtype=bool)
+    else:
+        f = numeric_column(data, frequency, what="event frequency")
+        bad = ~(f > 0)
+        if bad.any():
+            raise DataError("event frequencies must be greater than zero", column=frequency,
+                            rows=sheet_rows(bad), count=int(bad.sum()),
+                            fix="give the number of events per person (1, 2, 3, ...)")
+        _duplicates(data, [codes, band, f], age_band, "an age band and event frequency")
+        pairs = pd.DataFrame({"g": codes, "b": band, "n": n})
+        first = ~pairs.duplicated(["g", "b"]).to_numpy()
+        if pairs.drop_duplicates(["g", "b", "n"]).shape[0] != first.sum():
+            incons = pairs.duplicated(["g", "b"], keep=False).to_numpy() & ~pairs.duplicated(
+                ["g", "b", "n"], keep=False).to_numpy()
+            raise DataError("the population differs between event frequencies of one age band",
+                            column=denominator, rows=sheet_rows(incons), count=int(incons.sum()),
+                            fix="repeat the same age-band population on every frequency row")
+    sum_w = np.bincount(codes, weights=np.where(first, w, 0.0), minlength=k)
+    n_bands = np.bincount(codes, weights=first.astype(float), minlength=k)
+    events = np.bincount(codes, weights=f * x, minlength=k)
+    rate = np.bincount(codes, weights=f * x * w / n, minlength=k) / sum_w
+    var = np.bincount(codes, weights=f * f * x * w * w / (n * n), minlength=k) / (sum_w * sum_w)
+    pop = np.bincount(codes, weights=np.where(first, n, 0.0), minlength=k)
+    value = rate * multiplier
+    few = events < 10
+    note = [
+        f"fewer than 10 events ({e:g}): DSR not calculated" if s else None for e, s in zip(events, few)
+    ]
+    limits = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.sqrt(var / events)
+        for lv in levels:
+            lo = value + spread * (byar_lower(events, lv) - events) * multiplier
+            hi = value + spread * (byar_upper(events, lv) - events) * multiplier
+            limits[lv] = (np.where(few, np.nan, lo), np.where(few, np.nan, hi))
+    value = np.where(few, np.nan, value)
+    short = n_bands < len(known)
+    if short.any():
+        warnings.warn(
+            f"{int(short.sum())} group(s) lack some of the {len(known)} standard age bands; their DSR "
+            "uses the standard weights of the bands present only (PHEindicatormethods convention). "
+            "Add rows with 0 events for bands with no deaths.",
+            ToolkitWarning,
+            stacklevel=2,
+        )
+    return assemble(keys, by, {"total_count": events, "total_pop": pop}, value, limits, levels, note)
+
+
+def isr(
+    data: pd.DataFrame,
+    numerator: str | None,
+    denominator: str,
+    age_band: str,
+    *,
+    reference: pd.DataFrame,
+    ref_numerator: str | None = None,
+    ref_denominator: str | None = None,
+    ref_age_band: str | None = None,
+    observed_totals: pd.DataFrame | None = None,
+    statistic: str = "ratio",
+    multiplier: float | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float | Sequence[float] = 0.95,
+) -> pd.DataFrame:
+    """Indirectly standardised ratio (e.g. SMR) or rate.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Local populations (and, unless ``observed_totals`` is given, observed
+        events) by group and age band.
+    numerator : str or None
+        Column of local observed events by age band; None when
+        ``observed_totals`` is given.
+    denominator, age_band : str
+        Local population and age-band columns.
+    reference : pandas.DataFrame
+        Reference events and population by age band, joined by normalised label.
+    ref_numerator, ref_denominator, ref_age_band : str, optional
+        Columns of ``reference``; default to the names used for ``data``.
+    observed_totals : pandas.DataFrame, optional
+        Observed events per group without an age breakdown: the ``by`` columns
+        and a column named ``numerator`` (or ``"observed"`` when ``numerator`` is
+        None).
+    statistic : {"ratio", "rate"}
+        ``ratio`` = O/E × multiplier (default multiplier 1; use 100 for an SMR
+        on the 100 scale); ``rate`` = O/E × reference crude rate × multiplier
+        (default 100000).
+    by, confidence
+        As for the other indicator functions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``observed``, ``expected``, ``value``, interval columns, ``note``.
+
+    Notes
+    -----
+    E = Σᵢ (x_refᵢ/n_refᵢ)·nᵢ; ratio = O/E; limits O_L/E and O_U/E with exact
+    Poisson limits below 10 events and Byar's otherwise (METHODS.md;
+    PHEindicatormethods ``calculate_ISRatio`` / ``calculate_ISRate``).  The rate
+    multiplies the ratio and its limits by the reference rate Σx_ref/Σn_ref.
+    """
+    data = check_frame(data)
+    by = as_by(by)
+    levels = levels_of(confidence)
+    if statistic not in ("ratio", "rate"):
+        raise DataError(f"statistic must be 'ratio' or 'rate', not {statistic!r}", column="statistic",
+                        fix="use statistic='ratio' or statistic='rate'")
+    if multiplier is None:
+        multiplier = 1.0 if statistic == "ratio" else 100_000.0
+    require_columns(data, [numerator if observed_totals is None else None, denominator, age_band, *by])
+    reference = check_frame(reference, "reference")
+    ref_numerator = ref_numerator or numerator
+    ref_denominator = ref_denominator or denominator
+    ref_age_band = ref_age_band or age_band
+    if ref_numerator is None:
+        raise DataError("name the reference events column", column="ref_numerator",
+                        fix="pass ref_numerator='...'")
+    require_columns(reference, [ref_numerator, ref_denominator, ref_age_band], "reference")
+    rx = numeric_column(reference, ref_numerator)
+    rn = numeric_column(reference, ref_denominator, what="population")
+    check_nonnegative(rx, ref_numerator)
+    check_positive(rn, ref_denominator)
+    ref_labels = [normalise_age_band(v) for v in reference[ref_age_band]]
+    if len(set(ref_labels)) != len(ref_labels) or None in ref_labels:
+        raise DataError("reference age bands are blank or repeated", column=ref_age_band,
+                        fix="give one reference row per age band")
+    ref_rate_band = rx / rn
+    ref_rate = rx.sum() / rn.sum()
+    band = band_labels(data, age_band, ref_labels, what="reference")
+    n = numeric_column(data, denominator, what="population")
+    check_positive(n, denominator)
+    codes, keys = group_codes(data, by)
+    _duplicates(data, [codes, band], age_band, "an age band")
+    k = len(keys)
+    expected = np.bincount(codes, weights=ref_rate_band[band] * n, minlength=k)
+    if observed_totals is None:
+        x = numeric_column(data, numerator)
+        check_nonnegative(x, numerator)
+        observed = np.bincount(codes, weights=x, minlength=k)
+    else:
+        ocol = numerator or "observed"
+        totals = check_frame(observed_totals, "observed_totals")
+        require_columns(totals, [ocol, *by], "observed_totals")
+        ox = numeric_column(totals, ocol)
+        check_nonnegative(ox, ocol)
+        if by:
+            t = totals[by].copy()
+            t["__o"] = ox
+            if t.duplicated(by).any():
+                dup = t.duplicated(by, keep=False).to_numpy()
+                raise DataError("observed_totals has more than one row per group", column=ocol,
+                                rows=sheet_rows(dup), count=int(dup.sum()), fix="give one total per group")
+            merged = keys.merge(t, on=by, how="left")
+            if merged["__o"].isna().any():
+                miss = merged["__o"].isna().to_numpy()
+                raise DataError(f"observed_totals lacks {int(miss.sum())} group(s) present in the data",
+                                column=ocol, count=int(miss.sum()),
+                                fix="add a total for every group (0 if none)")
+            extra = t.merge(keys, on=by, how="left", indicator=True)["_merge"].eq("left_only").to_numpy()
+            if extra.any():
+                raise DataError("observed_totals has groups that are not in the data", column=ocol,
+                                rows=sheet_rows(extra), count=int(extra.sum()),
+                                fix="remove those totals or add their populations")
+            observed = merged["__o"].to_numpy(dtype=float)
+        else:
+            if len(ox) != 1:
+                raise DataError("observed_totals must have one row when by= is not given", column=ocol,
+                                count=len(ox), fix="pass by= or a single total")
+            observed = ox
+    scale = multiplier * (ref_rate if statistic == "rate" else 1.0)
+    note = [None if e > 0 else "expected count is 0: ratio not calculated" for e in expected]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(expected > 0, observed / expected * scale, np.nan)
+        limits = {}
+        for lv in levels:
+            lo, hi = poisson_limits(observed, lv)
+            limits[lv] = (np.where(expected > 0, lo / expected * scale, np.nan),
+                          np.where(expected > 0, hi / expected * scale, np.nan))
+    return assemble(keys, by, {"observed": observed, "expected": expected}, value, limits, levels, note)
