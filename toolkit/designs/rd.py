@@ -1,0 +1,387 @@
+"""Sharp regression discontinuity, following rdrobust's conventions.
+
+``fit`` wraps the ``rdrobust`` package (Calonico, Cattaneo, Farrell & Titiunik):
+local linear fits either side of the cutoff, triangular kernel, MSE-optimal
+bandwidth, conventional estimate and SE with the robust bias-corrected interval.
+It adds a manipulation (density) test from ``rddensity`` (Cattaneo, Jansson & Ma),
+a bandwidth-sensitivity table and the binned means used for the RD plot.
+``fit_by`` repeats the analysis within groups and tests for a gradient.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings as _warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows
+from toolkit.designs.result import DesignResult
+from toolkit.errors import DataError, DesignError
+
+__all__ = ["RDResult", "fit", "fit_by", "binned_means", "local_linear_lines", "MIN_PER_SIDE"]
+
+#: refused with fewer observations than this on either side of the cutoff
+MIN_PER_SIDE = 10
+#: warned about when fewer than this fall inside the bandwidth on a side
+WARN_EFFECTIVE = 30
+DEFAULT_MULTIPLIERS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+@dataclass(frozen=True, repr=False)
+class RDResult(DesignResult):
+    """Result of :func:`fit`.
+
+    Extra attributes
+    ----------------
+    sensitivity : DataFrame
+        Estimates at multiples of the MSE-optimal bandwidth (``multiplier, h, estimate,
+        se, ci_low, ci_high, robust_ci_low, robust_ci_high, robust_p_value, n_left, n_right``).
+    density : DataFrame or None
+        The manipulation test (``statistic, p_value, h_left, h_right, n_left, n_right``).
+    bins : DataFrame
+        Binned means for the RD plot (``side, x, y, n, x_low, x_high``).
+    fit_lines : DataFrame
+        The local linear fits either side on a grid (``side, x, fitted``).
+    """
+
+    sensitivity: pd.DataFrame | None = field(default=None, compare=False)
+    density: pd.DataFrame | None = field(default=None, compare=False)
+    bins: pd.DataFrame | None = field(default=None, compare=False)
+    fit_lines: pd.DataFrame | None = field(default=None, compare=False)
+
+
+def _quiet(func, *args, **kwargs):
+    """Run a reference routine, capturing anything it prints or warns."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        value = func(*args, **kwargs)
+    notes = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip()]
+    notes += [str(w.message) for w in caught if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    return value, notes
+
+
+def _rdrobust(y, x, cutoff, **kw):
+    from rdrobust import rdrobust
+
+    try:
+        return _quiet(rdrobust, y, x, c=cutoff, **kw)
+    except Exception as exc:  # rdrobust raises bare Exceptions for unusable data
+        raise DesignError(f"rdrobust could not fit the discontinuity: {exc}") from exc
+
+
+def binned_means(x: np.ndarray, y: np.ndarray, cutoff: float, *, bins: int = 20) -> pd.DataFrame:
+    """Means of ``y`` in evenly spaced bins of ``x`` on each side of the cutoff.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Running variable and outcome.
+    cutoff : float
+        The threshold; bins never straddle it.
+    bins : int
+        Number of bins per side (evenly spaced between the data range and the cutoff).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``side`` ("below"/"above"), ``x`` (bin mean of x), ``y`` (bin mean), ``n``,
+        ``x_low``, ``x_high`` (bin edges); empty bins are omitted.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rows = []
+    for side, mask, lo, hi in (("below", x < cutoff, x.min(), cutoff), ("above", x >= cutoff, cutoff, x.max())):
+        if not mask.any():
+            continue
+        edges = np.linspace(lo, hi, bins + 1)
+        idx = np.clip(np.searchsorted(edges, x[mask], side="right") - 1, 0, bins - 1)
+        for b in range(bins):
+            sel = idx == b
+            if sel.any():
+                rows.append({"side": side, "x": x[mask][sel].mean(), "y": y[mask][sel].mean(),
+                             "n": int(sel.sum()), "x_low": edges[b], "x_high": edges[b + 1]})
+    return pd.DataFrame(rows)
+
+
+def local_linear_lines(x, y, cutoff: float, h_left: float, h_right: float, *, points: int = 50) -> pd.DataFrame:
+    """Triangular-kernel local linear fits each side of the cutoff, on a grid.
+
+    Notes
+    -----
+    Within each side, weighted least squares of y on (1, x − c) with weights
+    K((x − c)/h) = max(0, 1 − |x − c|/h).  The two intercepts' difference is the
+    conventional sharp-RD estimate (rdrobust's τ̂ with p = 1, no covariates), which
+    the tests use as an independent check.  Written here (a few lines of numpy)
+    because it is only used for plotting and checking.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rows = []
+    for side, mask, h, sign in (("below", x < cutoff, h_left, -1), ("above", x >= cutoff, h_right, 1)):
+        u = x[mask] - cutoff
+        w = np.clip(1 - np.abs(u) / h, 0, None)
+        keep = w > 0
+        if keep.sum() < 2:
+            continue
+        A = np.column_stack([np.ones(keep.sum()), u[keep]])
+        sw = np.sqrt(w[keep])
+        beta, *_ = np.linalg.lstsq(A * sw[:, None], y[mask][keep] * sw, rcond=None)
+        grid = np.linspace(0, sign * min(h, np.abs(u).max()), points)
+        rows.append(pd.DataFrame({"side": side, "x": cutoff + grid, "fitted": beta[0] + beta[1] * grid}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["side", "x", "fitted"])
+
+
+def _density(x: np.ndarray, cutoff: float) -> tuple[pd.DataFrame | None, list[str]]:
+    try:
+        from rddensity import rddensity
+    except ImportError:  # pragma: no cover - optional dependency
+        return None, ["The manipulation test needs the 'rddensity' package, which is not installed."]
+    try:
+        res, notes = _quiet(rddensity, X=x, c=cutoff)
+    except Exception as exc:  # pragma: no cover - depends on data
+        return None, [f"The manipulation (density) test could not be run: {exc}"]
+    test = res.test
+    stat = test.get("t_jk", np.nan)
+    p = test.get("p_jk", np.nan)
+    tab = pd.DataFrame([{"test": "rddensity (Cattaneo, Jansson & Ma 2020), jackknife", "statistic": float(stat),
+                         "p_value": float(p), "h_left": float(res.h["left"]), "h_right": float(res.h["right"]),
+                         "n_left": int(res.n["eff_left"]), "n_right": int(res.n["eff_right"])}])
+    return tab, notes
+
+
+def fit(
+    data: pd.DataFrame,
+    outcome: str,
+    running: str,
+    cutoff: float,
+    *,
+    treated: str = "above",
+    h: float | None = None,
+    bwselect: str = "mserd",
+    kernel: str = "triangular",
+    p: int = 1,
+    vce: str = "nn",
+    cluster: str | None = None,
+    covariates: Sequence[str] | None = None,
+    level: float = 0.95,
+    sensitivity: Sequence[float] | None = DEFAULT_MULTIPLIERS,
+    density_test: bool = True,
+    bins: int = 20,
+    outcome_label: str | None = None,
+) -> RDResult:
+    """Sharp regression discontinuity by local polynomial regression (rdrobust).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit.
+    outcome, running : str
+        Outcome and running-variable columns.
+    cutoff : float
+        Threshold of the running variable.
+    treated : {"above", "below"}
+        Which side receives the scheme (``x >= cutoff`` is "above").  With "below"
+        the sign is flipped so the estimate is always treated minus untreated.
+    h : float, optional
+        Bandwidth; default MSE-optimal (``bwselect``).
+    bwselect, kernel, p, vce : passed to rdrobust (defaults "mserd", triangular, 1, "nn").
+    cluster : str, optional
+        Column of cluster identifiers (rdrobust cluster-robust variance).
+    covariates : sequence of str, optional
+        Additional covariates (rdrobust ``covs``).
+    level : float
+        Confidence level.
+    sensitivity : sequence of float, optional
+        Multiples of the MSE-optimal bandwidth for the sensitivity table.
+    density_test : bool
+        Run the rddensity manipulation test.
+    bins : int
+        Bins per side for the RD plot.
+    outcome_label : str, optional
+        Name of the outcome in sentences.
+
+    Returns
+    -------
+    RDResult
+        ``estimate`` and ``se``: rdrobust's conventional local-linear estimate and SE;
+        ``ci_low``/``ci_high`` and ``p_value``: the robust bias-corrected interval and
+        p-value (Calonico, Cattaneo & Titiunik 2014), exactly as rdrobust reports them.
+
+    Notes
+    -----
+    τ̂ = μ̂₊(c) − μ̂₋(c), where μ̂± are intercepts of weighted least-squares fits of
+    degree p on each side using kernel weights K((x − c)/h); triangular
+    K(u) = (1 − |u|)₊.  The robust interval re-centres at the bias-corrected estimate
+    (degree q = p + 1 with pilot bandwidth b) and uses a variance that accounts for
+    the bias estimate.  Bandwidth sensitivity refits at h = m·ĥ (rdrobust then sets
+    b = h, so ρ = 1).  Rows with a missing outcome or running value are excluded and
+    counted in ``warnings`` and ``extra["excluded"]``; the density test uses every
+    row with a running value (it concerns the running variable only).
+    """
+    if treated not in ("above", "below"):
+        raise DesignError("treated must be 'above' or 'below' (the side of the cutoff that gets the scheme)")
+    if not 0 < level < 1:
+        raise DesignError("level must be between 0 and 1, e.g. 0.95")
+    covariates = list(covariates or [])
+    check_columns(data, {"outcome": outcome, "running variable": running, "cluster": cluster,
+                         **{f"covariate {c}": c for c in covariates}})
+    warnings: list[str] = []
+    used = [outcome, running] + covariates + ([cluster] if cluster else [])
+    df = data[used].copy()
+    x_density = pd.to_numeric(data[running], errors="coerce").dropna().to_numpy(float)
+    for col in [outcome, running] + covariates:
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = vals.isna() & df[col].notna()
+        if bad.any():
+            rows = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
+            raise DataError("values are not numbers", column=col, rows=rows, count=int(bad.sum()),
+                            fix="make the column numeric")
+        df[col] = vals.astype(float)
+    miss = df[used].isna().any(axis=1).to_numpy()
+    excluded = int(miss.sum())
+    if excluded:
+        rows = np.flatnonzero(miss)[:5] + 2
+        cols = [c for c in used if df[c].isna().any()]
+        warnings.append(f"{excluded} row(s) excluded because {', '.join(cols)} is missing "
+                        f"(e.g. rows {', '.join(map(str, rows))}).")
+        df = df.loc[~miss]
+    x = df[running].to_numpy(float)
+    y = df[outcome].to_numpy(float)
+    n_left, n_right = int((x < cutoff).sum()), int((x >= cutoff).sum())
+    if n_left == 0 or n_right == 0:
+        empty = "below" if n_left == 0 else "at or above"
+        raise DesignError(
+            f"the running variable '{running}' has no observations {empty} the cutoff {cutoff:g} "
+            f"(range {x.min():g} to {x.max():g}); a discontinuity needs units on both sides"
+        )
+    if min(n_left, n_right) < MIN_PER_SIDE:
+        raise DesignError(
+            f"only {min(n_left, n_right)} observation(s) on one side of the cutoff (at least {MIN_PER_SIDE} "
+            "are needed on each side)"
+        )
+    kern = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}.get(kernel, kernel)
+    kw: dict[str, Any] = {"p": p, "kernel": kern, "bwselect": bwselect, "vce": vce, "level": level * 100}
+    if cluster:
+        kw["cluster"] = df[cluster].to_numpy()
+    if covariates:
+        kw["covs"] = df[covariates].to_numpy(float)
+    if h is not None:
+        kw["h"] = h
+    res, notes = _rdrobust(y, x, cutoff, **kw)
+    warnings += [f"rdrobust: {m}" for m in notes]
+    sign = 1.0 if treated == "above" else -1.0
+
+    def _row(r, method):
+        coef, se = float(r.coef.loc[method].iloc[0]), float(r.se.loc[method].iloc[0])
+        lo, hi = float(r.ci.loc[method].iloc[0]), float(r.ci.loc[method].iloc[1])
+        if sign < 0:
+            coef, lo, hi = -coef, -hi, -lo
+        return coef, se, lo, hi, float(r.pv.loc[method].iloc[0])
+
+    table = []
+    for method in ("Conventional", "Bias-Corrected", "Robust"):
+        c, s, lo, hi, pv = _row(res, method)
+        table.append({"term": method.lower(), "estimate": c, "se": s, "ci_low": lo, "ci_high": hi,
+                      "p_value": pv, "n_obs": int(sum(res.N_h))})
+    table = pd.DataFrame(table)
+    est, se, *_ = _row(res, "Conventional")
+    _, _, rlo, rhi, rp = _row(res, "Robust")
+    h_l, h_r = float(res.bws.loc["h", "left"]), float(res.bws.loc["h", "right"])
+    b_l, b_r = float(res.bws.loc["b", "left"]), float(res.bws.loc["b", "right"])
+    nh_l, nh_r = (int(v) for v in res.N_h)
+    if min(nh_l, nh_r) < WARN_EFFECTIVE:
+        warnings.append(f"Only {min(nh_l, nh_r)} observations fall inside the bandwidth on one side: "
+                        "the estimate rests on few units.")
+
+    sens = None
+    if sensitivity:
+        srows = []
+        for m in sensitivity:
+            kw_s = {k: v for k, v in kw.items() if k not in ("h", "bwselect")}
+            r_m, _ = _rdrobust(y, x, cutoff, h=[m * h_l, m * h_r], **kw_s)
+            c, s, lo, hi, _pv = _row(r_m, "Conventional")
+            _, _, rl, rh, rpv = _row(r_m, "Robust")
+            srows.append({"multiplier": m, "h_left": m * h_l, "h_right": m * h_r, "estimate": c, "se": s,
+                          "ci_low": lo, "ci_high": hi, "robust_ci_low": rl, "robust_ci_high": rh,
+                          "robust_p_value": rpv, "n_left": int(r_m.N_h[0]), "n_right": int(r_m.N_h[1])})
+        sens = pd.DataFrame(srows)
+
+    dens = None
+    if density_test:
+        dens, dnotes = _density(x_density, cutoff)
+        warnings += dnotes
+        if dens is not None and dens["p_value"].iloc[0] < 0.05:
+            warnings.append(
+                f"The density of '{running}' jumps at the cutoff (manipulation test p = {dens['p_value'].iloc[0]:.3g}): "
+                "units may have sorted themselves across the threshold."
+            )
+
+    bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
+    method = (f"Sharp regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
+              f"{kernel} kernel, {bwselect if h is None else 'user'} bandwidth {bw_text}; conventional estimate "
+              f"and SE, robust bias-corrected CI and p-value")
+    return RDResult(
+        estimate=est, se=se, ci_low=rlo, ci_high=rhi, p_value=rp, n_obs=nh_l + nh_r, method=method,
+        level=level, outcome=outcome_label or outcome, name="rd_effect", scale="difference", table=table,
+        extra={"cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
+               "b_right": b_r, "n_left": n_left, "n_right": n_right, "n_eff_left": nh_l, "n_eff_right": nh_r,
+               "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p},
+        warnings=tuple(warnings), sensitivity=sens, density=dens,
+        bins=binned_means(x, y, cutoff, bins=bins), fit_lines=local_linear_lines(x, y, cutoff, h_l, h_r),
+    )
+
+
+def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by: str, **kwargs: Any) -> pd.DataFrame:
+    """Run :func:`fit` within each group of ``by`` and test whether the effect differs.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Unit-level data with a grouping column.
+    outcome, running, cutoff
+        As for :func:`fit`.
+    by : str
+        Grouping column (e.g. ``"imd_quintile"``, 1 = most deprived; or a PLUS group).
+    **kwargs
+        Passed to :func:`fit` (the sensitivity table and density test are skipped
+        per group unless asked for).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One ``rd_effect`` row per group (``by``, term, estimate, se, ci_low, ci_high,
+        p_value, n_obs, h, note) — conventional estimate/SE with the robust interval —
+        then Cochran's Q (``difference_across_groups``) and the weighted ``gradient``
+        across ordered groups, computed from the conventional estimates and SEs.
+
+    Notes
+    -----
+    Each group gets its own MSE-optimal bandwidth.  See
+    :func:`toolkit.designs._timeseries.heterogeneity` for the Q and gradient formulas.
+    """
+    check_columns(data, {"by": by})
+    if data[by].isna().any():
+        rows = missing_rows(data, by)
+        raise DataError("group is missing", column=by, rows=tuple(rows[:5]), count=len(rows),
+                        fix="assign every row to a group")
+    kwargs.setdefault("sensitivity", None)
+    kwargs.setdefault("density_test", False)
+    rows = []
+    for key in sorted(data[by].unique()):
+        try:
+            r = fit(data[data[by] == key], outcome, running, cutoff, **kwargs)
+        except (DesignError, DataError) as exc:
+            rows.append({by: key, "term": "rd_effect", "note": str(exc)})
+            continue
+        rows.append({by: key, "term": "rd_effect", "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
+                     "ci_high": r.ci_high, "p_value": r.p_value, "n_obs": r.n_obs, "h": r.extra["h_left"],
+                     "note": "; ".join(r.warnings)})
+    res = pd.DataFrame(rows)
+    if "estimate" not in res:
+        res["estimate"], res["se"] = np.nan, np.nan
+    het = heterogeneity(res[res["estimate"].notna()], by=by)
+    return pd.concat([res, het], ignore_index=True)
