@@ -168,6 +168,9 @@ def test_opt_in_joins_and_reports_other_vintage_rows(only_2011, common):
     assert audit.loc["other_vintage", "rows"] == 10 and audit.loc["matched", "rows"] == 90
     assert len(res.data) == 100 and res.data["imd_decile"].isna().sum() == 10
     assert (res.data["imd_match"].iloc[90:] == "other_vintage").all()
+    assert res.mismatch_allowed
+    assert "allow_vintage_mismatch" in res.describe()
+    assert "10 from the other LSOA boundary set" in res.describe()
 
 
 def test_stray_code_below_tolerance_is_reported_not_refused(only_2011, common):
@@ -200,7 +203,10 @@ def test_attach_keeps_every_row_and_counts_unmatched():
     assert audit.loc["blank", "example_rows"] == "3, 7"
     assert audit.loc["non_english", "example_codes"] == "W01000010"
     assert res.n_matched == 2 and res.n_unmatched == 5
-    assert res.attribution == ATTRIBUTION and res.vintage == 2025
+    assert res.attribution == ATTRIBUTION and res.vintage == 2025 and not res.mismatch_allowed
+    assert res.describe() == (
+        "2 of 7 rows (28.6%) were matched to an IMD 2025 decile; 5 were kept without one "
+        "(2 blank, 1 not an LSOA code, 1 Welsh or Scottish, 1 unknown LSOA code).")
     assert "imd_decile" not in data.columns  # input untouched
 
 

@@ -204,10 +204,10 @@ _CATEGORY_TEXT = {
 }
 
 
-def _normalise(codes) -> pd.Series:
-    s = pd.Series(codes, copy=False) if not isinstance(codes, pd.Series) else codes
-    s = s.astype("string").str.strip().str.upper()
-    return s.reset_index(drop=True).mask(s.reset_index(drop=True) == "")
+def _normalise(codes: pd.Series) -> pd.Series:
+    """Trimmed, upper-cased codes on a 0..n-1 index; blanks as missing."""
+    s = codes.reset_index(drop=True).astype("string").str.strip().str.upper()
+    return s.mask(s == "")
 
 
 def _categorise(norm: pd.Series) -> pd.Series:
@@ -256,6 +256,8 @@ class VintageReport:
     example_rows: dict
     detected: str
     categories: pd.Series = field(repr=False, compare=False)
+    normalised: pd.Series = field(repr=False, compare=False)
+    shown: pd.Series = field(repr=False, compare=False)
 
     @property
     def english_rows(self) -> int:
@@ -264,18 +266,7 @@ class VintageReport:
 
     def table(self) -> pd.DataFrame:
         """One row per category: rows, share of all rows, distinct codes, examples."""
-        rows = []
-        for key, text in _CATEGORY_TEXT.items():
-            rows.append({
-                "category": key,
-                "description": text,
-                "rows": self.counts[key],
-                "share": self.counts[key] / self.n_rows if self.n_rows else np.nan,
-                "distinct_codes": self.distinct[key],
-                "example_codes": ", ".join(self.examples[key]),
-                "example_rows": ", ".join(str(r) for r in self.example_rows[key]),
-            })
-        return pd.DataFrame(rows)
+        return _table(self.shown, self.categories.to_numpy(), _CATEGORY_TEXT)
 
 
 def _shown(codes) -> pd.Series:
@@ -291,6 +282,24 @@ def _examples(values: pd.Series, mask: np.ndarray) -> tuple[tuple[str, ...], tup
     codes = tuple(str(c) for c in sub.drop_duplicates().iloc[:_EXAMPLES])
     rows = tuple(int(i) + 2 for i in idx[:_EXAMPLES])
     return codes, rows, int(sub.nunique())
+
+
+def _table(shown: pd.Series, cats: np.ndarray, texts: dict, *, hide: tuple = ()) -> pd.DataFrame:
+    """Rows, share, distinct codes and examples per category (examples hidden for ``hide``)."""
+    rows = []
+    for key, text in texts.items():
+        mask = cats == key
+        codes, ex_rows, n_distinct = _examples(shown, mask)
+        rows.append({
+            "category": key,
+            "description": text,
+            "rows": int(mask.sum()),
+            "share": float(mask.mean()) if len(mask) else np.nan,
+            "distinct_codes": n_distinct,
+            "example_codes": "" if key in hide else ", ".join(codes),
+            "example_rows": "" if key in hide else ", ".join(map(str, ex_rows)),
+        })
+    return pd.DataFrame(rows)
 
 
 def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
@@ -310,7 +319,7 @@ def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
         Counts, distinct counts, examples and example rows per category, and the
         detected boundary set.
     """
-    raw = pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes.to_numpy(), dtype="object")
+    raw = pd.Series(list(codes), dtype="object")
     norm = _normalise(raw)
     cat = _categorise(norm)
     counts, distinct, examples, example_rows = {}, {}, {}, {}
@@ -322,7 +331,7 @@ def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
     only11, only21 = counts["2011_only"] > 0, counts["2021_only"] > 0
     detected = {(True, False): "2011", (False, True): "2021", (True, True): "mixed"}.get(
         (only11, only21), "either")
-    return VintageReport(len(raw), counts, distinct, examples, example_rows, detected, cat)
+    return VintageReport(len(raw), counts, distinct, examples, example_rows, detected, cat, norm, shown)
 
 
 # --------------------------------------------------------------------------- attaching
@@ -335,6 +344,10 @@ _AUDIT_TEXT = {
     "other_vintage": "LSOA code from the other boundary set (not in this IMD vintage)",
     "unknown_code": "LSOA-format code in neither the 2011 nor the 2021 set",
 }
+
+
+_SHORT = {"blank": "blank", "invalid_format": "not an LSOA code", "non_english": "Welsh or Scottish",
+          "other_vintage": "from the other LSOA boundary set", "unknown_code": "unknown LSOA code"}
 
 
 @dataclass(frozen=True)
@@ -356,6 +369,9 @@ class AttachResult:
         The IMD vintage used (2019 or 2025).
     vintage_report : VintageReport
         The boundary detection behind the guard.
+    mismatch_allowed : bool
+        True when the guard would have refused and ``allow_vintage_mismatch=True``
+        let the join go ahead.
     attribution : str
         The OGL attribution every report using the result must show.
     """
@@ -364,6 +380,7 @@ class AttachResult:
     audit: pd.DataFrame
     vintage: int
     vintage_report: VintageReport
+    mismatch_allowed: bool = False
     attribution: str = ATTRIBUTION
 
     @property
@@ -375,6 +392,20 @@ class AttachResult:
     def n_unmatched(self) -> int:
         """Rows kept without a decile."""
         return int(self.audit["rows"].sum()) - self.n_matched
+
+    def describe(self) -> str:
+        """One plain-English sentence on the match, for the data-completeness section."""
+        total = self.n_matched + self.n_unmatched
+        text = (f"{self.n_matched:,} of {total:,} rows ({self.n_matched / total:.1%}) were matched to "
+                f"an IMD {self.vintage} decile" if total else "There were no rows to match")
+        parts = [f"{n:,} {_SHORT[k]}" for k, n in zip(self.audit["category"], self.audit["rows"])
+                 if k != "matched" and n]
+        if parts:
+            text += f"; {self.n_unmatched:,} were kept without one ({', '.join(parts)})"
+        if self.mismatch_allowed:
+            text += (f". IMD {self.vintage} was joined although the codes look like the other LSOA "
+                     f"boundaries, because allow_vintage_mismatch was set")
+        return text + "."
 
 
 def _domain_keys(domains) -> tuple[str, ...]:
@@ -393,11 +424,14 @@ def _domain_keys(domains) -> tuple[str, ...]:
     return keys
 
 
-def _guard(report: VintageReport, v: _Vintage, column: str, file: str | None) -> None:
+def _mismatch(report: VintageReport, v: _Vintage) -> int:
+    """Rows with codes known only to the other boundary set, if above the tolerance; else 0."""
+    n_other = report.counts["2011_only" if v.boundary == "2021" else "2021_only"]
+    return n_other if n_other > MISMATCH_TOLERANCE * report.english_rows else 0
+
+
+def _refuse(report: VintageReport, v: _Vintage, n_other: int, column: str, file: str | None):
     other = "2011" if v.boundary == "2021" else "2021"
-    n_other = report.counts[f"{other}_only"]
-    if n_other == 0 or n_other <= MISMATCH_TOLERANCE * report.english_rows:
-        return
     other_vintage = _BOUNDARY_VINTAGE[other]
     examples = ", ".join(report.examples[f"{other}_only"])
     share = n_other / report.english_rows
@@ -406,8 +440,8 @@ def _guard(report: VintageReport, v: _Vintage, column: str, file: str | None) ->
         f"Cannot attach IMD {v.year} deprivation: the LSOA codes look like {kind}, "
         f"but IMD {v.year} uses {v.boundary} LSOAs.",
         [Problem(
-            f"{n_other:,} row{'s' if n_other != 1 else ''} ({share:.1%} of rows with an English LSOA code) hold codes that exist only "
-            f"in the {other} LSOA set used by IMD {other_vintage} (e.g. {examples}); joined to IMD "
+            f"{n_other:,} row{'s' if n_other != 1 else ''} ({share:.1%} of rows with an English LSOA "
+            f"code) hold codes that exist only in the {other} LSOA set used by IMD {other_vintage} (e.g. {examples}); joined to IMD "
             f"{v.year} they would get no decile, and unchanged codes would get deciles for the "
             f"wrong boundaries",
             file=file, column=column, rows=report.example_rows[f"{other}_only"], count=n_other,
@@ -483,12 +517,12 @@ def attach_imd(
         )
 
     report = detect_lsoa_vintage(data[lsoa])
-    if not allow_vintage_mismatch:
-        _guard(report, v, lsoa, file)
+    n_other = _mismatch(report, v)
+    if n_other and not allow_vintage_mismatch:
+        _refuse(report, v, n_other, lsoa, file)
 
     lookup = load_imd(v.year, domains=bool(keys)).set_index("lsoa_code")
-    norm = _normalise(data[lsoa])
-    pos = lookup.index.get_indexer(norm.fillna(""))
+    pos = lookup.index.get_indexer(report.normalised.fillna(""))
     hit = pos >= 0
     take = np.where(hit, pos, 0)
 
@@ -515,23 +549,5 @@ def attach_imd(
     )
     out["imd_match"] = pd.array(match, dtype="string")
     out.attrs.update(imd_vintage=v.year, attribution=ATTRIBUTION)
-    return AttachResult(out, _audit(data[lsoa], match), v.year, report)
-
-
-def _audit(codes: pd.Series, match: np.ndarray) -> pd.DataFrame:
-    shown = _shown(codes)
-    rows = []
-    for key, text in _AUDIT_TEXT.items():
-        mask = match == key
-        ex, ex_rows, n_distinct = _examples(shown, mask)
-        unmatched = key != "matched"
-        rows.append({
-            "category": key,
-            "description": text,
-            "rows": int(mask.sum()),
-            "share": float(mask.mean()) if len(mask) else np.nan,
-            "distinct_codes": n_distinct,
-            "example_codes": ", ".join(ex) if unmatched else "",
-            "example_rows": ", ".join(map(str, ex_rows)) if unmatched else "",
-        })
-    return pd.DataFrame(rows)
+    audit = _table(report.shown, match, _AUDIT_TEXT, hide=("matched",))
+    return AttachResult(out, audit, v.year, report, mismatch_allowed=n_other > 0)
