@@ -1,0 +1,422 @@
+"""Staggered adoption: Callaway & Sant'Anna (2021) group-time effects, no covariates.
+
+Written here (no maintained permissively licensed Python implementation of
+the analytic influence-function inference exists; the reference R package
+``did`` is GPL).  Cross-checked against ``did`` output on its ``mpdta``
+example in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from toolkit.designs.did import _panel as P
+from toolkit.designs.did.results import AggregateResult, StaggeredResult, coef_row
+from toolkit.errors import DataError, DesignError, Problem
+
+__all__ = ["staggered", "aggregate_att"]
+
+KINDS = ("simple", "group", "dynamic", "calendar")
+
+
+@dataclass(frozen=True)
+class _CSFit:
+    """What the aggregations need: the balanced grid and the cell definitions."""
+
+    Y: np.ndarray  # (n_units, n_time)
+    w: np.ndarray  # unit weights, mean 1
+    G: np.ndarray  # first-treated value per unit, 0 = never (comparison only)
+    times: np.ndarray  # time values used
+    cells: pd.DataFrame  # one row per (g, t): group, time, ti, bi, att, ...
+    control: str
+
+    @property
+    def n(self) -> int:
+        return int(self.Y.shape[0])
+
+    def masks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        row = self.cells.iloc[k]
+        g = row["group"]
+        treated = self.G == g
+        if self.control == "never":
+            comp = self.G == 0
+        else:
+            later = self.times[max(int(row["ti"]), int(row["bi"]))]
+            comp = (self.G == 0) | ((self.G > later) & (self.G != g))
+        return treated, comp
+
+    def cell(self, k: int) -> tuple[float, np.ndarray, int, int]:
+        """ATT(g,t), its influence function (length n), treated and comparison counts.
+
+        Notes
+        -----
+        With :math:`\\Delta Y_i = Y_{it} - Y_{ib}` (``b`` the base period),
+        :math:`S_1 = \\sum_{i:G_i=g} w_i`, :math:`S_0 = \\sum_{i \\in C} w_i`,
+        :math:`\\mu_1, \\mu_0` the weighted mean changes,
+        :math:`ATT = \\mu_1 - \\mu_0` and
+        :math:`\\psi_i = n\\,[1\\{G_i=g\\} w_i (\\Delta Y_i - \\mu_1)/S_1
+        - 1\\{i\\in C\\} w_i (\\Delta Y_i - \\mu_0)/S_0]`, so that
+        :math:`SE = \\sqrt{\\sum_i \\psi_i^2}/n` (the panel DRDID influence
+        function with no covariates, as ``did::att_gt`` uses).
+        """
+        row = self.cells.iloc[k]
+        treated, comp = self.masks(k)
+        n1, n0 = int(treated.sum()), int(comp.sum())
+        if n1 == 0 or n0 == 0:
+            return float("nan"), np.zeros(self.n), n1, n0
+        dy = self.Y[:, int(row["ti"])] - self.Y[:, int(row["bi"])]
+        w = self.w
+        s1 = w[treated].sum()
+        s0 = w[comp].sum()
+        mu1 = float(np.dot(w[treated], dy[treated]) / s1)
+        mu0 = float(np.dot(w[comp], dy[comp]) / s0)
+        psi = np.zeros(self.n)
+        psi[treated] = w[treated] * (dy[treated] - mu1) / s1
+        psi[comp] -= w[comp] * (dy[comp] - mu0) / s0
+        return mu1 - mu0, psi * self.n, n1, n0
+
+
+def _balanced_grid(panel: P.Panel) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Keep units observed in every period (as ``did`` does for panels); warn with the count."""
+    counts = np.bincount(panel.unit, minlength=panel.n_unit)
+    complete = counts == panel.n_time
+    warns = []
+    if not complete.all():
+        k = int((~complete).sum())
+        warns.append(
+            f"{k:,} of {panel.n_unit:,} units are not observed in every period and were left out "
+            "of the Callaway & Sant'Anna estimate (it needs a balanced panel)."
+        )
+    grid = np.full((panel.n_unit, panel.n_time), np.nan)
+    grid[panel.unit, panel.time] = panel.y
+    return grid, complete, warns
+
+
+def staggered(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    *,
+    control: str = "never",
+    weights: str | None = None,
+    level: float = 0.95,
+) -> StaggeredResult:
+    """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, without covariates.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period; ``time`` numeric.
+    outcome, unit, time : str
+        Column names.
+    first_treated : str
+        The period each unit was first treated, on the scale of ``time``;
+        0 or missing = never treated.
+    control : {"never", "not_yet"}
+        Comparison group: never-treated units, or units not yet treated by
+        period t (and by the base period).
+    weights : str, optional
+        Unit weights (e.g. population), taken from each unit's first period
+        (as ``did`` does).
+    level : float
+        Confidence level (normal critical values, as ``did``).
+
+    Returns
+    -------
+    StaggeredResult
+        ``att_gt`` table and :meth:`~StaggeredResult.aggregate`; the headline
+        is the ``"simple"`` aggregate.
+
+    Notes
+    -----
+    For cohort :math:`g` and period :math:`t`,
+    :math:`ATT(g,t) = E[Y_t - Y_b \\mid G=g] - E[Y_t - Y_b \\mid C]` with base
+    period :math:`b = g-1` (the last period before adoption) when
+    :math:`t \\ge g` and the varying base :math:`b = t-1` before adoption;
+    :math:`C` = never treated, or (``"not_yet"``) units with :math:`G = 0` or
+    :math:`G > \\max(t, b)`, :math:`G \\ne g`.  Standard errors from the
+    influence functions (see :meth:`_CSFit.cell`), clustered by unit; the R
+    package's default multiplier bootstrap targets the same variance.
+    Units treated in the first period are dropped and units first treated
+    after the last period count as never treated (as in ``did``).  Without
+    never-treated units and ``control="not_yet"``, periods from the last
+    cohort's adoption on are dropped and that cohort serves as comparison
+    only (as in ``did``).
+    """
+    if control not in ("never", "not_yet"):
+        raise ValueError("control must be 'never' or 'not_yet'")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    P.require_columns(data, {"first_treated": first_treated})
+    panel = P.prepare_panel(
+        data, outcome=outcome, unit=unit, time=time, weights=weights,
+        roles={"first_treated": first_treated}, what="the staggered-adoption estimate",
+    )
+    warns = list(panel.warnings)
+    tvals = pd.to_numeric(pd.Series(panel.time_values), errors="coerce").to_numpy(dtype=float)
+    if np.isnan(tvals).any():
+        raise DataError(
+            "the time column must be numeric for staggered adoption (periods are compared with the "
+            "first-treated period)",
+            column=time,
+            fix="use a period number (e.g. year, or months since a start date) in both columns",
+        )
+    G = P.first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
+    Y, complete, bw = _balanced_grid(panel)
+    warns += bw
+    w_unit = np.ones(panel.n_unit)
+    if panel.weights is not None:
+        wg = np.full((panel.n_unit, panel.n_time), np.nan)
+        wg[panel.unit, panel.time] = panel.weights
+        first_col = np.argmax(~np.isnan(wg), axis=1)
+        w_unit = wg[np.arange(panel.n_unit), first_col]
+        if (np.nanmax(wg, axis=1) != np.nanmin(wg, axis=1)).any():
+            warns.append(f"Weights in '{weights}' vary over time within units; each unit's weight in its first period is used.")
+    tmin, tmax = tvals.min(), tvals.max()
+    always = (G > 0) & (G <= tmin)
+    if always.any():
+        warns.append(
+            f"{int(always.sum()):,} unit(s) were treated from the first period ({first_treated} <= "
+            f"{tmin:g}); they have no pre-period and were left out."
+        )
+    late = G > tmax
+    if late.any():
+        warns.append(
+            f"{int(late.sum()):,} unit(s) are first treated after the last period ({tmax:g}); they "
+            "count as never treated."
+        )
+        G = np.where(late, 0.0, G)
+    keep = complete & ~always
+    Y, G, w_unit = Y[keep], G[keep], w_unit[keep]
+    if Y.shape[0] == 0:
+        raise DesignError("No units are left for the staggered-adoption estimate (see the warnings).")
+    cohorts = np.unique(G[G > 0])
+    if cohorts.size == 0:
+        raise DesignError(
+            "No unit is treated during the panel.",
+            [Problem("no unit has a first-treated period inside the panel", column=first_treated,
+                     fix="check the first-treated column (period of first treatment, 0 = never)")],
+        )
+    times = tvals
+    if not (G == 0).any():
+        if control == "never":
+            raise DesignError(
+                "There is no never-treated comparison group.",
+                [Problem("every unit is treated at some point", column=first_treated, count=int(G.size),
+                         fix='use control="not_yet" (compare with units not yet treated)')],
+            )
+        last = cohorts.max()
+        warns.append(
+            f"No unit is never treated: periods from {last:g} on are dropped and the cohort first "
+            f"treated in {last:g} serves only as a comparison group."
+        )
+        cohorts = cohorts[cohorts < last]
+        tkeep = times < last
+        Y, times = Y[:, tkeep], times[tkeep]
+        if cohorts.size == 0 or times.size < 2:
+            raise DesignError(
+                "With no never-treated units there is nothing to compare: only one adoption cohort.",
+                [Problem("all units adopt at the same time and none is left untreated",
+                         column=first_treated, fix="include untreated units in the data")],
+            )
+    w_unit = w_unit / w_unit.mean()
+    rows = []
+    for g in cohorts:
+        pre = np.flatnonzero(times < g)
+        if pre.size == 0:
+            continue
+        base_post = int(pre[-1])
+        for ti in range(1, times.size):
+            t = times[ti]
+            bi = base_post if t >= g else ti - 1
+            rows.append({"group": g, "time": t, "ti": ti, "bi": bi})
+    cells = pd.DataFrame(rows)
+    fit = _CSFit(Y=Y, w=w_unit, G=G, times=times, cells=cells, control=control)
+    att, se, n1, n0 = [], [], [], []
+    for k in range(len(cells)):
+        a, psi, m1, m0 = fit.cell(k)
+        att.append(a)
+        se.append(math.sqrt(float(np.dot(psi, psi))) / fit.n if np.isfinite(a) else float("nan"))
+        n1.append(m1)
+        n0.append(m0)
+    cells = cells.assign(att=att, se=se, n_treated=n1, n_comparison=n0)
+    empty = cells["att"].isna()
+    if empty.any():
+        warns.append(
+            f"{int(empty.sum())} group-time cell(s) have no comparison units and are left out of the "
+            "aggregates."
+        )
+    fit = _CSFit(Y=Y, w=w_unit, G=G, times=times, cells=cells, control=control)
+    tab = pd.DataFrame(
+        [
+            coef_row(
+                f"ATT({r.group:g},{r.time:g})", r.att, r.se, level,
+                group=r.group, time=r.time, event_time=r.time - r.group,
+                post=bool(r.time >= r.group), n_treated=r.n_treated, n_comparison=r.n_comparison,
+            )
+            for r in cells.itertuples()
+        ]
+    )
+    comp = "never-treated" if control == "never" else "not-yet-treated"
+    wtxt = f", weighted by {weights}" if weights else ""
+    method = (
+        f"Callaway & Sant'Anna (2021) group-time ATT, {comp} comparison{wtxt}; influence-function "
+        "standard errors clustered by unit"
+    )
+    proto = StaggeredResult(
+        estimate=float("nan"), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
+        p_value=float("nan"), n_obs=int(Y.size), method=method, level=level, outcome=outcome,
+        name="att_simple", table=tab, extra={"att_gt": tab, "n_units": fit.n, "control": control},
+        warnings=tuple(warns), _state=fit,
+    )
+    simple = aggregate_att(proto, "simple")
+    return StaggeredResult(
+        estimate=simple.estimate, se=simple.se, ci_low=simple.ci_low, ci_high=simple.ci_high,
+        p_value=simple.p_value, n_obs=int(Y.size), method=method, level=level, outcome=outcome,
+        name="att_simple", table=tab,
+        extra={"att_gt": tab, "n_units": fit.n, "n_periods": int(times.size), "control": control,
+               "cohorts": tuple(float(c) for c in cohorts)},
+        warnings=tuple(warns), _state=fit,
+    )
+
+
+def _wif(fit: _CSFit, groups: np.ndarray, pg: np.ndarray, att: np.ndarray) -> np.ndarray:
+    """Influence function of the estimated aggregation weights, times ``att``.
+
+    Notes
+    -----
+    For kept cells :math:`k` with cohort :math:`g_k` and weight
+    :math:`p_k = \\overline{w\\,1\\{G=g_k\\}}`, :math:`S = \\sum_k p_k`:
+    :math:`\\sum_k att_k [(w_i 1\\{G_i=g_k\\} - p_k)/S
+    - p_k \\sum_j (w_i 1\\{G_i=g_j\\} - p_j)/S^2]` (the weight influence
+    function of ``did::aggte``).
+    """
+    S = pg.sum()
+    ubar = np.unique(groups)
+    att_by = {g: att[groups == g].sum() for g in ubar}
+    cnt_by = {g: float((groups == g).sum()) for g in ubar}
+    a1 = np.zeros(fit.n)
+    a0 = np.zeros(fit.n)
+    for g in ubar:
+        m = fit.G == g
+        a1[m] = fit.w[m] * att_by[g]
+        a0[m] = fit.w[m] * cnt_by[g]
+    pa = float(np.dot(pg, att))
+    return (a1 - pa) / S - (a0 - pg.sum()) * pa / S**2
+
+
+def _combine(fit: _CSFit, idx: np.ndarray, pg_all: dict, *, equal: bool = False) -> tuple[float, np.ndarray]:
+    """Weighted average of cells ``idx`` and its influence function."""
+    cells = fit.cells
+    att = cells["att"].to_numpy()[idx]
+    groups = cells["group"].to_numpy()[idx]
+    psi = np.zeros(fit.n)
+    if equal:
+        wts = np.full(idx.size, 1.0 / idx.size)
+    else:
+        pg = np.array([pg_all[g] for g in groups])
+        wts = pg / pg.sum()
+    for k, wk in zip(idx, wts):
+        psi += wk * fit.cell(int(k))[1]
+    est = float(np.dot(wts, att))
+    if not equal:
+        psi += _wif(fit, groups, pg, att)
+    return est, psi
+
+
+def aggregate_att(result: StaggeredResult, kind: str = "simple", *, min_e: float = -math.inf,
+                  max_e: float = math.inf) -> AggregateResult:
+    """Aggregate ATT(g,t) as ``did::aggte`` (analytic standard errors).
+
+    Notes
+    -----
+    Cohort weights :math:`p_g = \\overline{w\\,1\\{G=g\\}}` (share of units,
+    weighted).  Cells with :math:`t - g > ` ``max_e`` are ignored.
+
+    - ``simple``: post cells (:math:`t \\ge g`) averaged with weights
+      :math:`p_g`.
+    - ``group``: for each cohort the plain mean of its post cells
+      :math:`\\theta(g)`; overall :math:`\\sum_g p_g\\theta(g)/\\sum_g p_g`.
+    - ``dynamic``: for each event time :math:`e = t - g` the
+      :math:`p_g`-weighted mean of cells with that :math:`e` (pre-periods
+      included); overall = plain mean over :math:`e \\ge 0`.
+    - ``calendar``: for each period the :math:`p_g`-weighted mean of post
+      cells in it; overall = plain mean over periods.
+
+    Each influence function is the weighted sum of cell influence functions
+    plus the weight influence function :func:`_wif` (estimated :math:`p_g`),
+    and :math:`SE = \\sqrt{\\sum_i \\psi_i^2}/n`, as ``did`` computes them.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    fit: _CSFit = result._state
+    cells = fit.cells
+    level = result.level
+    ok = cells["att"].notna().to_numpy()
+    g = cells["group"].to_numpy()
+    t = cells["time"].to_numpy()
+    e = t - g
+    inwin = e <= max_e
+    pg_all = {c: float(np.mean(fit.w * (fit.G == c))) for c in np.unique(g)}
+    rows = []
+    se_of = lambda psi: math.sqrt(float(np.dot(psi, psi))) / fit.n  # noqa: E731
+    if kind == "simple":
+        idx = np.flatnonzero(ok & (t >= g) & inwin)
+        est, psi = _combine(fit, idx, pg_all)
+        label = "simple (cohort-size weighted average of post-adoption cells)"
+    else:
+        parts = []
+        if kind == "group":
+            keys = np.unique(g[ok])
+            sel = lambda k: ok & (g == k) & (t >= g) & inwin  # noqa: E731
+            col = "group"
+        elif kind == "dynamic":
+            keys = np.unique(e[ok & (e >= min_e) & inwin])
+            sel = lambda k: ok & (e == k)  # noqa: E731
+            col = "event_time"
+        else:
+            keys = np.unique(t[ok & (t >= g)])
+            sel = lambda k: ok & (t == k) & (t >= g) & inwin  # noqa: E731
+            col = "time"
+        for key in keys:
+            idx = np.flatnonzero(sel(key))
+            if idx.size == 0:
+                continue
+            est_k, psi_k = _combine(fit, idx, pg_all, equal=(kind == "group"))
+            parts.append((key, est_k, psi_k))
+            extra_cols = {col: key}
+            if kind == "dynamic":
+                extra_cols["period"] = "post" if key >= 0 else "pre"
+            rows.append(coef_row(f"{col} {key:g}", est_k, se_of(psi_k), level, **extra_cols))
+        if kind == "group":
+            keys_arr = np.array([p[0] for p in parts])
+            att_arr = np.array([p[1] for p in parts])
+            pg = np.array([pg_all[k] for k in keys_arr])
+            est = float(np.dot(pg, att_arr) / pg.sum())
+            psi = sum((pk / pg.sum()) * p[2] for pk, p in zip(pg, parts)) + _wif(fit, keys_arr, pg, att_arr)
+            label = "by cohort (overall: cohort-size weighted average of cohort effects)"
+        elif kind == "dynamic":
+            post = [p for p in parts if p[0] >= 0]
+            est = float(np.mean([p[1] for p in post]))
+            psi = sum(p[2] for p in post) / len(post)
+            label = "by event time (overall: mean of effects at event times 0 and later)"
+        else:
+            est = float(np.mean([p[1] for p in parts]))
+            psi = sum(p[2] for p in parts) / len(parts)
+            label = "by calendar period (overall: mean over periods)"
+    se = se_of(psi)
+    head = coef_row(f"overall ({kind})", est, se, level)
+    table = pd.DataFrame(rows + [head]) if rows else pd.DataFrame([head])
+    return AggregateResult(
+        estimate=head["estimate"], se=se, ci_low=head["ci_low"], ci_high=head["ci_high"],
+        p_value=head["p_value"], n_obs=result.n_obs,
+        method=f"{result.method}; aggregated {label}",
+        level=level, outcome=result.outcome, name=f"att_{kind}", table=table,
+        extra={"kind": kind, "influence_function": psi}, warnings=result.warnings,
+    )
