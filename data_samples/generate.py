@@ -174,7 +174,7 @@ def baseline_records(lsoas: pd.DataFrame, prac: pd.DataFrame, share: np.ndarray)
     keys = np.sort(np.concatenate(rows))
     person, year = keys // 3, keys % 3
     month_i = first[person] + 12 * year
-    logit = (0.35 + AGE_LOGIT[age_i[person]] - 0.25 * male[person]
+    logit = (0.70 + AGE_LOGIT[age_i[person]] - 0.25 * male[person]
              + np.vectorize(QUINTILE_LOGIT.get)(quint[person])
              + np.vectorize(ETHNIC_LOGIT.get)(ethnicity[person])
              + practice_effect[prac_i[person]] + 0.008 * month_i)
