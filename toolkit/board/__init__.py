@@ -1,0 +1,1 @@
+"""What boards read beyond a single stage: the charter view, summaries, the portfolio index."""

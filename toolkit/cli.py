@@ -1,0 +1,170 @@
+"""``hitk``: translates command-line options into toolkit calls, nothing else.
+
+Exit codes: 0 ok, 1 a run failed, 2 invalid input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from toolkit import __version__
+from toolkit.errors import ToolkitError
+
+__all__ = ["main"]
+
+
+def _project(args):
+    from toolkit.project import find_project
+
+    return find_project(args.project) if args.project else find_project()
+
+
+def cmd_templates(args) -> int:
+    from toolkit.evaluations.catalogue import list_templates
+
+    for t in list_templates(_project(args).templates_dir):
+        print(f"{t.name:<22} {t.description}")
+        for p in t.user_parameters:
+            default = repr(p.default)
+            print(f"    {p.name} ({p.type}, default {default}){': ' + p.help if p.help else ''}")
+        if t.required_roles or t.optional_roles:
+            print(f"    data roles: required {', '.join(t.required_roles) or '-'}; "
+                  f"optional {', '.join(t.optional_roles) or '-'}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from toolkit.evaluations.scaffold import new_evaluation
+
+    path = new_evaluation(_project(args), args.template, args.name)
+    print(f"Created {path}")
+    print(f"Next: edit it, then `hitk validate {args.name}` and `hitk run {args.name}`.")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from toolkit.evaluations.checks import check_evaluation
+
+    project = _project(args)
+    checked = check_evaluation(project.evaluation_dir(args.evaluation), project.templates_dir)
+    stages = ", ".join(s.name for s in checked.evaluation.config.stages)
+    print(f"{checked.evaluation.yaml_path}: valid. Stages: {stages}. "
+          f"Data sources checked: {len(checked.sources)}.")
+    return 0
+
+
+def _print_outcome(outcome) -> None:
+    for stage, path in outcome.reports.items():
+        print(f"  {stage}: {path}")
+    if outcome.summary:
+        print(f"  summary: {outcome.summary}")
+
+
+def cmd_run(args) -> int:
+    from toolkit.runner import run_evaluation
+
+    project = _project(args)
+    progress = lambda m: print(m, flush=True)  # noqa: E731
+    if args.all == bool(args.evaluation):
+        print("hitk run: give one EVALUATION, or --all", file=sys.stderr)
+        return 2
+    if args.evaluation:
+        _print_outcome(run_evaluation(project, args.evaluation, stages=args.stage or None, progress=progress))
+        return 0
+    status = 0
+    for folder in project.evaluations():
+        try:
+            _print_outcome(run_evaluation(project, str(folder), progress=progress))
+        except ToolkitError as exc:
+            print(f"hitk: {folder.name}: {exc}", file=sys.stderr)
+            status = max(status, exc.exit_code)
+    return status
+
+
+def cmd_list(args) -> int:
+    from toolkit.evaluations.loader import load_evaluation
+    from toolkit.runs import list_runs
+
+    project = _project(args)
+    evaluations = project.evaluations()
+    if not evaluations:
+        print("No evaluations yet. Start one with `hitk new TEMPLATE NAME`.")
+        return 0
+    print(f"{'evaluation':<28} {'stages':<36} {'last run':<22} status")
+    for folder in evaluations:
+        try:
+            stages = ", ".join(s.name for s in load_evaluation(folder).config.stages)
+        except ToolkitError:
+            stages = "(evaluation.yaml invalid: run hitk validate)"
+        runs = list_runs(folder / "runs")
+        last, status = ("never", "-") if not runs else (runs[-1][1].get("started_at", "?"), runs[-1][1].get("status", "?"))
+        print(f"{folder.name:<28} {stages:<36} {last:<22} {status}")
+    return 0
+
+
+def cmd_lab(args) -> int:
+    project = _project(args)
+    target = project.evaluation_dir(args.evaluation) if args.evaluation else project.root
+    if args.evaluation and not (target / "evaluation.yaml").exists():
+        from toolkit.evaluations.loader import load_evaluation
+
+        load_evaluation(target)  # raises the readable missing-file error
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={target}"]
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    env = dict(os.environ, MPLBACKEND=os.environ.get("MPLBACKEND", "module://matplotlib_inline.backend_inline"))
+    return subprocess.call(command, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hitk", description="HI Evaluation Toolkit: evaluate health-inequalities schemes.")
+    parser.add_argument("--version", action="version", version=f"hitk {__version__}")
+    parser.add_argument("--project", help="project folder (default: found from the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("templates", help="list templates, what they do and their parameters")
+    p.set_defaults(func=cmd_templates)
+    p = sub.add_parser("new", help="start an evaluation from a template")
+    p.add_argument("template")
+    p.add_argument("name", help="lowercase letters, digits and hyphens")
+    p.set_defaults(func=cmd_new)
+    p = sub.add_parser("validate", help="check evaluation.yaml and its data without running anything")
+    p.add_argument("evaluation")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("run", help="run an evaluation and render its reports")
+    p.add_argument("evaluation", nargs="?")
+    p.add_argument("--all", action="store_true", help="run every evaluation in evaluations/")
+    p.add_argument("--stage", action="append", help="run only this stage (repeatable)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("list", help="every evaluation with its stages and last run")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("lab", help="open JupyterLab on an evaluation's folder")
+    p.add_argument("evaluation", nargs="?")
+    p.add_argument("--dry-run", action="store_true", help="print the command instead of starting JupyterLab")
+    p.set_defaults(func=cmd_lab)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except ToolkitError as exc:
+        print(f"hitk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hitk: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Data sources named in evaluation.yaml: find the files, describe them, read them.
+
+A source is a file, a glob of files or a folder of files (CSV, Parquet or Excel),
+plus a mapping from *roles* (what the analysis needs, e.g. ``unit``) to the user's
+own column names.  DuckDB reads CSV and Parquet (streaming, no server); Excel is
+read with openpyxl through pandas, because DuckDB's Excel support needs an
+extension download that is not available offline.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from toolkit.errors import DataError, Problem
+
+__all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows"]
+
+_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The concrete files behind one source."""
+
+    name: str
+    spec_path: str
+    files: tuple[Path, ...]
+    format: str
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    sheet: str | None = None
+
+
+def _infer_format(path: Path) -> str | None:
+    return _EXTENSIONS.get(path.suffix.lower())
+
+
+def resolve_files(name: str, source, folder: Path) -> SourceFiles:
+    """Resolve a source's ``path`` (file, glob or folder) relative to the evaluation folder.
+
+    Raises
+    ------
+    DataError
+        When nothing matches, or the format cannot be told from the file names.
+    """
+    spec = source.path
+    base = (folder / spec) if not Path(spec).is_absolute() else Path(spec)
+    if any(ch in spec for ch in "*?["):
+        files = sorted(Path(p) for p in globlib.glob(str(base), recursive=True) if Path(p).is_file())
+        if not files:
+            raise DataError(
+                f"Data source '{name}': the pattern {spec} matches no file.",
+                [Problem("the glob matched nothing", where=f"data.sources.{name}.path", file=spec,
+                         fix=f"check the pattern; it is read relative to {folder}")],
+            )
+    elif base.is_dir():
+        files = sorted(p for p in base.iterdir() if p.is_file() and _infer_format(p) and not p.name.startswith("."))
+        if not files:
+            raise DataError(
+                f"Data source '{name}': the folder {spec} holds no CSV, Parquet or xlsx file.",
+                [Problem("empty folder", where=f"data.sources.{name}.path", file=spec,
+                         fix="put the extract files in the folder, or point path at a file")],
+            )
+    elif base.is_file():
+        files = [base]
+    else:
+        raise DataError(
+            f"Data source '{name}': file {spec} does not exist.",
+            [Problem("file not found", where=f"data.sources.{name}.path", file=str(base),
+                     fix=f"check the path; it is read relative to {folder}")],
+        )
+    fmt = source.format
+    if fmt is None:
+        formats = {_infer_format(f) for f in files}
+        if None in formats or len(formats) != 1:
+            raise DataError(
+                f"Data source '{name}': cannot tell the file format from the names.",
+                [Problem("mixed or unknown extensions: " + ", ".join(f.name for f in files[:3]),
+                         where=f"data.sources.{name}.format", file=spec,
+                         fix="set format: csv, parquet or xlsx")],
+            )
+        fmt = formats.pop()
+    return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet)
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _csv_options(files: SourceFiles) -> str:
+    opts = ["header = true", "auto_detect = true", "sample_size = -1"]
+    if files.delimiter:
+        opts.append(f"delim = '{files.delimiter}'")
+    if files.encoding and files.encoding != "utf-8":
+        opts.append(f"encoding = '{files.encoding}'")
+    return ", ".join(opts)
+
+
+def _relation_sql(files: SourceFiles, path: Path) -> str:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    if files.format == "csv":
+        return f"read_csv({quoted}, {_csv_options(files)})"
+    return f"read_parquet({quoted})"
+
+
+def _read_excel(files: SourceFiles, path: Path, nrows: int | None = None) -> pd.DataFrame:
+    return pd.read_excel(path, sheet_name=files.sheet or 0, nrows=nrows, engine="openpyxl")
+
+
+def _duck_error(files: SourceFiles, path: Path, exc: Exception) -> DataError:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    fix = "check the file opens in a spreadsheet; set delimiter: and encoding: in evaluation.yaml if it is not a UTF-8 comma-separated file"
+    if "encoding" in text.lower() or "unicode" in text.lower() or "utf" in text.lower():
+        fix = "save the file as UTF-8, or set encoding: latin-1 (or cp1252) for this source"
+    return DataError(
+        f"Data source '{files.name}': {path.name} cannot be read.",
+        [Problem(text, where=f"data.sources.{files.name}", file=str(path), fix=fix)],
+    )
+
+
+def describe_columns(files: SourceFiles) -> list[str]:
+    """Column names of the first file (all files of a source must share them)."""
+    path = files.files[0]
+    if path.stat().st_size == 0:
+        raise DataError(
+            f"Data source '{files.name}': {path.name} is empty.",
+            [Problem("the file has no bytes", file=str(path), fix="re-export the extract")],
+        )
+    if files.format == "xlsx":
+        return [str(c) for c in _read_excel(files, path, nrows=0).columns]
+    try:
+        con = duckdb.connect()
+        cursor = con.execute(f"SELECT * FROM {_relation_sql(files, path)} LIMIT 0")
+        return [d[0] for d in cursor.description]
+    except duckdb.Error as exc:
+        raise _duck_error(files, path, exc) from None
+
+
+def count_rows(files: SourceFiles, path: Path) -> int:
+    """Number of data rows in one file (header excluded)."""
+    if files.format == "xlsx":
+        return int(len(_read_excel(files, path)))
+    try:
+        con = duckdb.connect()
+        return int(con.execute(f"SELECT count(*) FROM {_relation_sql(files, path)}").fetchone()[0])
+    except duckdb.Error as exc:
+        raise _duck_error(files, path, exc) from None
+
+
+def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read every file of a source into one DataFrame.
+
+    Parameters
+    ----------
+    files : SourceFiles
+        From :func:`resolve_files`.
+    columns : dict, optional
+        ``{role: user column}``; when given, only these columns are read and they
+        are returned under their *role* names (the user's file is never changed).
+    """
+    frames = []
+    for path in files.files:
+        if files.format == "xlsx":
+            df = _read_excel(files, path)
+        else:
+            try:
+                con = duckdb.connect()
+                if columns:
+                    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns.values())
+                else:
+                    cols = "*"
+                df = con.execute(f"SELECT {cols} FROM {_relation_sql(files, path)}").df()
+            except duckdb.BinderException as exc:
+                raise _duck_error(files, path, exc) from None
+            except duckdb.Error as exc:
+                raise _duck_error(files, path, exc) from None
+        if columns:
+            missing = [c for c in columns.values() if c not in df.columns]
+            if missing:
+                raise DataError(
+                    f"Data source '{files.name}': {path.name} lacks mapped column(s).",
+                    [Problem("column not found", file=str(path), column=c,
+                             fix="correct the column mapping in evaluation.yaml") for c in missing],
+                )
+            df = df[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

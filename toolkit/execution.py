@@ -1,0 +1,101 @@
+"""Execute a template notebook with papermill, in the running interpreter's kernel.
+
+The kernel is described by a private kernelspec written to a temporary
+``JUPYTER_PATH`` entry, so execution works inside ``.venv`` with no globally
+registered kernel and is never redirected to some other Python that happens to
+own the name ``python3``.  Figures are drawn off-screen (``MPLBACKEND=Agg``) and
+shown only through :mod:`toolkit.reporting.display`, which adds alt text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+__all__ = ["KERNEL_NAME", "ensure_kernel", "execute", "CellFailure"]
+
+KERNEL_NAME = "hitk-python"
+_KERNEL_ROOT: Path | None = None
+
+
+def ensure_kernel() -> Path:
+    """Write (once per process) a kernelspec for this interpreter and put it on JUPYTER_PATH."""
+    global _KERNEL_ROOT
+    if _KERNEL_ROOT is None:
+        root = Path(tempfile.mkdtemp(prefix="hitk-jupyter-"))
+        spec_dir = root / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
+            "display_name": "HI Evaluation Toolkit (Python)",
+            "language": "python",
+            "env": {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        _KERNEL_ROOT = root
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(_KERNEL_ROOT) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(_KERNEL_ROOT), paths) if p)
+    return _KERNEL_ROOT
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """Where and why a notebook failed."""
+
+    cell_index: int | None
+    cell_source: str
+    error_name: str
+    error_value: str
+
+
+def _failure_from_notebook(path: Path, exc: Exception) -> CellFailure:
+    cell_index = None
+    source = ""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        # number cells as the template shows them: papermill's injected cell does not count
+        code_cells = [c for c in nb.cells if c.cell_type == "code"
+                      and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+        for i, cell in enumerate(code_cells, start=1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell_index, source = i, cell.source
+                break
+    except Exception:  # noqa: BLE001 - diagnostics only
+        pass
+    if isinstance(exc, PapermillExecutionError):
+        return CellFailure(cell_index, source, exc.ename, str(exc.evalue))
+    return CellFailure(cell_index, source, type(exc).__name__, str(exc))
+
+
+def execute(template: Path, output: Path, *, parameters: dict[str, Any], cwd: Path,
+            timeout: int = 600, progress: bool = False) -> CellFailure | None:
+    """Execute ``template`` into ``output``; return None on success, else the failure.
+
+    The executed notebook is always written, so a failed stage can be inspected.
+    """
+    ensure_kernel()
+    try:
+        papermill.execute_notebook(
+            str(template),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=progress,
+            log_output=False,
+            execution_timeout=timeout,
+            start_timeout=120,
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of the notebook is reported, not raised
+        return _failure_from_notebook(output, exc)
+    return None

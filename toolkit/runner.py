@@ -1,0 +1,168 @@
+"""Run an evaluation: validate -> fingerprint inputs -> execute stages -> render -> record.
+
+A run never overwrites an earlier one: it writes a new folder under ``runs/``.
+A failed stage keeps its executed notebook, renders no report, marks the
+manifest failed and raises :class:`RunError` with one readable paragraph.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from toolkit import __version__
+from toolkit.data.sources import count_rows, file_fingerprint
+from toolkit.errors import InputError, Problem, RunError
+from toolkit.evaluations.checks import CheckedEvaluation, check_evaluation
+from toolkit.evaluations.loader import charter_hash
+from toolkit.execution import execute
+from toolkit.project import Project
+from toolkit.rendering import render_notebook
+from toolkit.reporting.disclosure import DisclosureRule
+from toolkit.results import merge_stage_results, write_json
+from toolkit.runs import RunFolder, new_run_folder
+
+__all__ = ["run_evaluation", "RunOutcome", "fingerprint_inputs"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_dir: Path
+    reports: dict[str, Path]
+    summary: Path | None
+
+
+def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> list[dict]:
+    """SHA-256, size and row count of every input file the selected stages read."""
+    used = {checked.evaluation.config.stage(s).source for s in stage_names} - {None}
+    out = []
+    for name in sorted(used):
+        files = checked.sources[name]
+        for path in files.files:
+            out.append({
+                "source": name,
+                "path": str(path),
+                "bytes": path.stat().st_size,
+                "sha256": file_fingerprint(path),
+                "rows": count_rows(files, path),
+            })
+    return out
+
+
+def _select(checked: CheckedEvaluation, only: list[str] | None) -> list[str]:
+    names = [s.name for s in checked.evaluation.config.stages]
+    if not only:
+        return names
+    unknown = [s for s in only if s not in names]
+    if unknown:
+        raise InputError(
+            f"Evaluation '{checked.evaluation.name}' has no stage {', '.join(repr(u) for u in unknown)}.",
+            [Problem("unknown stage", where=u, fix=f"stages: {', '.join(names)}") for u in unknown],
+        )
+    return [n for n in names if n in only]
+
+
+def _failure_paragraph(stage: str, template: str, failure, notebook: Path, project: Project) -> str:
+    where = f"code cell {failure.cell_index}" if failure.cell_index else "the notebook"
+    try:
+        shown = notebook.relative_to(project.root)
+    except ValueError:
+        shown = notebook
+    return (
+        f"Stage '{stage}' (template '{template}') failed in {where}: {failure.error_name}: "
+        f"{failure.error_value.strip().rstrip('.')}. The executed notebook is kept at {shown} for diagnosis "
+        f"(open it with `hitk lab`). No report was rendered and earlier runs are untouched."
+    )
+
+
+def _stage_results_path(run: RunFolder, stage: str) -> Path:
+    return run.path / "stages" / f"{stage}.results.json"
+
+
+def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | None = None,
+                   progress: Callable[[str], None] = lambda _msg: None) -> RunOutcome:
+    """Validate and run an evaluation (all stages, or the named ones).
+
+    Raises
+    ------
+    InputError
+        Invalid evaluation.yaml or data: nothing is executed and no run folder is made.
+    RunError
+        A stage failed: the run folder keeps the executed notebook and a failed manifest.
+    """
+    folder = project.evaluation_dir(evaluation)
+    checked = check_evaluation(folder, project.templates_dir)
+    ev = checked.evaluation
+    selected = _select(checked, stages)
+    inputs = fingerprint_inputs(checked, selected)
+    parameters = {s: dict(ev.config.stage(s).parameters) for s in selected}
+    run = new_run_folder(ev.runs_dir, evaluation=ev.name, stages=selected, parameters=parameters,
+                         inputs=inputs, charter_sha256=charter_hash(ev.raw.get("charter")))
+    progress(f"Run {run.run_id} of '{ev.name}': {len(selected)} stage(s)")
+    for i, name in enumerate(selected, start=1):
+        stage = ev.config.stage(name)
+        template = checked.templates[name]
+        progress(f"  [{i}/{len(selected)}] {name} ({template.name}) ...")
+        notebook = run.path / f"{name}.ipynb"
+        failure = execute(
+            template.path, notebook,
+            parameters={"evaluation_dir": str(ev.folder), "stage": name,
+                        "results_path": str(_stage_results_path(run, name)), **stage.parameters},
+            cwd=ev.folder, timeout=stage.timeout_seconds,
+        )
+        if failure is not None:
+            message = _failure_paragraph(name, template.name, failure, notebook, project)
+            run.finish("failed", failure={"stage": name, "cell": failure.cell_index, "error": failure.error_name,
+                                          "message": failure.error_value, "notebook": str(notebook)})
+            raise RunError(message)
+    changed = [i for i, now in zip(inputs, fingerprint_inputs(checked, selected)) if i["sha256"] != now["sha256"]]
+    if changed:
+        message = (f"Input file {changed[0]['path']} changed while the run was executing, so its results "
+                   "cannot be trusted. No report was rendered; rerun when the file is complete.")
+        run.finish("failed", failure={"stage": None, "error": "InputChanged", "message": message})
+        raise RunError(message)
+    reports = _render_all(project, checked, run, selected)
+    run.finish("succeeded", reports={k: v.name for k, v in reports.items()})
+    progress(f"Done. Reports in {run.path}")
+    return RunOutcome(run.path, reports, None)
+
+
+def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder, selected: list[str]) -> dict[str, Path]:
+    ev = checked.evaluation
+    stage_files = {s: _stage_results_path(run, s) for s in selected}
+    write_json(run.path / "results.json", merge_stage_results(stage_files, evaluation=ev.name, run_id=run.run_id))
+    rule = DisclosureRule.from_config(ev.config.reporting.disclosure)
+    reports: dict[str, Path] = {}
+    dropped: dict[str, dict] = {}
+    try:
+        for name in selected:
+            template = checked.templates[name]
+            stage = ev.config.stage(name)
+            results_file = stage_files[name]
+            attributions = []
+            if results_file.exists():
+                attributions = json.loads(results_file.read_text(encoding="utf-8")).get("attributions", [])
+            params = [("evaluation", ev.name), ("stage", name), ("template", template.name)]
+            params += [(k, v) for k, v in stage.parameters.items()]
+            if stage.source:
+                params.append(("data source", ev.config.data.sources[stage.source].path))
+            out = run.path / f"{name}.html"
+            stats = render_notebook(
+                run.path / f"{name}.ipynb", out,
+                title=ev.config.charter.title, evaluation=ev.name, stage_title=template.title,
+                template=template.name, run_id=run.run_id, run_date=run.manifest["started_at"],
+                toolkit_version=__version__, parameters=params,
+                organisation=ev.config.reporting.organisation, disclosure_note=rule.describe(),
+                attributions=attributions,
+            )
+            dropped[name] = stats.dropped
+            reports[name] = out
+    except Exception as exc:
+        for path in reports.values():
+            path.unlink(missing_ok=True)
+        run.finish("failed", failure={"stage": None, "error": type(exc).__name__, "message": f"rendering failed: {exc}"})
+        raise RunError(f"Rendering the reports failed: {exc}. No report was kept; earlier runs are untouched.") from exc
+    run.manifest["dropped_outputs"] = dropped
+    return reports
