@@ -44,8 +44,8 @@ def levels_of(confidence: float | Sequence[float]) -> tuple[float, ...]:
     """Validate ``confidence`` and return it as a tuple of levels in (0, 1).
 
     Accepts a single level (``0.95``) or several (``(0.95, 0.998)``).  Levels
-    given as percentages (``95``, ``99.8``) are accepted and divided by 100, as
-    PHEindicatormethods does.
+    given as percentages from 50 to 100 (``95``, ``99.8``) are divided by 100,
+    as PHEindicatormethods does.
     """
     if isinstance(confidence, (int, float, np.floating, np.integer)):
         raw: Iterable = [confidence]
@@ -54,7 +54,7 @@ def levels_of(confidence: float | Sequence[float]) -> tuple[float, ...]:
     out = []
     for c in raw:
         c = float(c)
-        if 1.0 < c < 100.0:
+        if 50.0 <= c < 100.0:
             c = c / 100.0
         if not (0.0 < c < 1.0):
             raise DataError(
