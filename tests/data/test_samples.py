@@ -134,3 +134,51 @@ def test_its_and_synth_shapes():
     assert not synth.duplicated(["area_code", "period"]).any()
     assert synth.groupby("area_code").size().eq(40).all()
     assert synth.loc[synth["treated"] == 1, "area_code"].unique().tolist() == ["A01"]
+
+
+def _generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sample_generator", SAMPLES / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_states_the_generators_true_effects():
+    gen, text = _generator(), (SAMPLES / "README.md").read_text()
+    assert f"+{gen.DID_EFFECT_CORE20:.1f} in quintile 1" in text
+    assert f"+{gen.DID_EFFECT_OTHER:.1f} in all others" in text
+    assert f"level change **{gen.ITS_LEVEL_RR}**" in text and f"**{gen.ITS_SLOPE_RR}\nper month**" in text
+    assert f"**{gen.SYNTH_EFFECT} admissions per 1,000" in text.replace("−", "-")
+    assert f"**+{gen.RD_JUMP:.1f} percentage points**" in text
+    assert f"in **{gen.SYNTH_ADOPTION}**" in text and f"from `{gen.ITS_START}`" in text
+
+
+def test_known_effects_are_in_the_data():
+    """Simple fits recover the documented effects (loose: one seeded realisation)."""
+    import statsmodels.api as sm
+
+    its = _read("its_emergency_admissions.csv")
+    t = its["time"].to_numpy() - 1
+    post = its["scheme"].to_numpy()
+    t0 = int(np.argmax(post))
+    month = pd.get_dummies(its["month"].str[5:], drop_first=True, dtype=float).to_numpy()
+    X = np.column_stack([np.ones(len(t)), t, post, (t - t0) * post, month])
+    fit = sm.GLM(its["admissions"], X, family=sm.families.Poisson(),
+                 offset=np.log(its["population"])).fit().params.to_numpy()
+    assert np.exp(fit[2]) == pytest.approx(0.94, abs=0.03)
+    assert np.exp(fit[3]) == pytest.approx(0.995, abs=0.002)
+
+    synth = _read("synth_areas.csv").pivot(index="period", columns="area_code", values="rate_per_1000")
+    mix = 0.5 * synth["A04"] + 0.3 * synth["A09"] + 0.2 * synth["A15"]
+    gap = synth["A01"] - mix
+    assert gap.loc[29:].mean() - gap.loc[:28].mean() == pytest.approx(-1.5, abs=0.3)
+
+    rd = _read("rd_neighbourhoods.csv")
+    near = rd[rd["distance_to_threshold"].abs() < 2000]
+    w = 1 - near["distance_to_threshold"].abs() / 2000
+    x = near["distance_to_threshold"]
+    X = np.column_stack([np.ones(len(near)), near["outreach"], x, x * near["outreach"]])
+    jump = sm.WLS(near["outcome_pct"], X, weights=w).fit().params.to_numpy()[1]
+    assert jump == pytest.approx(3.0, abs=1.0)
