@@ -182,3 +182,15 @@ def test_known_effects_are_in_the_data():
     X = np.column_stack([np.ones(len(near)), near["outreach"], x, x * near["outreach"]])
     jump = sm.WLS(near["outcome_pct"], X, weights=w).fit().params.to_numpy()[1]
     assert jump == pytest.approx(3.0, abs=1.0)
+
+
+def test_did_effects_are_in_the_data():
+    """Two-way fixed effects with a Core20 interaction lands near +1.0 and +2.0 (loose)."""
+    panel = _read("did_practice_panel.csv")
+    core20 = (panel["imd_quintile"] == 1).to_numpy()
+    d = panel["treated"].to_numpy().astype(float)
+    fe = pd.get_dummies(panel[["practice_code", "month"]], drop_first=True, dtype=float).to_numpy()
+    X = np.column_stack([np.ones(len(panel)), d, d * core20, fe])
+    beta = np.linalg.lstsq(X, panel["outcome"].to_numpy(), rcond=None)[0]
+    assert beta[1] == pytest.approx(1.0, abs=0.75)   # effect outside Core20
+    assert beta[2] == pytest.approx(2.0, abs=0.75)   # extra effect in Core20 practices
