@@ -11,6 +11,8 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
 """
 
+from toolkit.designs.did.equity import equity
+from toolkit.designs.did.event_study import event_study
 from toolkit.designs.did.results import (
     AggregateResult,
     EquityResult,
@@ -19,10 +21,16 @@ from toolkit.designs.did.results import (
     TwfeResult,
     TwoByTwoResult,
 )
+from toolkit.designs.did.staggered import staggered
+from toolkit.designs.did.two_by_two import two_by_two
 from toolkit.designs.did.twfe import twfe
 
 __all__ = [
+    "two_by_two",
     "twfe",
+    "event_study",
+    "staggered",
+    "equity",
     "TwoByTwoResult",
     "TwfeResult",
     "EventStudyResult",

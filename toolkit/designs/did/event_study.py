@@ -1,0 +1,221 @@
+"""Event-study (dynamic two-way fixed effects) difference-in-differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from toolkit.designs.did import _panel as P
+from toolkit.designs.did._fe import FixedEffect, fe_regression
+from toolkit.designs.did.results import EventStudyResult, coef_row, inference
+from toolkit.errors import DataError, DesignError, Problem
+
+__all__ = ["event_study", "wald_test"]
+
+
+def wald_test(coef: np.ndarray, vcov: np.ndarray, df2: int) -> dict[str, float]:
+    """Joint Wald test that all ``coef`` are zero.
+
+    Notes
+    -----
+    :math:`W = b' V^{-1} b`; :math:`F = W/q` compared with
+    :math:`F(q, G-1)` (fixest's ``wald()`` with a clustered covariance uses the
+    same residual degrees of freedom as its t-tests); the asymptotic
+    :math:`\\chi^2_q` p-value is reported too.
+    """
+    q = int(coef.size)
+    if q == 0:
+        return {"stat": float("nan"), "df1": 0, "df2": df2, "p_value": float("nan"),
+                "chi2": float("nan"), "p_value_chi2": float("nan")}
+    w = float(coef @ np.linalg.solve(vcov, coef))
+    f = w / q
+    return {
+        "stat": f,
+        "df1": q,
+        "df2": int(df2),
+        "p_value": float(stats.f.sf(f, q, df2)),
+        "chi2": w,
+        "p_value_chi2": float(stats.chi2.sf(w, q)),
+    }
+
+
+def event_study(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    first_treated: str,
+    *,
+    leads: int | None = None,
+    lags: int | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    level: float = 0.95,
+) -> EventStudyResult:
+    """Event-study regression: effects by time since adoption, with a pre-trend test.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period, ``time`` numeric.
+    outcome, unit, time : str
+        Column names.
+    first_treated : str
+        Period of first treatment on the scale of ``time``; 0 or missing =
+        never treated.
+    leads, lags : int, optional
+        Number of pre-adoption event times (-leads .. -2 are estimated, -1 is
+        the reference) and post-adoption event times (0 .. lags).  Event times
+        beyond the window are binned into the end points.  Default: every
+        observed event time, no binning.
+    cluster : str, optional
+        Cluster column (default ``unit``).
+    weights : str, optional
+        Observation weights.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    EventStudyResult
+        ``table`` by event time (with the reference row), ``pretrend``
+        (joint Wald test of the leads), ``plot()``; the headline is the
+        average of the post-adoption coefficients.
+
+    Notes
+    -----
+    :math:`y_{it} = \\alpha_i + \\lambda_t + \\sum_{e \\ne -1} \\beta_e
+    1\\{t - G_i = e\\} + u_{it}` for treated units (never-treated units have
+    all indicators 0), fitted with the same within-transformation and CRV1
+    covariance as :func:`~toolkit.designs.did.twfe` (fixest convention;
+    equals ``feols(y ~ i(rel, ref = -1) | unit + time, cluster = ~unit)``).
+    Without never-treated units the earliest lead is also omitted (the
+    event-time effects are otherwise not identified).  With effects that
+    differ between cohorts these TWFE coefficients can be contaminated;
+    :func:`~toolkit.designs.did.staggered` with ``aggregate("dynamic")`` is
+    the robust alternative.
+    """
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    for nm, v in (("leads", leads), ("lags", lags)):
+        if v is not None and (int(v) != v or v < (1 if nm == "leads" else 0)):
+            raise ValueError(f"{nm} must be a whole number ({'>= 1' if nm == 'leads' else '>= 0'})")
+    P.require_columns(data, {"first_treated": first_treated})
+    P.check_cluster_column(data, cluster)
+    panel = P.prepare_panel(
+        data, outcome=outcome, unit=unit, time=time, weights=weights,
+        roles={"first_treated": first_treated}, what="the event study",
+    )
+    warns = list(panel.warnings)
+    tvals = pd.to_numeric(pd.Series(panel.time_values), errors="coerce").to_numpy(dtype=float)
+    if np.isnan(tvals).any():
+        raise DataError(
+            "the time column must be numeric for an event study",
+            column=time,
+            fix="use a period number (e.g. year, or months since a start date) in both the time "
+            "and first-treated columns",
+        )
+    G = P.first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
+    late = G > tvals.max()
+    if late.any():
+        warns.append(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.")
+        G = np.where(late, 0.0, G)
+    treated_u = G > 0
+    if not treated_u.any():
+        raise DesignError(
+            "No unit is treated during the panel.",
+            [Problem("no unit has a first-treated period inside the panel", column=first_treated,
+                     fix="check the first-treated column (period of first treatment, 0 = never)")],
+        )
+    t_obs = tvals[panel.time]
+    g_obs = G[panel.unit]
+    is_tr = g_obs > 0
+    rel = np.where(is_tr, t_obs - g_obs, np.nan)
+    if not np.any(is_tr & (rel < 0)):
+        raise DesignError(
+            "No treated unit is observed before adoption, so there is no pre-period.",
+            [Problem("every treated unit's rows are at or after its first-treated period",
+                     column=first_treated, fix="include periods before adoption for the treated units")],
+        )
+    if not np.any(is_tr & (rel == -1)):
+        raise DesignError(
+            "No treated unit is observed in the period just before adoption (the reference period).",
+            [Problem("event time -1 is never observed", column=first_treated,
+                     fix="check that first-treated uses the same scale as the time column")],
+        )
+    if leads is not None:
+        rel = np.where(is_tr, np.maximum(rel, -leads), rel)
+    if lags is not None:
+        rel = np.where(is_tr, np.minimum(rel, lags), rel)
+    always = treated_u & (np.bincount(panel.unit, weights=(is_tr & (rel < 0)), minlength=panel.n_unit) == 0)
+    if always.any():
+        warns.append(f"{int(always.sum()):,} treated unit(s) have no rows before adoption; they add no pre-period information.")
+    evs = np.unique(rel[is_tr])
+    refs = [-1.0]
+    never = ~treated_u
+    if not never.any():
+        refs.append(float(evs.min()))
+        warns.append(
+            f"No never-treated units: event time {evs.min():g} is also used as a reference (set to 0), "
+            "because the effects are otherwise not identified."
+        )
+    est_e = [e for e in evs if e not in refs]
+    X = np.zeros((panel.n_obs, len(est_e)))
+    for j, e in enumerate(est_e):
+        X[:, j] = is_tr & (rel == e)
+    names = [f"event_time::{e:g}" for e in est_e]
+    cl, Gc, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
+    warns += cwarn
+    fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
+    fit = fe_regression(panel.y, X, fes, cluster=cl, n_clusters=Gc, weights=panel.weights,
+                        balanced=panel.balanced, names=names)
+    rows = []
+    for j, e in enumerate(est_e):
+        period = "post" if e >= 0 else "pre"
+        label = f"{e:g}" + ("+" if lags is not None and e == lags else "") + (
+            "-" if leads is not None and e == -leads else "")
+        rows.append(coef_row(names[j], fit.coef[j], fit.se[j], level, fit.df_t,
+                             event_time=float(e), period=period, label=label))
+    for r in refs:
+        rows.append({"term": f"event_time::{r:g}", "estimate": 0.0, "se": float("nan"),
+                     "ci_low": float("nan"), "ci_high": float("nan"), "p_value": float("nan"),
+                     "event_time": float(r), "period": "reference", "label": f"{r:g}"})
+    table = pd.DataFrame(rows).sort_values("event_time", kind="stable").reset_index(drop=True)
+    est_e_arr = np.array(est_e)
+    pre_idx = np.flatnonzero(est_e_arr < -1)
+    post_idx = np.flatnonzero(est_e_arr >= 0)
+    pretrend = wald_test(fit.coef[pre_idx], fit.vcov[np.ix_(pre_idx, pre_idx)], fit.df_t)
+    if pre_idx.size == 0:
+        warns.append("Only one pre-adoption period is available (the reference), so pre-trends cannot be tested.")
+    elif pretrend["p_value"] < 0.05:
+        warns.append(
+            f"The joint test of the pre-adoption coefficients rejects parallel trends "
+            f"(p = {pretrend['p_value']:.3g}): the treated and comparison units were already diverging "
+            "before the scheme, so the estimates may be biased."
+        )
+    if post_idx.size == 0:
+        raise DesignError("No treated unit is observed after adoption.")
+    a = np.zeros(fit.coef.size)
+    a[post_idx] = 1.0 / post_idx.size
+    est = float(a @ fit.coef)
+    se = float(np.sqrt(a @ fit.vcov @ a))
+    lo, hi, p = inference(est, se, level, fit.df_t)
+    wtxt = f", weighted by {weights}" if weights else ""
+    method = (
+        f"Event study: two-way fixed effects ({unit} and {time}) with event-time indicators, reference "
+        f"period -1{wtxt}; CRV1 standard errors clustered by {cl_name} ({Gc:,} clusters, fixest "
+        "convention); headline = average of post-adoption coefficients"
+    )
+    return EventStudyResult(
+        estimate=est, se=se, ci_low=lo, ci_high=hi, p_value=p, n_obs=fit.n_obs, method=method,
+        level=level, outcome=outcome, name="att_event_average", table=table,
+        extra={
+            "pretrend": pretrend,
+            "vcov": pd.DataFrame(fit.vcov, index=names, columns=names),
+            "n_clusters": Gc,
+            "reference": tuple(refs),
+            "n_excluded": panel.n_dropped,
+        },
+        warnings=tuple(warns),
+    )
