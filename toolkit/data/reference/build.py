@@ -72,7 +72,7 @@ def build(source: Path, dest: Path = HERE) -> list[Path]:
         df = _narrow(df, code_col)
         table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
         out = dest / pq_name
-        pq.write_table(table, out, compression="zstd", compression_level=19)
+        pq.write_table(table, out, compression="zstd", compression_level=9)
         written.append(out)
     return written
 
