@@ -1,0 +1,71 @@
+"""Rendered reports in a real headless Chromium (Debian's package, driven by Playwright).
+
+Asserts: no failed or network requests, no JavaScript errors, no visible code, real alt text on
+every image, and zero axe-core violations for WCAG 2.2 AA.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("HITK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PLACEHOLDERS = {"", "image", "chart", "figure", "plot", "graph", "picture"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `bash .ci/ensure-chromium` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def _all_reports(demo_runs):
+    _, outcomes = demo_runs
+    return [(f"{ev}/{stage}", path) for ev, out in outcomes.items() for stage, path in out.reports.items()]
+
+
+def test_reports_in_headless_chromium(browser, demo_runs):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    reports = _all_reports(demo_runs)
+    assert reports
+    for name, path in reports:
+        page = browser.new_page()
+        failed, remote, errors = [], [], []
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(path.as_uri(), wait_until="load")
+        assert not failed, f"{name}: failed requests {failed[:3]}"
+        assert not remote, f"{name}: network requests {remote[:3]}"
+        assert not errors, f"{name}: JavaScript errors {errors[:3]}"
+        visible_code = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-InputArea-editor, .jp-CodeCell .jp-InputArea, .highlight, pre')]"
+            ".filter(e => e.offsetParent !== null).length")
+        assert visible_code == 0, f"{name}: code is visible"
+        alts = page.evaluate("() => [...document.images].map(i => i.getAttribute('alt'))")
+        assert all(a is not None and a.strip().lower() not in PLACEHOLDERS and len(a) >= 15 for a in alts), name
+        assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"), name
+        assert page.locator("h1").count() == 1, f"{name}: one h1 expected"
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                         "resultTypes": ["violations"]})
+        violations = results.response["violations"]
+        assert not violations, f"{name}: axe violations:\n" + results.generate_report()
+        page.close()

@@ -1,0 +1,85 @@
+"""Every template runs on its shipped example, end to end, and its HTML is fit for a board."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from tests.conftest import REPO
+from toolkit.rendering.exporter import EXTERNAL_RESOURCE
+
+pytestmark = pytest.mark.e2e
+
+
+def _reports(demo_runs):
+    _, outcomes = demo_runs
+    for evaluation, outcome in outcomes.items():
+        for stage, path in outcome.reports.items():
+            yield evaluation, stage, path
+
+
+def test_every_template_is_exercised_by_an_example(demo_runs):
+    project, outcomes = demo_runs
+    used = set()
+    for evaluation in outcomes:
+        manifest = json.loads((outcomes[evaluation].run_dir / "manifest.json").read_text())
+        assert manifest["status"] == "succeeded"
+        from toolkit.evaluations.loader import load_evaluation
+
+        ev = load_evaluation(project.evaluations_dir / evaluation)
+        used |= {s.template for s in ev.config.stages}
+    templates = {p.stem for p in (REPO / "templates").glob("*.ipynb")}
+    assert templates <= used, f"templates without an example: {templates - used}"
+
+
+def test_reports_hold_no_code_tracebacks_or_external_resources(demo_runs):
+    for evaluation, stage, path in _reports(demo_runs):
+        html = path.read_text(encoding="utf-8")
+        where = f"{evaluation}/{stage}"
+        assert "jp-InputArea-editor" not in html and "highlight" not in html and "jp-InputPrompt" not in html, where
+        assert "Traceback" not in html and "Error:" not in html.replace("Standard Error:", ""), where
+        assert not re.search(r"\b(import |from toolkit|open_stage\(|show\.)", html), where
+        assert "injected-parameters" not in html, where
+        assert not EXTERNAL_RESOURCE.search(html), where
+        assert "<script" not in html.lower(), where
+        for alt in re.findall(r'<img[^>]*\balt="([^"]*)"', html):
+            assert len(alt) >= 15, where
+        assert html.count("<img") == len(re.findall(r'<img[^>]*\balt="[^"]+"', html)), where
+
+
+def test_expected_headings_are_present(demo_runs):
+    for evaluation, stage, path in _reports(demo_runs):
+        html = path.read_text(encoding="utf-8")
+        template = json.loads((path.parent / "manifest.json").read_text())
+        nb = nbformat.read(path.with_suffix(".ipynb"), as_version=4)
+        headings = [line[3:].strip() for c in nb.cells if c.cell_type == "markdown"
+                    and "remove-cell" not in c.metadata.get("tags", [])
+                    for line in c.source.splitlines() if line.startswith("## ")]
+        assert headings, f"{evaluation}/{stage}: template has no section headings"
+        for heading in headings:
+            assert re.search(r"<h2[^>]*>\s*" + re.escape(heading.replace("&", "&amp;")), html), \
+                f"{evaluation}/{stage}: heading {heading!r} missing"
+        assert re.search(r'<nav[^>]*class="toc"', html) and "About this report" in html
+        assert template["toolkit_version"] in html
+
+
+def test_no_stray_outputs_were_dropped(demo_runs):
+    """Templates show things only through toolkit.reporting.display: nothing else to drop."""
+    _, outcomes = demo_runs
+    for evaluation, outcome in outcomes.items():
+        manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+        for stage, dropped in manifest["dropped_outputs"].items():
+            stray = {k: v for k, v in dropped.items() if k != "stderr"}
+            assert not stray, f"{evaluation}/{stage} printed outside the report: {stray}"
+
+
+def test_templates_run_unchanged_with_their_defaults(tmp_path):
+    """Opened in JupyterLab, a template's parameter defaults run the shipped example."""
+    from toolkit.execution import execute
+
+    for template in sorted((REPO / "templates").glob("*.ipynb")):
+        failure = execute(template, tmp_path / template.name, parameters={}, cwd=REPO / "templates", timeout=600)
+        assert failure is None, f"{template.name}: {failure}"
