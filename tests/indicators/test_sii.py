@@ -64,15 +64,39 @@ def test_se_and_limits_give_same_answer_and_seed_reproducible():
 
 def test_order_statistics_positions():
     # R = 1000, c = 0.95: order statistics round(25) = 25th and round(975) = 975th of the
-    # sorted simulations (METHODS.md). Reproduce the draws with the same generator.
-    df = LE.copy()
-    res = sii(df, "decile", "pop", "le", se="se", repetitions=1000, seed=3)
+    # sorted simulations (METHODS.md). Rates fitted on their own scale are simulated value by
+    # value on the log scale; reproduce those draws with the same generator and refit each
+    # simulated data set with statsmodels.
+    df = LE.assign(lo=LE["le"] * 0.95, hi=LE["le"] / 0.95)
+    res = sii(df, "decile", "pop", "le", lower_ci="lo", upper_ci="hi", value_type="rate",
+              repetitions=1000, seed=3)
     rng = np.random.default_rng(3)
-    draws = df["le"].to_numpy() + df["se"].to_numpy() * rng.standard_normal((1000, 10))
+    se_log = (np.log(df["hi"]) - np.log(df["lo"])).to_numpy() / (2 * Z95)
+    draws = np.exp(np.log(df["le"].to_numpy()) + se_log * rng.standard_normal((1000, 10)))
     _, _, a, b = _wls(df["le"], df["pop"])
-    slopes = np.sort([sm.WLS(d, sm.add_constant(b), weights=a).fit().params[1] for d in draws[:1000]])
+    fits = [sm.WLS(d, sm.add_constant(b), weights=a).fit().params for d in draws]
+    slopes = np.sort([f[1] for f in fits])
+    riis = np.sort([(f[0] + f[1]) / f[0] for f in fits])
     assert res.loc[0, "sii_lower"] == pytest.approx(slopes[24], abs=1e-9)
     assert res.loc[0, "sii_upper"] == pytest.approx(slopes[974], abs=1e-9)
+    assert res.loc[0, "rii_lower"] == pytest.approx(riis[24], abs=1e-12)
+    assert res.loc[0, "rii_upper"] == pytest.approx(riis[974], abs=1e-12)
+
+
+def test_rii_limits_agree_with_brute_force_refits():
+    # Normal values take the exact bivariate-normal shortcut for (intercept, slope); compare
+    # its RII limits with brute-force refits of 100,000 simulated data sets (own lstsq fit),
+    # within Monte-Carlo error.
+    res = sii(LE, "decile", "pop", "le", se="se", repetitions=100_000, seed=11)
+    rng = np.random.default_rng(12345)
+    y = LE["le"].to_numpy() + LE["se"].to_numpy() * rng.standard_normal((100_000, 10))
+    _, _, a, b = _wls(LE["le"], LE["pop"])
+    X = np.column_stack([np.sqrt(a), b * np.sqrt(a)])
+    coef = np.linalg.lstsq(X, (y * np.sqrt(a)).T, rcond=None)[0]
+    rii = np.sort((coef[0] + coef[1]) / coef[0])
+    sd = rii.std()
+    assert res.loc[0, "rii_lower"] == pytest.approx(rii[2499], abs=0.04 * sd)
+    assert res.loc[0, "rii_upper"] == pytest.approx(rii[97499], abs=0.04 * sd)
 
 
 def test_rate_transform_and_negative_multiplier():
