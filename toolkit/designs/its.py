@@ -85,6 +85,12 @@ def _prepare_series(
             )
     df = data[[c for c in (time, outcome, denominator) if c is not None]].copy()
     df["_row"] = np.arange(len(df)) + 2
+    if isinstance(df[time].dtype, pd.PeriodDtype):
+        df[time] = df[time].dt.to_timestamp()
+    elif not pd.api.types.is_numeric_dtype(df[time]) and not pd.api.types.is_datetime64_any_dtype(df[time]):
+        parsed = pd.to_datetime(df[time], errors="coerce")
+        if parsed.notna().all():
+            df[time] = parsed
     for col in [c for c in (outcome, denominator) if c is not None]:
         vals = pd.to_numeric(df[col], errors="coerce")
         bad = vals.isna().to_numpy()

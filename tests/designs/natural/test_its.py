@@ -265,3 +265,43 @@ def test_few_periods_warn_and_result_contract():
     assert "level_change" in r.tidy()["term"].tolist() and r.summary().startswith("Interrupted")
     with pytest.raises(Exception):
         r.estimate = 1.0  # read-only
+
+
+def test_counterfactual_plot(sicily):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from toolkit.designs import its_plots
+
+    r = its.segmented(sicily, "aces", "time", 37, denominator="stdpop", family="quasipoisson", seasonality=2,
+                      season_period=12)
+    fig = its_plots.counterfactual_plot(r)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "aces per 100,000" and ax.get_xlabel() == "Period"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Counterfactual (no intervention)" in labels and "Observed" in labels
+    # the observed points plotted are the observed rates
+    pts = [ln for ln in ax.get_lines() if ln.get_label() == "Observed"][0]
+    assert np.allclose(pts.get_ydata(), sicily["aces"] / sicily["stdpop"] * 1e5)
+    alt = its_plots.counterfactual_alt(r)
+    assert "rate ratio" in alt and len(alt) > 50
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_gaussian_rate_with_denominator_and_string_dates(sicily):
+    # Reference: OLS of the rate aces/stdpop*1e5 fitted independently with statsmodels.
+    d = sicily.copy()
+    d["month_start"] = [f"{y}-{m:02d}-01" for y, m in zip(d["year"], d["month"])]  # text dates
+    r = its.segmented(d, "aces", "month_start", "2005-01-01", denominator="stdpop", cov="model")
+    rate = d["aces"] / d["stdpop"] * 1e5
+    t = d["time"].astype(float)
+    X = sm.add_constant(pd.DataFrame({"t": t, "post": d["smokban"], "slope": d["smokban"] * (t - 37)}).astype(float))
+    ref = sm.OLS(rate, X).fit()
+    assert r.estimate == pytest.approx(ref.params["post"], abs=1e-8)
+    assert r.se == pytest.approx(ref.bse["post"], rel=1e-8)
+    assert r.scale == "difference"

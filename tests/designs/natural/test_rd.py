@@ -146,3 +146,23 @@ def test_bad_input():
         rd.fit(df, "y", "score", 0.0)
     with pytest.raises(DesignError, match="treated"):
         rd.fit(df, "y", "x", 0.0, treated="left")
+
+
+def test_rd_plots(senate_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from toolkit.designs import rd_plots
+
+    fig = rd_plots.binned_scatter(senate_fit, xlabel="Democratic margin at t")
+    assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() == "Democratic margin at t"
+    assert fig.axes[0].get_ylabel() == "vote"
+    fig2 = rd_plots.sensitivity_plot(senate_fit)
+    assert fig2.axes[0].get_xlabel() == "Bandwidth (h)"
+    assert "7.41" in rd_plots.binned_scatter_alt(senate_fit)
+    assert "6 bandwidths" in rd_plots.sensitivity_alt(senate_fit)
+    plt.close(fig)
+    plt.close(fig2)

@@ -177,3 +177,24 @@ def test_bad_input(smoking):
     few = smoking[smoking["year"] >= 1981]
     r = synth.fit(few, "cigsale", "state", "year", "California", 1989, placebo=False)
     assert any("Only 8 pre-treatment" in w for w in r.warnings)
+
+
+def test_synth_plots(california):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from toolkit.designs import synth_plots
+
+    fig = synth_plots.trajectory_plot(california, ylabel="Packs per capita", xlabel="Year")
+    assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == "Packs per capita"
+    fig2 = synth_plots.placebo_plot(california, max_ratio_pre=5)
+    shown = [ln for ln in fig2.axes[0].get_lines() if ln.get_color() != "#005EB8" and len(ln.get_xdata()) == 31]
+    keep = (california.placebos["pre_rmspe"] <= 5 * california.pre_rmspe).sum() - 1
+    assert len(shown) == keep
+    fig3 = synth_plots.weights_plot(california)
+    assert "ranks" in synth_plots.placebo_alt(california) and "California" in synth_plots.trajectory_alt(california)
+    for f in (fig, fig2, fig3):
+        plt.close(f)
