@@ -35,6 +35,36 @@ class StageContext:
     def parameters(self) -> dict:
         return dict(self.stage.parameters)
 
+    @property
+    def source_label(self) -> str | None:
+        """The stage's data file as written in evaluation.yaml (for messages)."""
+        if self.stage.source is None:
+            return None
+        return self.evaluation.config.data.sources[self.stage.source].path
+
+    def attach_imd(self, data: pd.DataFrame, lsoa: str = "lsoa", *, domains=None):
+        """Attach IMD deciles to ``data`` by LSOA code, using the evaluation's ``imd_vintage``.
+
+        Returns :class:`toolkit.data.imd.AttachResult` (rows kept, unmatched codes
+        audited) and credits the OGL-licensed data in this stage's report.
+        """
+        from toolkit.data.imd import attach_imd
+
+        vintage = self.evaluation.config.imd_vintage
+        if vintage is None:
+            raise ConfigError(
+                "This stage joins IMD deciles but evaluation.yaml does not say which IMD to use.",
+                [Problem("imd_vintage is not set", where="imd_vintage",
+                         fix="add `imd_vintage: 2025` (2021 LSOA codes) or `imd_vintage: 2019` (2011 LSOA codes)")],
+            )
+        allow = False
+        if self.stage.source is not None:
+            allow = self.evaluation.config.data.sources[self.stage.source].allow_vintage_mismatch
+        result = attach_imd(data, lsoa, vintage=vintage, domains=domains, allow_vintage_mismatch=allow,
+                            file=self.source_label)
+        self.results.add_attribution(result.attribution)
+        return result
+
     def data(self) -> pd.DataFrame:
         """The stage's source, read with its column mapping (columns under their role names)."""
         if self.stage.source is None:

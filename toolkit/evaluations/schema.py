@@ -179,6 +179,7 @@ class Source(_Model):
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     columns: dict[str, str] = Field(default_factory=dict, description="role: your column name")
     description: str = ""
+    allow_vintage_mismatch: bool = False
 
 
 class Stage(_Model):
