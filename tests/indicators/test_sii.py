@@ -108,7 +108,10 @@ def test_rate_transform_and_negative_multiplier():
               multiplier=-1, repetitions=20_000, seed=5)
     c0, s, _, _ = _wls(np.log(df.rate), df["pop"])
     assert res.loc[0, "sii"] == pytest.approx(-(np.exp(c0 + s) - np.exp(c0)), abs=1e-9)
-    assert res.loc[0, "rii"] == pytest.approx(np.exp(s), abs=1e-12)
+    # negative multiplier: RII inverted (PHEindicatormethods R/SII_function.R: "Take inverse of
+    # RII if multiplier is negative"); the limits are the inverted simulated RIIs
+    assert res.loc[0, "rii"] == pytest.approx(np.exp(-s), abs=1e-12)
+    assert res.loc[0, "rii_lower"] < res.loc[0, "rii"] < res.loc[0, "rii_upper"]
     assert res.loc[0, "intercept"] == pytest.approx(np.exp(c0), abs=1e-9)
     assert res.loc[0, "sii_lower"] < res.loc[0, "sii"] < res.loc[0, "sii_upper"]
     assert res.loc[0, "sii"] > 0  # negative multiplier flips a falling gradient to positive

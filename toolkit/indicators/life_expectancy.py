@@ -49,7 +49,7 @@ def _life_table(D: np.ndarray, P: np.ndarray):
         L[:, :-1] = n[:, :-1] * (l[:, 1:] + a[:, :-1] * d[:, :-1])
         L[:, -1] = l[:, -1] / M[:, -1]
         T = np.cumsum(L[:, ::-1], axis=1)[:, ::-1]
-        e = T / l
+        e = np.where(l == 0, 0.0, T / l)  # nobody left alive: 0, as PHEindicatormethods
         sp = np.where(D > 0, q * q * (1.0 - q) / D, 0.0)
         W = np.empty_like(l)
         W[:, :-1] = sp[:, :-1] * l[:, :-1] ** 2 * ((1.0 - a[:, :-1]) * n[:, :-1] + e[:, 1:]) ** 2

@@ -71,8 +71,11 @@ def _linear_draws(rng, c_hat, s_hat, u, k, sd, repetitions):
 def _summaries(c0, s, transform: bool, inv, multiplier: float):
     if transform:
         top, bottom = inv(c0 + s), inv(c0)
-        return (top - bottom) * multiplier, top / bottom
-    return s * multiplier, (c0 + s) / c0
+        sii_, rii_ = (top - bottom) * multiplier, top / bottom
+    else:
+        sii_, rii_ = s * multiplier, (c0 + s) / c0
+    # a negative multiplier reverses polarity: the RII is inverted (PHEindicatormethods phe_sii)
+    return sii_, (1.0 / rii_ if multiplier < 0 else rii_)
 
 
 def _order_stats(x: np.ndarray, levels) -> dict[float, tuple[float, float]]:
@@ -122,7 +125,8 @@ def sii(
     transform : bool, default False
         Fit on log (rates) or logit (proportions) values.
     multiplier : float, default 1
-        Scales the SII; a negative multiplier reverses its direction.
+        Scales the SII; a negative multiplier reverses its direction and
+        inverts the RII (as PHEindicatormethods ``phe_sii`` does).
     repetitions : int, default 100000
         Number of simulations for the confidence limits.
     seed : int, optional
@@ -145,7 +149,8 @@ def sii(
     -----
     Rows are ordered by quantile 1..N.  aᵢ = population share; bᵢ = Σ_{j≤i}aⱼ − aᵢ/2.
     Weighted least squares (no-intercept regression of √aᵢyᵢ on √aᵢ and bᵢ√aᵢ)
-    gives c₀ and slope s; SII = s × multiplier, RII = (c₀ + s)/c₀.  With
+    gives c₀ and slope s; SII = s × multiplier, RII = (c₀ + s)/c₀ (its inverse
+    when the multiplier is negative).  With
     ``transform``: SII = (g⁻¹(c₀+s) − g⁻¹(c₀)) × multiplier, RII = g⁻¹(c₀+s)/g⁻¹(c₀).
 
     Limits by simulation (METHODS.md; PHEindicatormethods ``phe_sii``): SE on the
