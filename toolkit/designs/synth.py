@@ -236,7 +236,12 @@ def fit(
                          **{f"predictor {p}": p for p in (predictors or [])}})
     warnings: list[str] = []
     df = data.copy()
-    df[outcome] = pd.to_numeric(df[outcome], errors="coerce")
+    num = pd.to_numeric(df[outcome], errors="coerce")
+    text = (num.isna() & df[outcome].notna()).to_numpy()
+    if text.any():
+        raise DataError("values are not numbers", column=outcome, rows=tuple(int(i) + 2 for i in np.flatnonzero(text)[:5]),
+                        count=int(text.sum()), fix="make the outcome numeric (leave missing values empty)")
+    df[outcome] = num
     dup = df.duplicated([unit, time], keep=False).to_numpy()
     if dup.any():
         rows = tuple(int(i) + 2 for i in np.flatnonzero(dup)[:5])

@@ -166,3 +166,16 @@ def test_rd_plots(senate_fit):
     assert "6 bandwidths" in rd_plots.sensitivity_alt(senate_fit)
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_covariates_and_cluster_pass_through(senate):
+    # Reference: direct runs of rdrobust on the same complete cases (reference implementation).
+    from rdrobust import rdrobust
+
+    r = rd.fit(senate, "vote", "margin", 0, covariates=["presdemvoteshlag1"], cluster="state",
+               sensitivity=None, density_test=False)
+    cc = senate.dropna(subset=["vote", "margin", "presdemvoteshlag1", "state"])
+    ref = rdrobust(cc["vote"], cc["margin"], covs=cc[["presdemvoteshlag1"]].to_numpy(), cluster=cc["state"].to_numpy())
+    assert r.estimate == pytest.approx(float(ref.coef.iloc[0, 0]), abs=1e-10)
+    assert r.se == pytest.approx(float(ref.se.iloc[0, 0]), rel=1e-10)
+    assert r.extra["excluded"] == len(senate) - len(cc)

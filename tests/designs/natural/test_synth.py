@@ -198,3 +198,11 @@ def test_synth_plots(california):
     assert "ranks" in synth_plots.placebo_alt(california) and "California" in synth_plots.trajectory_alt(california)
     for f in (fig, fig2, fig3):
         plt.close(f)
+
+
+def test_text_in_outcome_is_an_error(smoking):
+    bad = smoking.astype({"cigsale": object})
+    bad.loc[[3, 10], "cigsale"] = "*"
+    with pytest.raises(DataError) as e:
+        synth.fit(bad, "cigsale", "state", "year", "California", 1989)
+    assert e.value.problems[0].rows == (5, 12) and e.value.problems[0].count == 2
