@@ -199,6 +199,7 @@ def heterogeneity(groups: pd.DataFrame, *, by: str, log_scale: bool = False) -> 
     weighted least-squares slope of θᵢ on rank rᵢ with weights wᵢ and known
     variances, SE = 1/√(Σwᵢ(rᵢ − r̄_w)²), normal p-value.  The groups are treated as
     independent samples (true when they are disjoint sets of areas or people).
+    Both are closed-form (written here; scipy supplies the χ² and normal tails).
     """
     g = groups.dropna(subset=["estimate", "se"])
     g = g[g["se"] > 0]

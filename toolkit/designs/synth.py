@@ -98,6 +98,9 @@ def simplex_weights(target: np.ndarray, donors: np.ndarray) -> np.ndarray:
     [2BᵀB 1; 1ᵀ 0][w; λ] = [2Bᵀa; 1].  If the result is not feasible or violates
     the optimality conditions (gradient 2Bᵀ(Bw − a) no smaller off the support
     than on it), scipy's SLSQP polishes it.  The tests check the KKT conditions.
+    Written here because no well-kept library in our dependencies solves this
+    small simplex-constrained QP directly (cvxpy/quadprog would add heavy
+    dependencies); it is assembled from scipy's NNLS, a linear solve and SLSQP.
     When the treated unit lies inside the donors' convex hull the weights need not
     be unique (the fit is).
     """
