@@ -151,3 +151,16 @@ def test_duplicate_quantile_is_error():
     df = pd.concat([LE, LE.iloc[[0]]])
     with pytest.raises(DataError, match="more than once"):
         sii(df, "decile", "pop", "le", se="se", repetitions=1000)
+
+
+def test_seed_is_recorded_and_reruns_reproduce():
+    r1 = sii(LE, "decile", "pop", "le", se="se", repetitions=1000)
+    seed = r1.attrs["seed"]
+    r2 = sii(LE, "decile", "pop", "le", se="se", repetitions=1000, seed=seed)
+    pd.testing.assert_frame_equal(r1, r2)
+
+
+def test_zero_rate_value_gets_note():
+    df = pd.DataFrame({"q": range(1, 6), "pop": 1000, "r": [5.0, 4, 3, 2, 0], "lo": 0.0, "hi": 9.0})
+    res = sii(df, "q", "pop", "r", lower_ci="lo", upper_ci="hi", value_type="rate", repetitions=1000, seed=1)
+    assert np.isnan(res.loc[0, "sii"]) and "outside the range" in res.loc[0, "note"]

@@ -74,6 +74,9 @@ def deprivation_quantile(
     count = np.bincount(codes, weights=ok.astype(float), minlength=len(keys))[codes]
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.floor((n + 1) - np.ceil((count + 1 - rank) / (count / n)))
+    # floating-point division can give (n+1-1)/(n/N) a hair above N, hence q = 0: that is quantile 1
+    # (the same correction as PHEindicatormethods phe_quantile)
+    q = np.where(q == 0, 1.0, q)
     small = count < n
     q = np.where(ok & ~small, q, np.nan)
     out = data.copy()

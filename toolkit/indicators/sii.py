@@ -130,7 +130,8 @@ def sii(
     repetitions : int, default 100000
         Number of simulations for the confidence limits.
     seed : int, optional
-        Seed of the random generator (numpy PCG64); record it for reruns.
+        Seed of the random generator (numpy PCG64).  When omitted one is drawn;
+        either way it is recorded in ``result.attrs["seed"]`` for reruns.
     by : str or list of str, optional
         Grouping columns (one SII per group).
     confidence : float or pair, default 0.95
@@ -215,10 +216,11 @@ def sii(
     n_max = int(q.max())
     if n_max > 10:
         warnings.warn(f"{n_max} quantiles: SII is usually reported on 5 or 10", ToolkitWarning, stacklevel=2)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)  # drawn here so it can be recorded
     rng = np.random.default_rng(seed)
     order = np.lexsort((q, codes))
     starts = np.searchsorted(codes[order], np.arange(len(keys) + 1))
-    names = [("sii", "rii")]
     rows = []
     for g in range(len(keys)):
         ix = order[starts[g]:starts[g + 1]]
@@ -228,7 +230,7 @@ def sii(
         if nq < 5 or nq > 100 or not np.array_equal(q[ix], np.arange(1, nq + 1)) or nq != n_max:
             note = (f"quantiles present are {', '.join(str(int(x)) for x in q[ix])}; SII needs every "
                     f"quantile 1..{n_max} (5 to 100): not calculated")
-        elif np.isnan(v_t[ix]).any():
+        elif not np.isfinite(v_t[ix]).all():
             note = "a quantile's value is missing or outside the range of its value_type: not calculated"
         if note:
             rec["note"] = note
@@ -241,7 +243,7 @@ def sii(
         sii0, rii0 = _summaries(c0, s0, transform, inv, multiplier)
         rec.update(sii=sii0, rii=rii0, intercept=float(inv(c0)) if transform else c0)
         sd = se_t[ix]
-        if np.isnan(sd).any() or (sd < 0).any():
+        if not np.isfinite(sd).all() or (sd < 0).any():
             rec["note"] = "no usable standard errors or limits: confidence limits not simulated"
             rows.append(rec)
             continue
@@ -268,7 +270,6 @@ def sii(
         rows.append(rec)
     out = keys[by].copy().reset_index(drop=True) if by else pd.DataFrame(index=range(len(keys)))
     out["n_quantiles"] = [r["n_quantiles"] for r in rows]
-    del names
     for stat in ("sii", "rii"):
         out[stat] = [r.get(stat, np.nan) for r in rows]
         for lv in levels:
@@ -278,4 +279,5 @@ def sii(
             out[f"{stat}_upper{suf}"] = [p[1] for p in pair]
     out["intercept"] = [r.get("intercept", np.nan) for r in rows]
     out["note"] = pd.array([r["note"] for r in rows], dtype="object")
+    out.attrs.update(seed=seed, repetitions=repetitions, value_type=value_type, transform=transform)
     return out
