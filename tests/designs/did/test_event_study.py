@@ -1,0 +1,89 @@
+"""event_study(): coefficients, pre-trend Wald test and plot."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toolkit.designs.did import event_study
+from toolkit.errors import DesignError
+
+from .simdata import checksum, panel
+
+REFS = json.loads((Path(__file__).parent / "data" / "pyfixest_refs.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(REFS["event_study"]))
+def test_matches_committed_pyfixest_reference(name):
+    # Reference: pyfixest feols(y ~ event-time dummies (ref -1) | unit + time, CRV1 by unit)
+    # and its wald_test on the leads, from data/make_pyfixest_refs.py.
+    case = REFS["event_study"][name]
+    df = panel(**case["sim"])
+    assert checksum(df) == pytest.approx(case["checksum"], abs=1e-6)
+    r = event_study(df, "y", "unit", "time", "first_treated", weights=case["weights"])
+    tab = r.table.set_index("event_time")
+    for e, b in case["coef"].items():
+        assert tab.loc[float(e), "estimate"] == pytest.approx(b, abs=1e-8)
+        assert tab.loc[float(e), "se"] == pytest.approx(case["se"][e], rel=1e-6)
+    assert r.pretrend["chi2"] == pytest.approx(case["wald_chi2"], rel=1e-6)
+    assert r.pretrend["p_value_chi2"] == pytest.approx(case["wald_p_chi2"], abs=1e-8)
+    assert tab.loc[-1.0, "period"] == "reference" and tab.loc[-1.0, "estimate"] == 0.0
+
+
+def test_known_dynamic_effects_and_flat_pretrends():
+    # Reference: simulation with known effect 1 + 0.5*e after adoption, 0 before (common cohort
+    # plus never-treated, so TWFE event-study coefficients are unbiased).
+    df = panel(n_units=600, n_periods=10, seed=61, cohorts=(0, 6), effect=1.0, dynamic_slope=0.5)
+    r = event_study(df, "y", "unit", "time", "first_treated")
+    tab = r.table.set_index("event_time")
+    for e in range(0, 5):
+        assert abs(tab.loc[float(e), "estimate"] - (1 + 0.5 * e)) < 4 * tab.loc[float(e), "se"]
+    assert r.pretrend["df1"] == 4 and r.pretrend["p_value"] > 0.001
+    assert abs(r.estimate - np.mean([1 + 0.5 * e for e in range(5)])) < 4 * r.se
+
+
+def test_pretrend_violation_is_detected():
+    # Reference: simulation where treated units trend upwards before adoption (violation).
+    df = panel(n_units=400, n_periods=10, seed=62, cohorts=(0, 7))
+    df.loc[df.first_treated > 0, "y"] += 0.4 * df.loc[df.first_treated > 0, "time"]
+    r = event_study(df, "y", "unit", "time", "first_treated")
+    assert r.pretrend["p_value"] < 1e-6
+    assert any("rejects parallel trends" in w for w in r.warnings)
+
+
+def test_window_binning_and_no_never_treated():
+    df = panel(n_units=200, n_periods=10, seed=63, cohorts=(0, 4, 7))
+    r = event_study(df, "y", "unit", "time", "first_treated", leads=3, lags=2)
+    assert sorted(r.table.event_time) == [-3, -2, -1, 0, 1, 2]
+    assert r.table.set_index("event_time").loc[2.0, "label"] == "2+"
+    df2 = panel(n_units=200, n_periods=10, seed=64, cohorts=(4, 7))
+    r2 = event_study(df2, "y", "unit", "time", "first_treated")
+    refs = r2.table[r2.table.period == "reference"].event_time.tolist()
+    assert -1.0 in refs and len(refs) == 2
+    assert any("No never-treated" in w for w in r2.warnings)
+
+
+def test_no_pre_period_is_an_error():
+    df = panel(n_units=50, seed=65, cohorts=(0, 1))
+    with pytest.raises(DesignError, match="pre-period"):
+        event_study(df, "y", "unit", "time", "first_treated")
+
+
+def test_plot_is_nhs_styled_and_not_shown():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = event_study(panel(seed=66), "y", "unit", "time", "first_treated")
+    fig = r.plot()
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel().startswith("Effect on")
+    colours = {matplotlib.colors.to_hex(l.get_color()).upper() for l in ax.lines if l.get_marker() in ("o", "s")}
+    assert {"#005EB8", "#425563"} <= colours
+    markers = {l.get_marker() for l in ax.lines}
+    assert {"o", "s"} <= markers  # pre and post differ by shape, not colour alone
+    fig2, ax2 = plt.subplots()
+    assert r.plot(ax=ax2) is fig2
+    plt.close("all")
