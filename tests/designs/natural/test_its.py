@@ -328,3 +328,34 @@ def test_controlled_its_and_poisson_hac_match_statsmodels(sicily):
     assert np.log(r2.estimate) == pytest.approx(ref2.params["smokban"], abs=1e-8)
     assert r2.se == pytest.approx(ref2.bse["smokban"], rel=1e-8)
     assert "2 lags" in r2.method
+
+
+def test_heterogeneity_by_hand():
+    # Reference: hand calculation.  Effects 1, 2, 3 with SE 1: pooled 2, Q = 2 on 2 df,
+    # p = exp(-1); weighted slope on rank 1..3 is 1 with SE 1/sqrt(2).
+    from toolkit.designs._timeseries import heterogeneity
+
+    g = pd.DataFrame({"q": [1, 2, 3], "estimate": [1.0, 2.0, 3.0], "se": [1.0, 1.0, 1.0]})
+    h = heterogeneity(g, by="q").set_index("term")
+    assert h.loc["difference_across_groups", "estimate"] == pytest.approx(2.0)
+    assert h.loc["difference_across_groups", "p_value"] == pytest.approx(np.exp(-1), rel=1e-12)
+    assert h.loc["gradient", "estimate"] == pytest.approx(1.0)
+    assert h.loc["gradient", "se"] == pytest.approx(1 / np.sqrt(2))
+    # ratios: log scale, gradient reported as a ratio per step
+    gr = pd.DataFrame({"q": [1, 2, 3], "estimate": np.exp([1.0, 2.0, 3.0]), "se": [1.0, 1.0, 1.0]})
+    assert heterogeneity(gr, by="q", log_scale=True).set_index("term").loc["gradient", "estimate"] == pytest.approx(np.e)
+
+
+def test_time_index_frequencies():
+    from toolkit.designs._timeseries import regular_time_index
+
+    q = pd.Series(pd.date_range("2019-01-01", periods=12, freq="QS"))
+    ti = regular_time_index(q, column="d")
+    assert ti.unit == "quarter" and ti.season_period == 4 and list(ti.period) == list(range(12))
+    w = pd.Series(pd.date_range("2020-01-06", periods=60, freq="W-MON"))
+    assert regular_time_index(w, column="d").unit == "week"
+    with pytest.raises(DataError, match="1 week"):
+        regular_time_index(w.drop(index=[10]).reset_index(drop=True), column="d")
+    yrs = pd.Series([2001, 2003, 2005, 2009])
+    with pytest.raises(DataError, match="1 period"):
+        regular_time_index(yrs, column="year")
