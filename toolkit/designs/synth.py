@@ -156,18 +156,21 @@ def _rmspe(gap: np.ndarray) -> float:
     return float(np.sqrt(np.mean(gap**2))) if gap.size else float("nan")
 
 
-def _matching(Y: pd.DataFrame, pre: np.ndarray, P: pd.DataFrame | None) -> pd.DataFrame:
-    """Rows = matching variables, columns = units."""
+def _matching(Y: pd.DataFrame, pre: np.ndarray, P: pd.DataFrame | None, v: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows = matching variables (pre-period outcomes, then predictors), columns = units."""
     M = Y.loc[pre]
-    if P is None:
-        return M
-    M = pd.concat([M, P.T])
-    sd = M.std(axis=1, ddof=1).replace(0, 1.0)
-    return M.div(sd, axis=0)
+    if P is not None:
+        M = pd.concat([M, P.T])
+        sd = M.std(axis=1, ddof=1).replace(0, 1.0)
+        M = M.div(sd, axis=0)
+    if v is not None:
+        M = M.mul(np.sqrt(v), axis=0)
+    return M
 
 
-def _synth(Y: pd.DataFrame, pre: np.ndarray, P: pd.DataFrame | None, treated: Any, donors: list) -> tuple:
-    M = _matching(Y, pre, P)
+def _synth(Y: pd.DataFrame, pre: np.ndarray, P: pd.DataFrame | None, treated: Any, donors: list,
+           v: np.ndarray | None = None) -> tuple:
+    M = _matching(Y, pre, P, v)
     w = simplex_weights(M[treated].to_numpy(), M[donors].to_numpy())
     synthetic = Y[donors].to_numpy() @ w
     gap = Y[treated].to_numpy() - synthetic
@@ -186,6 +189,8 @@ def fit(
     donors: Sequence[Any] | None = None,
     placebo: bool = True,
     leave_one_out: bool = True,
+    v: Sequence[float] | None = None,
+    placebo_mspe_cutoff: float | None = None,
     min_pre: int = MIN_PRE_PERIODS,
     outcome_label: str | None = None,
 ) -> SynthResult:
@@ -209,6 +214,13 @@ def fit(
         Run in-space placebos for the permutation p-value.
     leave_one_out : bool
         Refit without each donor with positive weight.
+    v : sequence of float, optional
+        Non-negative importance weights (the diagonal of V), one per matching row:
+        each pre-period outcome in time order, then each predictor.  Default equal.
+    placebo_mspe_cutoff : float, optional
+        Leave out of the p-value the placebos whose pre-period MSPE exceeds this
+        multiple of the treated unit's (ADH 2010 use 20, 5 and 2); they stay in
+        ``placebos`` with ``in_p_value = False``.
     min_pre : int
         Minimum pre-treatment periods (refused below; warning below 10).
     outcome_label : str, optional
@@ -233,7 +245,8 @@ def fit(
     RMSPE = √(mean gap_t²) over pre (or post) periods.  Placebo p-value (Abadie et
     al. 2010): each donor in turn is treated as the treated unit, with the other
     donors as its pool (the real treated unit excluded); p = #{units with post/pre
-    RMSPE ratio ≥ the treated unit's} / (J + 1), counting the treated unit.
+    RMSPE ratio ≥ the treated unit's} / (J + 1), counting the treated unit (ranking
+    by the MSPE ratio, as ADH do, gives the same p-value).
     """
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time,
                          **{f"predictor {p}": p for p in (predictors or [])}})
@@ -302,7 +315,14 @@ def fit(
         raise DesignError(f"only {len(pool)} usable donor unit(s); a synthetic control needs at least 2")
     Y = Y[[treated_unit] + pool]
 
-    w, synthetic, gap = _synth(Y, ~post, P, treated_unit, pool)
+    n_rows = n_pre + (0 if P is None else P.shape[1])
+    vv = None
+    if v is not None:
+        vv = np.asarray(v, float)
+        if vv.shape != (n_rows,) or np.any(vv < 0) or not np.any(vv > 0):
+            raise DesignError(f"v must hold {n_rows} non-negative weights (one per pre-period outcome, then one "
+                              "per predictor), not all zero")
+    w, synthetic, gap = _synth(Y, ~post, P, treated_unit, pool, vv)
     pre_rmspe, post_rmspe = _rmspe(gap[~post]), _rmspe(gap[post])
     estimate = float(gap[post].mean())
     weights = pd.DataFrame({"unit": pool, "weight": w}).sort_values("weight", ascending=False, kind="stable")
@@ -322,7 +342,7 @@ def fit(
         pg = [pd.DataFrame({"unit": treated_unit, "time": times, "gap": gap})]
         for j in pool:
             others = [u for u in pool if u != j]
-            _, _, gj = _synth(Y, ~post, P, j, others)
+            _, _, gj = _synth(Y, ~post, P, j, others, vv)
             prow.append({"unit": j, "treated": False, "pre_rmspe": _rmspe(gj[~post]),
                          "post_rmspe": _rmspe(gj[post]), "average_post_gap": float(gj[post].mean())})
             pg.append(pd.DataFrame({"unit": j, "time": times, "gap": gj}))
@@ -331,7 +351,16 @@ def fit(
             placebos["ratio"] = placebos["post_rmspe"] / placebos["pre_rmspe"]
         placebos["rank"] = placebos["ratio"].rank(ascending=False, method="max").astype(int)
         ratio0 = placebos["ratio"].iloc[0]
-        p_value = float((placebos["ratio"] >= ratio0).sum() / len(placebos))
+        placebos["in_p_value"] = True
+        if placebo_mspe_cutoff is not None:
+            placebos["in_p_value"] = placebos["pre_rmspe"] ** 2 <= placebo_mspe_cutoff * pre_rmspe**2
+            placebos.loc[0, "in_p_value"] = True
+            dropped = int((~placebos["in_p_value"]).sum())
+            if dropped:
+                warnings.append(f"{dropped} placebo(s) left out of the p-value because their pre-period MSPE is more "
+                                f"than {placebo_mspe_cutoff:g} times the treated unit's.")
+        used = placebos[placebos["in_p_value"]]
+        p_value = float((used["ratio"] >= ratio0).sum() / len(used))
         placebo_gaps = pd.concat(pg, ignore_index=True)
         if len(placebos) < 20:
             warnings.append(f"With {len(placebos) - 1} donors the smallest possible placebo p-value is "
@@ -345,7 +374,7 @@ def fit(
             if len(others) < 1:
                 continue
             _, _, gj = _synth(Y[[treated_unit] + others], ~post, None if P is None else P.drop(index=j),
-                              treated_unit, others)
+                              treated_unit, others, vv)
             lrows.append({"excluded_donor": j, "estimate": float(gj[post].mean()), "pre_rmspe": _rmspe(gj[~post]),
                           "post_rmspe": _rmspe(gj[post])})
         loo = pd.DataFrame(lrows, columns=["excluded_donor", "estimate", "pre_rmspe", "post_rmspe"])
@@ -356,7 +385,7 @@ def fit(
 
     method = ("Synthetic control (non-negative weights summing to 1, fitted on pre-period "
               + ("outcomes and standardised predictor means" if predictors else "outcomes")
-              + ", equal V); in-space placebo permutation p-value on the post/pre RMSPE ratio")
+              + (", user-supplied V" if v is not None else ", equal V") + "); in-space placebo permutation p-value on the post/pre RMSPE ratio")
     table = pd.DataFrame([{"term": "average_post_gap", "estimate": estimate, "se": float("nan"),
                            "ci_low": float("nan"), "ci_high": float("nan"), "p_value": p_value,
                            "n_obs": int(Y.size)},

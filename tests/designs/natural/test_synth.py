@@ -206,3 +206,22 @@ def test_text_in_outcome_is_an_error(smoking):
     with pytest.raises(DataError) as e:
         synth.fit(bad, "cigsale", "state", "year", "California", 1989)
     assert e.value.problems[0].rows == (5, 12) and e.value.problems[0].count == 2
+
+
+def test_custom_v_and_placebo_cutoff(smoking, california):
+    # Reference: with V putting all weight on the 1988 outcome, the weights solve the
+    # one-row problem, so synthetic 1988 sales equal California's (90.1) exactly.
+    v = np.zeros(19)
+    v[-1] = 1.0
+    r = synth.fit(smoking, "cigsale", "state", "year", "California", 1989, v=v, placebo=False, leave_one_out=False)
+    assert r.gaps.set_index("time").loc[1988, "gap"] == pytest.approx(0.0, abs=1e-8)
+    assert "user-supplied V" in r.method
+    with pytest.raises(DesignError, match="19 non-negative"):
+        synth.fit(smoking, "cigsale", "state", "year", "California", 1989, v=[1.0, 2.0])
+    # placebo cutoff (ADH 2010 use 5x the treated pre-period MSPE): p recomputed by hand
+    rc = synth.fit(smoking, "cigsale", "state", "year", "California", 1989, placebo_mspe_cutoff=5,
+                   leave_one_out=False)
+    pl = rc.placebos
+    keep = pl["pre_rmspe"] ** 2 <= 5 * rc.pre_rmspe**2
+    assert rc.p_value == pytest.approx((pl.loc[keep, "ratio"] >= pl["ratio"].iloc[0]).mean(), abs=1e-12)
+    assert (pl["in_p_value"] == keep).all()
