@@ -89,6 +89,8 @@ def test_sii_needs_both_limits_and_valid_type():
     _err(sii, df, "q", "p", "v", lower_ci="lo")
     _err(sii, df, "q", "p", "v", value_type="ratio")
     _err(sii, df, "q", "p", "v", transform=True)
+    # PHEindicatormethods man/phe_sii.Rd: a standard error is not accepted with transform = TRUE
+    _err(sii, df.assign(se=0.1), "q", "p", "v", se="se", value_type="rate", transform=True)
 
 
 def test_not_a_dataframe():

@@ -193,3 +193,20 @@ def test_isr_unknown_band_in_data():
     ref = pd.DataFrame({"age": BANDS[:-1], "d": 1.0, "n": 100.0})
     with pytest.raises(DataError, match="90"):
         isr(_area(1), "deaths", "pop", "age", reference=ref, ref_numerator="d", ref_denominator="n")
+
+
+def test_non_independent_frequency_missing_rows_uses_its_own_weights():
+    # PHEindicatormethods R/DSR.R computes each frequency's variance with the standard weights
+    # of that frequency's rows; here frequency 3 has rows for the 10 oldest bands only.
+    pop = np.full(19, 5000.0)
+    f1 = pd.DataFrame({"age": BANDS, "freq": 1, "people": 30.0, "pop": pop})
+    f3 = pd.DataFrame({"age": BANDS[9:], "freq": 3, "people": 4.0, "pop": pop[9:]})
+    res = dsr(pd.concat([f1, f3]), "people", "pop", "age", frequency="freq")
+    var1 = (30.0 * W**2 / pop**2).sum() / W.sum() ** 2
+    var3 = (4.0 * W[9:] ** 2 / pop[9:] ** 2).sum() / W[9:].sum() ** 2
+    o = 30 * 19 + 3 * 4 * 10
+    lo, _ = _byar(o, stats.norm.ppf(0.975))
+    val = ((30 + np.r_[np.zeros(9), np.full(10, 12.0)]) * W / pop).sum() / W.sum()
+    assert res.loc[0, "value"] == pytest.approx(val * 1e5, rel=1e-12)
+    assert res.loc[0, "lower_ci"] == pytest.approx((val + np.sqrt((var1 + 9 * var3) / o) * (lo - o)) * 1e5,
+                                                   rel=1e-12)

@@ -176,6 +176,9 @@ def sii(
     if transform and value_type == "normal":
         raise DataError("transform=True needs value_type 'rate' or 'proportion'", column="transform",
                         fix="set value_type or drop transform")
+    if transform and se is not None:
+        raise DataError("transform=True needs each value's 95% limits, not a standard error", column=se,
+                        fix="pass lower_ci= and upper_ci= instead of se= (as PHEindicatormethods requires)")
     if (lower_ci is None) != (upper_ci is None):
         raise DataError("give both lower_ci and upper_ci, or neither", column=lower_ci or upper_ci,
                         fix="name both limit columns")

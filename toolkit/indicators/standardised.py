@@ -231,7 +231,8 @@ def dsr(
     where O = ΣOᵢ and O_L, O_U are Byar's limits of O (Dobson et al. 1991, *Stat
     Med* 10:457-462).  For non-independent events with xᵢ,f people having f
     events: Oᵢ = Σ_f f·xᵢ,f, var = Σ_f f²·var_f with var_f the variance above
-    computed from xᵢ,f, and O = Σ_f f·x_f; the DSR itself is unchanged.
+    computed from xᵢ,f (Σw over the rows given for that frequency), and
+    O = Σ_f f·x_f; the DSR itself is unchanged.
     A group whose bands do not cover the whole standard gets a ToolkitWarning.
     """
     data = check_frame(data)
@@ -273,7 +274,17 @@ def dsr(
     n_bands = np.bincount(codes, weights=first.astype(float), minlength=k)
     events = np.bincount(codes, weights=f * x, minlength=k)
     rate = np.bincount(codes, weights=f * x * w / n, minlength=k) / sum_w
-    var = np.bincount(codes, weights=f * f * x * w * w / (n * n), minlength=k) / (sum_w * sum_w)
+    if frequency is None:
+        var = np.bincount(codes, weights=x * w * w / (n * n), minlength=k) / (sum_w * sum_w)
+    else:
+        # var_f uses the standard weights of the rows present for that frequency, as
+        # PHEindicatormethods computes one DSR variance per (group, frequency)
+        gf, gf_codes = np.unique(np.column_stack([codes, f]), axis=0, return_inverse=True)
+        gf_codes = gf_codes.ravel()
+        m = len(gf)
+        sw_f = np.bincount(gf_codes, weights=w, minlength=m)
+        var_f = np.bincount(gf_codes, weights=x * w * w / (n * n), minlength=m) / (sw_f * sw_f)
+        var = np.bincount(gf[:, 0].astype(np.int64), weights=gf[:, 1] ** 2 * var_f, minlength=k)
     pop = np.bincount(codes, weights=np.where(first, n, 0.0), minlength=k)
     value = rate * multiplier
     few = events < 10
