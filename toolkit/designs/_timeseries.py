@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,16 @@ from scipy import stats
 
 from toolkit.errors import DataError, DesignError, Problem
 
-__all__ = ["TimeIndex", "regular_time_index", "check_columns", "missing_rows", "heterogeneity"]
+__all__ = [
+    "TimeIndex",
+    "regular_time_index",
+    "check_columns",
+    "missing_rows",
+    "heterogeneity",
+    "prepare_series",
+    "post_mask",
+    "season_terms",
+]
 
 # coarsest first: we use the coarsest calendar frequency at which dates are unique
 _FREQS = (("Y", "year", None), ("Q", "quarter", 4), ("M", "month", 12), ("W", "week", 52), ("D", "day", 7))
@@ -229,3 +239,91 @@ def heterogeneity(groups: pd.DataFrame, *, by: str, log_scale: bool = False) -> 
     out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p_value", "df"])
     out.insert(0, by, "all groups")
     return out
+
+
+# ----------------------------------------------------------------- ITS series preparation
+def prepare_series(
+    data: pd.DataFrame, outcome: str, time: str, denominator: str | None, family: str, label: str
+) -> pd.DataFrame:
+    """Validate one series for :func:`toolkit.designs.its.segmented` (no rows dropped)."""
+    check_columns(data, {"outcome": outcome, "time": time, "denominator": denominator}, what=label)
+    for col in [c for c in (outcome, denominator) if c is not None]:
+        rows = missing_rows(data, col)
+        if rows.size:
+            raise DataError(
+                f"{label}: values are missing", column=col, rows=tuple(rows[:5]), count=len(rows),
+                fix="fill the missing periods or shorten the series; rows are never dropped silently",
+            )
+    df = data[[c for c in (time, outcome, denominator) if c is not None]].copy()
+    df["_row"] = np.arange(len(df)) + 2
+    if isinstance(df[time].dtype, pd.PeriodDtype):
+        df[time] = df[time].dt.to_timestamp()
+    elif not pd.api.types.is_numeric_dtype(df[time]) and not pd.api.types.is_datetime64_any_dtype(df[time]):
+        parsed = pd.to_datetime(df[time], errors="coerce")
+        if parsed.notna().all():
+            df[time] = parsed
+    for col in [c for c in (outcome, denominator) if c is not None]:
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = vals.isna().to_numpy()
+        if bad.any():
+            raise DataError(f"{label}: values are not numbers", column=col,
+                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
+                            fix="make the column numeric")
+        df[col] = vals.astype(float)
+    if denominator is not None:
+        bad = (df[denominator] <= 0).to_numpy()
+        if bad.any():
+            raise DataError(f"{label}: the denominator must be positive", column=denominator,
+                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
+                            fix="check the population figures for these periods")
+    if family != "gaussian":
+        y = df[outcome].to_numpy()
+        bad = (y < 0) | (np.abs(y - np.round(y)) > 1e-8)
+        if bad.any():
+            raise DataError(f"{label}: a {family} model needs non-negative whole counts", column=outcome,
+                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
+                            fix="model counts (with the population as denominator), or use family='gaussian' for rates")
+    return df
+
+
+def post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool) -> np.ndarray:
+    """``time >= start`` with ``start`` read as a date or a number to match the column."""
+    if is_datetime:
+        try:
+            start = pd.Timestamp(start)
+        except (TypeError, ValueError) as exc:
+            raise DesignError(f"intervention_start {start!r} is not a date, but '{time}' holds dates") from exc
+        return (df[time] >= start).to_numpy()
+    try:
+        start = float(start)
+    except (TypeError, ValueError) as exc:
+        raise DesignError(f"intervention_start {start!r} is not a number, but '{time}' holds numbers") from exc
+    return (pd.to_numeric(df[time]).to_numpy(float) >= start)
+
+
+def season_terms(t: np.ndarray, ti, seasonality, season_period: int | None) -> pd.DataFrame:
+    """Season indicators or Fourier pairs sin(2πjt/P), cos(2πjt/P), j = 1..k."""
+    if seasonality is None:
+        return pd.DataFrame(index=range(len(t)))
+    period = season_period or ti.season_period
+    if period is None:
+        raise DesignError("seasonality needs a seasonal period: pass season_period=12 for monthly data "
+                          "numbered 1, 2, 3, ... (or give the time column as dates)")
+    if seasonality == "month":
+        if ti.unit == "month" and ti.month is not None:
+            pos = np.tile(ti.month, len(t) // len(ti.month))
+        else:
+            pos = (t - 1) % period + 1
+        dummies = pd.get_dummies(pd.Categorical(pos, categories=sorted(set(pos))), prefix="season",
+                                 drop_first=True, dtype=float)
+        return dummies
+    if isinstance(seasonality, (int, np.integer)) and not isinstance(seasonality, bool):
+        k = int(seasonality)
+        if not 1 <= k <= (period - 1) // 2:
+            raise DesignError(f"seasonality={k} Fourier pairs: use 1 to {(period - 1) // 2} pairs for a period of {period}")
+        cols = {}
+        for j in range(1, k + 1):
+            cols[f"sin{j}"] = np.sin(2 * np.pi * j * t / period)
+            cols[f"cos{j}"] = np.cos(2 * np.pi * j * t / period)
+        return pd.DataFrame(cols)
+    raise DesignError("seasonality must be None, 'month' or a number of Fourier (sine/cosine) pairs")

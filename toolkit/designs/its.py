@@ -21,7 +21,15 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
-from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows, regular_time_index
+from toolkit.designs._timeseries import (
+    check_columns,
+    heterogeneity,
+    missing_rows,
+    post_mask,
+    prepare_series,
+    regular_time_index,
+    season_terms,
+)
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
 
@@ -69,91 +77,6 @@ class ITSResult(DesignResult):
     @property
     def slope_change(self) -> pd.Series:
         return self.table.set_index("term").loc["slope_change"]
-
-
-# ----------------------------------------------------------------- preparation
-def _prepare_series(
-    data: pd.DataFrame, outcome: str, time: str, denominator: str | None, family: str, label: str
-) -> pd.DataFrame:
-    check_columns(data, {"outcome": outcome, "time": time, "denominator": denominator}, what=label)
-    for col in [c for c in (outcome, denominator) if c is not None]:
-        rows = missing_rows(data, col)
-        if rows.size:
-            raise DataError(
-                f"{label}: values are missing", column=col, rows=tuple(rows[:5]), count=len(rows),
-                fix="fill the missing periods or shorten the series; rows are never dropped silently",
-            )
-    df = data[[c for c in (time, outcome, denominator) if c is not None]].copy()
-    df["_row"] = np.arange(len(df)) + 2
-    if isinstance(df[time].dtype, pd.PeriodDtype):
-        df[time] = df[time].dt.to_timestamp()
-    elif not pd.api.types.is_numeric_dtype(df[time]) and not pd.api.types.is_datetime64_any_dtype(df[time]):
-        parsed = pd.to_datetime(df[time], errors="coerce")
-        if parsed.notna().all():
-            df[time] = parsed
-    for col in [c for c in (outcome, denominator) if c is not None]:
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = vals.isna().to_numpy()
-        if bad.any():
-            raise DataError(f"{label}: values are not numbers", column=col,
-                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
-                            fix="make the column numeric")
-        df[col] = vals.astype(float)
-    if denominator is not None:
-        bad = (df[denominator] <= 0).to_numpy()
-        if bad.any():
-            raise DataError(f"{label}: the denominator must be positive", column=denominator,
-                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
-                            fix="check the population figures for these periods")
-    if family != "gaussian":
-        y = df[outcome].to_numpy()
-        bad = (y < 0) | (np.abs(y - np.round(y)) > 1e-8)
-        if bad.any():
-            raise DataError(f"{label}: a {family} model needs non-negative whole counts", column=outcome,
-                            rows=tuple(df["_row"].to_numpy()[bad][:5]), count=int(bad.sum()),
-                            fix="model counts (with the population as denominator), or use family='gaussian' for rates")
-    return df
-
-
-def _post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool) -> np.ndarray:
-    if is_datetime:
-        try:
-            start = pd.Timestamp(start)
-        except (TypeError, ValueError) as exc:
-            raise DesignError(f"intervention_start {start!r} is not a date, but '{time}' holds dates") from exc
-        return (df[time] >= start).to_numpy()
-    try:
-        start = float(start)
-    except (TypeError, ValueError) as exc:
-        raise DesignError(f"intervention_start {start!r} is not a number, but '{time}' holds numbers") from exc
-    return (pd.to_numeric(df[time]).to_numpy(float) >= start)
-
-
-def _season_terms(t: np.ndarray, ti, seasonality, season_period: int | None) -> pd.DataFrame:
-    if seasonality is None:
-        return pd.DataFrame(index=range(len(t)))
-    period = season_period or ti.season_period
-    if period is None:
-        raise DesignError("seasonality needs a seasonal period: pass season_period=12 for monthly data "
-                          "numbered 1, 2, 3, ... (or give the time column as dates)")
-    if seasonality == "month":
-        if ti.unit == "month" and ti.month is not None:
-            pos = np.tile(ti.month, len(t) // len(ti.month))
-        else:
-            pos = (t - 1) % period + 1
-        dummies = pd.get_dummies(pd.Categorical(pos, categories=sorted(set(pos))), prefix="season",
-                                 drop_first=True, dtype=float)
-        return dummies
-    if isinstance(seasonality, (int, np.integer)) and not isinstance(seasonality, bool):
-        k = int(seasonality)
-        if not 1 <= k <= (period - 1) // 2:
-            raise DesignError(f"seasonality={k} Fourier pairs: use 1 to {(period - 1) // 2} pairs for a period of {period}")
-        cols = {}
-        for j in range(1, k + 1):
-            cols[f"sin{j}"] = np.sin(2 * np.pi * j * t / period)
-            cols[f"cos{j}"] = np.cos(2 * np.pi * j * t / period)
-        return pd.DataFrame(cols)
-    raise DesignError("seasonality must be None, 'month' or a number of Fourier (sine/cosine) pairs")
 
 
 # ----------------------------------------------------------------- fitting
@@ -333,7 +256,7 @@ def segmented(
     parts = []
     ti = None
     for name, frame in frames:
-        df = _prepare_series(frame, outcome, time, denominator, family, f"the {name} series")
+        df = prepare_series(frame, outcome, time, denominator, family, f"the {name} series")
         ti_k = regular_time_index(df[time], column=time)
         order = np.argsort(ti_k.period, kind="stable")
         df = df.iloc[order].reset_index(drop=True)
@@ -350,7 +273,7 @@ def segmented(
             raise DataError("the comparison series must cover exactly the same periods as the intervention series",
                             column=time, fix="restrict both series to their common periods")
     df = pd.concat(parts, ignore_index=True)
-    post = _post_mask(df, time, intervention_start, ti.is_datetime)
+    post = post_mask(df, time, intervention_start, ti.is_datetime)
     first = parts[0]
     post_first = post[: len(first)]
     n_pre, n_post = int((~post_first).sum()), int(post_first.sum())
@@ -378,7 +301,7 @@ def segmented(
     t0 = float(first["_t"].to_numpy()[post_first][0])
     X = pd.DataFrame({"const": 1.0, "time": t, "level_change": post.astype(float),
                       "slope_change": (t - t0) * post})
-    season = _season_terms(t, ti, seasonality, season_period)
+    season = season_terms(t, ti, seasonality, season_period)
     if control is not None:
         g = (df["_series"] == "intervention").to_numpy(float)
         X = X.rename(columns={"level_change": "post", "slope_change": "post_slope"})
