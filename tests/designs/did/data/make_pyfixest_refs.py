@@ -7,9 +7,10 @@ Run from the repository root with the dev environment (pyfixest installed)::
 pyfixest (a Python port of R fixest) is run with fixest's default small-sample
 correction for clustered SEs (``ssc(adj=TRUE, fixef.K="nested",
 cluster.adj=TRUE)``; pyfixest's ``k_fixef="nonnested"``).  Clusters are passed
-as a *copy* of the unit column (``ucl``): pyfixest 0.60 miscounts K when the
-cluster column has the same name as a fixed effect (it then reports K = 2
-instead of fixest's 1 + number of periods), which would not be fixest's number.
+as a *copy* of the unit column (``ucl``): on small panels pyfixest 0.60 was seen
+to miscount K when the cluster column has the same name as a fixed effect (it
+reported K = 2 instead of fixest's 1 + number of periods), which would not be
+fixest's number.
 Writes ``pyfixest_refs.json`` next to this script.
 """
 
