@@ -359,3 +359,19 @@ def test_time_index_frequencies():
     yrs = pd.Series([2001, 2003, 2005, 2009])
     with pytest.raises(DataError, match="1 period"):
         regular_time_index(yrs, column="year")
+
+
+def test_linden_itsa_california_example():
+    # Reference: Linden (2015) "Conducting interrupted time-series analysis for single- and
+    # multiple-group comparisons", Stata Journal 15(2):480-500, itsa example on California
+    # cigarette sales (Prop 99, trperiod 1989, Newey-West lag 1): pre-trend -1.78 packs/year,
+    # level change -20.06, slope change -1.49 (published to 2 dp); post-period trend -3.27.
+    d = pd.read_csv(DATA / "california_smoking.csv")
+    ca = d[d["state"] == "California"]
+    r = its.segmented(ca, "cigsale", "year", 1989, hac_lags=1)
+    tab = r.table.set_index("term")["estimate"]
+    assert tab["pre_trend"] == pytest.approx(-1.78, abs=5e-3)
+    assert tab["level_change"] == pytest.approx(-20.06, abs=5e-3)
+    assert tab["slope_change"] == pytest.approx(-1.49, abs=5e-3)
+    assert tab["pre_trend"] + tab["slope_change"] == pytest.approx(-3.27, abs=5e-3)
+    assert "1 lag" in r.method and r.extra["n_pre"] == 19
