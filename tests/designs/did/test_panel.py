@@ -121,3 +121,15 @@ def test_non_positive_weights(df):
     with pytest.raises(DataError) as exc:
         twfe(bad, "y", "unit", "time", "d", weights="w")
     assert _problem(exc.value).rows == (3,)
+
+
+def test_text_periods_keep_order_of_appearance():
+    # Quarters as text ("Q12012" sorts before "Q22011"): order of appearance, with a warning,
+    # and no false "switches off" warning for a correctly coded treatment.
+    df = panel(n_units=30, n_periods=6, seed=92, cohorts=(0, 4))
+    names = ["Q42010", "Q12011", "Q22011", "Q32011", "Q42011", "Q12012"]
+    df["quarter"] = [names[t - 1] for t in df.time]
+    r = twfe(df, "y", "unit", "quarter", "d")
+    assert any("holds text" in w and "Q42010, Q12011" in w for w in r.warnings)
+    assert not any("switches" in w for w in r.warnings)
+    assert r.estimate == pytest.approx(twfe(df, "y", "unit", "time", "d").estimate, abs=1e-12)

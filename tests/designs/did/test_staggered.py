@@ -145,3 +145,17 @@ def test_nobody_treated_is_an_error():
     df = panel(n_units=30, seed=57, cohorts=(0,))
     with pytest.raises(DesignError, match="No unit is treated"):
         staggered(df, "y", "unit", "time", "first_treated")
+
+
+def test_dynamic_aggregate_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = staggered(MPDTA, "lemp", "countyreal", "year", "first.treat")
+    fig = r.aggregate("dynamic").plot()
+    assert len(fig.axes[0].lines) >= 2
+    with pytest.raises(ValueError):
+        r.aggregate("group").plot()
+    plt.close("all")

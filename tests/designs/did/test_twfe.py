@@ -78,6 +78,7 @@ def test_organ_donations_textbook_example():
     assert r.se == pytest.approx(ref["se"], rel=1e-8)
     assert r.n_obs == ref["n_obs"] == 162
     assert any("fewer than about 30 clusters" in w for w in r.warnings)  # 27 states
+    assert not any("switches" in w for w in r.warnings)  # text quarters kept in data order
 
 
 def test_recovers_known_homogeneous_effect():

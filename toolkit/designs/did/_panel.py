@@ -31,6 +31,7 @@ __all__ = [
     "check_weights",
     "treatment_switches",
     "first_treated_codes",
+    "time_codes",
     "prepare_panel",
     "cluster_codes",
     "check_cluster_column",
@@ -127,6 +128,32 @@ def codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes 0..k-1 (sorted by value) and the unique values."""
     c, uniq = pd.factorize(values, sort=True)
     return c.astype(np.int64, copy=False), np.asarray(uniq)
+
+
+def time_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Integer codes of the periods in time order, the periods, and any warning.
+
+    Numbers, dates and ordered categories are sorted.  Text has no reliable
+    order (``"Q12012"`` sorts before ``"Q22011"``), so periods keep the order in
+    which they first appear in the data and a warning says so.
+    """
+    is_ordered_cat = isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered
+    if (
+        pd.api.types.is_numeric_dtype(values)
+        or pd.api.types.is_datetime64_any_dtype(values)
+        or isinstance(values.dtype, pd.PeriodDtype)
+        or is_ordered_cat
+    ):
+        c, uniq = codes(values)
+        return c, uniq, []
+    c, uniq = pd.factorize(values, sort=False)
+    uniq = np.asarray(uniq)
+    shown = ", ".join(map(str, uniq[:4])) + (", ..." if len(uniq) > 4 else "")
+    warn = (
+        f"The time column '{column}' holds text, so periods were put in the order they first appear "
+        f"in the data ({shown}). Use numbers or dates for the periods to be sure of their order."
+    )
+    return c.astype(np.int64, copy=False), uniq, [warn]
 
 
 def check_unique_unit_time(
@@ -353,7 +380,8 @@ def prepare_panel(
             fix="check the column mapping: the outcome (or another column used) is empty",
         )
     u, uv = codes(kept[unit])
-    t, tv = codes(kept[time])
+    t, tv, twarn = time_codes(kept[time], time)
+    warns = warns + twarn
     check_unique_unit_time(u, t, len(tv), unit, time, positions=positions)
     w = check_weights(kept, weights, positions=positions)
     y = pd.to_numeric(kept[outcome]).to_numpy(dtype=float)

@@ -150,6 +150,14 @@ class AggregateResult(DesignResult):
     headline is the overall average.
     """
 
+    def plot(self, ax=None, *, title: str | None = None):
+        """Event-time plot of a ``"dynamic"`` aggregation (same styling as the event study)."""
+        if self.extra.get("kind") != "dynamic":
+            raise ValueError("plot() is available for aggregate('dynamic') only")
+        return EventStudyResult.plot(
+            self, ax, title=title or f"Effect on {self.outcome} by time since adoption (Callaway & Sant'Anna)"
+        )
+
 
 @dataclass(frozen=True)
 class StaggeredResult(DesignResult):
