@@ -102,3 +102,19 @@ def test_result_is_read_only():
     r = twfe(panel(seed=43), "y", "unit", "time", "d")
     with pytest.raises(Exception):
         r.estimate = 0.0
+
+
+def test_few_treated_clusters_warns_and_absorbed_regressor_errors():
+    from toolkit.errors import DesignError
+
+    od = pd.read_csv(DATA / "organ_donation.csv")
+    od["Treated"] = ((od.State == "California") & od.Quarter.isin(["Q32011", "Q42011", "Q12012"])).astype(int)
+    r = twfe(od, "Rate", "State", "Quarter", "Treated")
+    assert any("Only 1 of the 27 clusters" in w for w in r.warnings)
+    df = panel(seed=44)
+    df["tiny"] = df["x"] * 1e-12  # a tiny-scale covariate is not mistaken for an absorbed one
+    r2 = twfe(df, "y", "unit", "time", "d", covariates=["tiny"])
+    assert np.isfinite(r2.tidy().set_index("term").loc["tiny", "se"])
+    df["unit_level"] = df["unit"] * 0.5  # constant within unit: absorbed by the unit effects
+    with pytest.raises(DesignError, match="unit_level"):
+        twfe(df, "y", "unit", "time", "d", covariates=["unit_level"])

@@ -190,6 +190,7 @@ def ols_crv1(
     fe_params: int,
     weights: np.ndarray | None = None,
     names: Sequence[str] = (),
+    scale: np.ndarray | None = None,
 ) -> OLSFit:
     """OLS on demeaned data with a CRV1 clustered covariance (module Notes).
 
@@ -207,6 +208,9 @@ def ols_crv1(
         Observation weights.
     names : sequence of str
         Regressor names, used to name a regressor absorbed by the fixed effects.
+    scale : ndarray, optional
+        Root mean square of each regressor *before* demeaning; a regressor
+        whose demeaned RMS is below 1e-9 of it is absorbed by the fixed effects.
     """
     n, k = Xd.shape
     w = np.ones(n) if weights is None else weights
@@ -214,9 +218,10 @@ def ols_crv1(
     xtx = Xd.T @ Xw
     # a regressor with (almost) no variation left after demeaning is collinear
     # with the fixed effects
-    raw_scale = np.sqrt(np.maximum(np.diag(xtx), 0.0) / w.sum())
+    rms = np.sqrt(np.maximum(np.diag(xtx), 0.0) / w.sum())
+    ref = np.ones(k) if scale is None else np.asarray(scale, dtype=float)
     for j in range(k):
-        if not raw_scale[j] > 1e-9 * max(1.0, float(np.abs(Xd[:, j]).max(initial=0.0))) or raw_scale[j] == 0:
+        if not rms[j] > 1e-9 * ref[j]:
             nm = names[j] if j < len(names) else f"regressor {j + 1}"
             raise DesignError(
                 f"'{nm}' does not vary once unit and period effects are removed, so its effect "
@@ -294,6 +299,7 @@ def fe_regression(
     M = np.empty((n, 1 + X.shape[1]), order="F")
     M[:, 0] = y
     M[:, 1:] = X
+    scale = np.sqrt(np.mean(X**2, axis=0))
     M, _ = demean(M, fes, weights, balanced=balanced, copy=False)
     return ols_crv1(
         M[:, 1:],
@@ -303,4 +309,5 @@ def fe_regression(
         fe_params=fe_param_count(fes, cluster),
         weights=weights,
         names=names,
+        scale=scale,
     )

@@ -15,7 +15,7 @@ import pandas as pd
 
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.results import EquityResult, coef_row, inference
+from toolkit.designs.did.results import EquityResult, coef_row
 from toolkit.designs.did.staggered import staggered
 from toolkit.designs.did.twfe import treatment_warnings, twfe
 from toolkit.errors import DataError, DesignError, Problem

@@ -9,6 +9,7 @@ from scipy import stats
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import EventStudyResult, coef_row, inference
+from toolkit.designs.did.twfe import few_treated_clusters
 from toolkit.errors import DataError, DesignError, Problem
 
 __all__ = ["event_study", "wald_test"]
@@ -166,7 +167,7 @@ def event_study(
         X[:, j] = is_tr & (rel == e)
     names = [f"event_time::{e:g}" for e in est_e]
     cl, Gc, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
-    warns += cwarn
+    warns += cwarn + few_treated_clusters(cl, Gc, is_tr & (rel >= 0), cl_name)
     fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
     fit = fe_regression(panel.y, X, fes, cluster=cl, n_clusters=Gc, weights=panel.weights,
                         balanced=panel.balanced, names=names)

@@ -231,7 +231,7 @@ class EquityResult(DesignResult):
         pct = f"{self.level * 100:g}%"
         md = self.extra.get("most_deprived_label", "the most deprived quintile")
         diff = (
-            f"The effect on {self.outcome} in {md} was {fmt_number(self.estimate)} "
+            f"The effect on {self.outcome} in {md} was {fmt_number(abs(self.estimate))} "
             f"{'larger' if self.estimate > 0 else 'smaller'} than in the other quintiles "
             f"({pct} confidence interval {fmt_interval(self.ci_low, self.ci_high)})"
             if np.isfinite(self.estimate)

@@ -12,7 +12,23 @@ from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import TwfeResult, coef_row
 from toolkit.errors import DataError, DesignError, Problem
 
-__all__ = ["twfe", "treatment_warnings"]
+__all__ = ["twfe", "treatment_warnings", "few_treated_clusters"]
+
+
+def few_treated_clusters(cluster: np.ndarray, n_clusters: int, treated: np.ndarray, name: str) -> list[str]:
+    """Warn when fewer than 10 clusters contain treated observations.
+
+    Cluster-robust SEs are unreliable with few treated clusters even when
+    there are many clusters overall (MacKinnon & Webb 2017).
+    """
+    k = int(np.count_nonzero(np.bincount(cluster[treated], minlength=n_clusters)))
+    if k >= 10:
+        return []
+    return [
+        f"Only {k} of the {n_clusters:,} clusters in '{name}' contain treated observations; clustered "
+        "standard errors can be much too small when few clusters are treated, so treat the interval "
+        "and p-value with caution (a wild cluster bootstrap or randomisation inference is safer)."
+    ]
 
 
 def treatment_warnings(
@@ -175,7 +191,7 @@ def twfe(
             )
         X.append(v)
     cl, G, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
-    warns += cwarn
+    warns += cwarn + few_treated_clusters(cl, G, d > 0, cl_name)
     fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
     names = [treatment, *covariates]
     fit = fe_regression(
