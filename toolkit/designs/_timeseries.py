@@ -286,13 +286,24 @@ def prepare_series(
     return df
 
 
-def post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool) -> np.ndarray:
-    """``time >= start`` with ``start`` read as a date or a number to match the column."""
+_UNIT_CODE = {code_unit[1]: code_unit[0] for code_unit in _FREQS}
+
+
+def post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool, unit: str | None = None) -> np.ndarray:
+    """``time >= start`` with ``start`` read as a date or a number to match the column.
+
+    For dated series the comparison is made on calendar periods of the series'
+    frequency (``unit``), so a start date inside a period (e.g. 10 January for
+    monthly data) makes that whole period the first intervention period.
+    """
     if is_datetime:
         try:
             start = pd.Timestamp(start)
         except (TypeError, ValueError) as exc:
             raise DesignError(f"intervention_start {start!r} is not a date, but '{time}' holds dates") from exc
+        code = _UNIT_CODE.get(unit or "")
+        if code is not None and code != "D":
+            return (df[time].dt.to_period(code) >= start.to_period(code)).to_numpy()
         return (df[time] >= start).to_numpy()
     try:
         start = float(start)

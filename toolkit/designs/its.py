@@ -173,7 +173,8 @@ def segmented(
     time : str
         Period column: consecutive integers or dates (one per period, no gaps).
     intervention_start : int, float, str or Timestamp
-        First period of the intervention (``post = time >= intervention_start``).
+        First period of the intervention (``post = time >= intervention_start``; for
+        dated series, the period containing this date is the first intervention period).
     denominator : str, optional
         Population column.  Count families use log(denominator) as an offset;
         with ``family="gaussian"`` the outcome is modelled as outcome/denominator × ``per``.
@@ -273,7 +274,7 @@ def segmented(
             raise DataError("the comparison series must cover exactly the same periods as the intervention series",
                             column=time, fix="restrict both series to their common periods")
     df = pd.concat(parts, ignore_index=True)
-    post = post_mask(df, time, intervention_start, ti.is_datetime)
+    post = post_mask(df, time, intervention_start, ti.is_datetime, ti.unit)
     first = parts[0]
     post_first = post[: len(first)]
     n_pre, n_post = int((~post_first).sum()), int(post_first.sum())

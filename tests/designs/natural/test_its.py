@@ -375,3 +375,14 @@ def test_linden_itsa_california_example():
     assert tab["slope_change"] == pytest.approx(-1.49, abs=5e-3)
     assert tab["pre_trend"] + tab["slope_change"] == pytest.approx(-3.27, abs=5e-3)
     assert "1 lag" in r.method and r.extra["n_pre"] == 19
+
+
+def test_start_date_inside_a_month(sicily):
+    # The Italian ban began on 10 January 2005 (Lopez Bernal et al. 2017): January is the
+    # first ban month, as in the published smokban indicator.
+    d = sicily.copy()
+    d["date"] = pd.to_datetime({"year": d["year"], "month": d["month"], "day": 1})
+    r = its.segmented(d, "aces", "date", "2005-01-10", denominator="stdpop", family="poisson", cov="model",
+                      slope_change=False)
+    assert r.counterfactual["post"].to_numpy().astype(int).tolist() == d["smokban"].tolist()
+    assert r.estimate == pytest.approx(0.894, abs=5e-4)
