@@ -87,3 +87,17 @@ def test_plot_is_nhs_styled_and_not_shown():
     fig2, ax2 = plt.subplots()
     assert r.plot(ax=ax2) is fig2
     plt.close("all")
+
+
+def test_mpdta_event_study():
+    # Reference: pyfixest event-study regression on mpdta (reference period -1, CRV1 by county),
+    # committed in pyfixest_refs.json by data/make_pyfixest_refs.py.
+    import pandas as pd
+
+    mp = pd.read_csv(Path(__file__).parent / "data" / "mpdta.csv")
+    r = event_study(mp, "lemp", "countyreal", "year", "first.treat")
+    tab = r.table.set_index("event_time")
+    ref = REFS["mpdta"]
+    for e, b in ref["es_coef"].items():
+        assert tab.loc[float(e), "estimate"] == pytest.approx(b, abs=1e-9)
+        assert tab.loc[float(e), "se"] == pytest.approx(ref["es_se"][e], rel=1e-7)

@@ -118,3 +118,15 @@ def test_few_treated_clusters_warns_and_absorbed_regressor_errors():
     df["unit_level"] = df["unit"] * 0.5  # constant within unit: absorbed by the unit effects
     with pytest.raises(DesignError, match="unit_level"):
         twfe(df, "y", "unit", "time", "d", covariates=["unit_level"])
+
+
+def test_mpdta_twfe():
+    # Reference: pyfixest feols(lemp ~ d | countyreal + year, CRV1 by county) on mpdta (committed);
+    # the widely quoted TWFE estimate for mpdta is -0.0365 (SE 0.0133).
+    mp = pd.read_csv(DATA / "mpdta.csv")
+    mp["d"] = ((mp["first.treat"] > 0) & (mp.year >= mp["first.treat"])).astype(int)
+    r = twfe(mp, "lemp", "countyreal", "year", "d")
+    ref = REFS["mpdta"]
+    assert r.estimate == pytest.approx(ref["twfe_coef"], abs=1e-10)
+    assert r.se == pytest.approx(ref["twfe_se"], rel=1e-8)
+    assert round(r.estimate, 4) == -0.0365

@@ -77,6 +77,22 @@ def main() -> None:
     od["state_cl"] = od["State"]
     m = pf.feols("Rate ~ Treated | State + Quarter", od, vcov={"CRV1": "state_cl"})
     out["organ_donations"] = {"coef": float(m.coef().iloc[0]), "se": float(m.se().iloc[0]), "n_obs": int(m._N)}
+    mp = pd.read_csv(HERE / "mpdta.csv").rename(columns={"first.treat": "g"})
+    mp["d"] = ((mp.g > 0) & (mp.year >= mp.g)).astype(int)
+    mp["ccl"] = mp["countyreal"]
+    m = pf.feols("lemp ~ d | countyreal + year", mp, vcov={"CRV1": "ccl"})
+    rel = np.where(mp.g > 0, mp.year - mp.g, np.nan)
+    cols = {}
+    for e in sorted(set(rel[~np.isnan(rel)]) - {-1.0}):
+        nm = f"e{'m' if e < 0 else 'p'}{abs(int(e))}"
+        mp[nm] = (rel == e).astype(float)
+        cols[nm] = e
+    es = pf.feols("lemp ~ " + " + ".join(cols) + " | countyreal + year", mp, vcov={"CRV1": "ccl"})
+    out["mpdta"] = {
+        "twfe_coef": float(m.coef().iloc[0]), "twfe_se": float(m.se().iloc[0]),
+        "es_coef": {str(cols[k]): float(v) for k, v in es.coef().items()},
+        "es_se": {str(cols[k]): float(v) for k, v in es.se().items()},
+    }
     (HERE / "pyfixest_refs.json").write_text(json.dumps(out, indent=1))
 
 
