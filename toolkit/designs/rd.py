@@ -108,30 +108,44 @@ def binned_means(x: np.ndarray, y: np.ndarray, cutoff: float, *, bins: int = 20)
     return pd.DataFrame(rows)
 
 
-def local_linear_lines(x, y, cutoff: float, h_left: float, h_right: float, *, points: int = 50) -> pd.DataFrame:
-    """Triangular-kernel local linear fits each side of the cutoff, on a grid.
+def _kernel_weights(u: np.ndarray, kernel: str) -> np.ndarray:
+    a = np.abs(u)
+    if kernel in ("triangular", "tri"):
+        return np.clip(1 - a, 0, None)
+    if kernel in ("uniform", "uni"):
+        return (a <= 1).astype(float)
+    if kernel in ("epanechnikov", "epa"):
+        return np.clip(0.75 * (1 - a**2), 0, None)
+    raise DesignError(f"kernel must be 'triangular', 'uniform' or 'epanechnikov', not {kernel!r}")
+
+
+def local_linear_lines(x, y, cutoff: float, h_left: float, h_right: float, *, p: int = 1,
+                       kernel: str = "triangular", points: int = 50) -> pd.DataFrame:
+    """Kernel-weighted local polynomial fits each side of the cutoff, on a grid.
 
     Notes
     -----
-    Within each side, weighted least squares of y on (1, x − c) with weights
-    K((x − c)/h) = max(0, 1 − |x − c|/h).  The two intercepts' difference is the
-    conventional sharp-RD estimate (rdrobust's τ̂ with p = 1, no covariates), which
-    the tests use as an independent check.  Written here (a few lines of numpy)
-    because it is only used for plotting and checking.
+    Within each side, weighted least squares of y on (1, x − c, …, (x − c)^p) with
+    weights K((x − c)/h): triangular (1 − |u|)₊, uniform 1{|u| ≤ 1} or
+    Epanechnikov ¾(1 − u²)₊.  The two intercepts' difference is the conventional
+    sharp-RD estimate (rdrobust's τ̂ without covariates), which the tests use as an
+    independent check.  Written here (a few lines of numpy) because it is only used
+    for plotting and checking.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     rows = []
     for side, mask, h, sign in (("below", x < cutoff, h_left, -1), ("above", x >= cutoff, h_right, 1)):
         u = x[mask] - cutoff
-        w = np.clip(1 - np.abs(u) / h, 0, None)
+        w = _kernel_weights(u / h, kernel)
         keep = w > 0
-        if keep.sum() < 2:
+        if keep.sum() < p + 1:
             continue
-        A = np.column_stack([np.ones(keep.sum()), u[keep]])
+        A = np.vander(u[keep], p + 1, increasing=True)
         sw = np.sqrt(w[keep])
         beta, *_ = np.linalg.lstsq(A * sw[:, None], y[mask][keep] * sw, rcond=None)
         grid = np.linspace(0, sign * min(h, np.abs(u).max()), points)
-        rows.append(pd.DataFrame({"side": side, "x": cutoff + grid, "fitted": beta[0] + beta[1] * grid}))
+        rows.append(pd.DataFrame({"side": side, "x": cutoff + grid,
+                                  "fitted": np.vander(grid, p + 1, increasing=True) @ beta}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["side", "x", "fitted"])
 
 
@@ -263,6 +277,7 @@ def fit(
             f"only {min(n_left, n_right)} observation(s) on one side of the cutoff (at least {MIN_PER_SIDE} "
             "are needed on each side)"
         )
+    _kernel_weights(np.zeros(1), kernel)  # validates the kernel name
     kern = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}.get(kernel, kernel)
     kw: dict[str, Any] = {"p": p, "kernel": kern, "bwselect": bwselect, "vce": vce, "level": level * 100}
     if cluster:
@@ -331,7 +346,7 @@ def fit(
                "b_right": b_r, "n_left": n_left, "n_right": n_right, "n_eff_left": nh_l, "n_eff_right": nh_r,
                "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p},
         warnings=tuple(warnings), sensitivity=sens, density=dens,
-        bins=binned_means(x, y, cutoff, bins=bins), fit_lines=local_linear_lines(x, y, cutoff, h_l, h_r),
+        bins=binned_means(x, y, cutoff, bins=bins), fit_lines=local_linear_lines(x, y, cutoff, h_l, h_r, p=p, kernel=kernel),
     )
 
 

@@ -179,3 +179,20 @@ def test_covariates_and_cluster_pass_through(senate):
     assert r.estimate == pytest.approx(float(ref.coef.iloc[0, 0]), abs=1e-10)
     assert r.se == pytest.approx(float(ref.se.iloc[0, 0]), rel=1e-10)
     assert r.extra["excluded"] == len(senate) - len(cc)
+
+
+def test_options_pass_through_quadratic_uniform(senate):
+    # Reference: direct rdrobust run with p = 2, uniform kernel, CER-optimal bandwidth; and the
+    # same conventional estimate rebuilt by hand as the difference of weighted-polynomial intercepts.
+    from rdrobust import rdrobust
+
+    r = rd.fit(senate, "vote", "margin", 0, p=2, kernel="uniform", bwselect="cerrd", sensitivity=None,
+               density_test=False)
+    cc = senate.dropna(subset=["vote", "margin"])
+    ref = rdrobust(cc["vote"], cc["margin"], p=2, kernel="uni", bwselect="cerrd")
+    assert r.estimate == pytest.approx(float(ref.coef.iloc[0, 0]), abs=1e-10)
+    assert r.extra["h_left"] == pytest.approx(float(ref.bws.iloc[0, 0]), abs=1e-10)
+    at_c = r.fit_lines[r.fit_lines["x"] == 0].set_index("side")["fitted"]
+    assert at_c["above"] - at_c["below"] == pytest.approx(r.estimate, abs=1e-8)
+    with pytest.raises(DesignError, match="kernel"):
+        rd.fit(senate, "vote", "margin", 0, kernel="gaussian")
