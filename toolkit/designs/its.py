@@ -80,7 +80,10 @@ class ITSResult(DesignResult):
 
 
 # ----------------------------------------------------------------- fitting
-def _fit(y, X, offset, family, cov, lags, groups):
+def _fit(y, X, offset, family, cov, lags, groups, ar_order=1):
+    if cov == "ar":
+        model = sm.GLSAR(y, X, rho=ar_order)
+        return model.iterative_fit(maxiter=100, rtol=1e-10)
     if family == "gaussian":
         model = sm.OLS(y, X)
         if cov == "hac":
@@ -157,6 +160,7 @@ def segmented(
     hac_lags: int | None = None,
     horizons: Sequence[int] | None = None,
     slope_change: bool = True,
+    ar_order: int = 1,
     per: float = 100_000,
     level: float = 0.95,
     min_pre: int = MIN_PRE_PERIODS,
@@ -188,9 +192,12 @@ def segmented(
         OLS, Poisson GLM, or Poisson GLM with Pearson-χ² dispersion.
     control : pandas.DataFrame, optional
         A comparison series with the same columns and periods: fits a controlled ITS.
-    cov : {"hac", "model"}
-        Newey–West HAC covariance (default), or model-based (OLS / Poisson /
-        quasi-Poisson dispersion-scaled, as in Lopez Bernal et al. 2017).
+    cov : {"hac", "model", "ar"}
+        Newey–West HAC covariance (default); model-based (OLS / Poisson /
+        quasi-Poisson dispersion-scaled, as in Lopez Bernal et al. 2017); or, for a
+        single Gaussian series, an AR(``ar_order``) error model.
+    ar_order : int
+        Order of the AR error model when ``cov="ar"``.
     hac_lags : int, optional
         Maximum lag of the HAC kernel; default floor(4·(n/100)^(2/9)).
     horizons : sequence of int, optional
@@ -228,6 +235,9 @@ def segmented(
     kernel, ``hac_lags`` lags); for OLS with the small-sample factor n/(n − k)
     (``use_correction=True``) and t(n − k) intervals; for GLMs normal intervals.
     A controlled ITS uses statsmodels' ``hac-panel`` (Newey–West within each series).
+    ``cov="ar"`` fits statsmodels' GLSAR by iterated feasible GLS (Cochrane–Orcutt
+    style: the first ``ar_order`` periods are used only to start the filter) with
+    t intervals; its diagnostics test the whitened residuals.
     For count families the SE columns are on the log scale and the estimates are
     rate ratios exp(β).
 
@@ -246,8 +256,13 @@ def segmented(
     """
     if family not in _FAMILIES:
         raise DesignError(f"family must be one of {', '.join(_FAMILIES)}, not {family!r}")
-    if cov not in ("hac", "model"):
-        raise DesignError("cov must be 'hac' or 'model'")
+    if cov not in ("hac", "model", "ar"):
+        raise DesignError("cov must be 'hac', 'model' or 'ar'")
+    if cov == "ar" and (family != "gaussian" or control is not None):
+        raise DesignError("cov='ar' (an AR error model) is available for a single Gaussian series; "
+                          "use cov='hac' for counts or a controlled ITS")
+    if not (isinstance(ar_order, (int, np.integer)) and ar_order >= 1):
+        raise DesignError("ar_order must be a whole number of at least 1")
     if not 0 < level < 1:
         raise DesignError("level must be between 0 and 1, e.g. 0.95")
     label = outcome_label or outcome
@@ -328,7 +343,7 @@ def segmented(
             offset = np.log(df[denominator].to_numpy(float))
     lags = hac_lags if hac_lags is not None else default_hac_lags(len(first))
     groups = (df["_series"] == "intervention").to_numpy(int) if control is not None else None
-    res = _fit(y, X, offset, family, cov, lags, groups)
+    res = _fit(y, X, offset, family, cov, lags, groups, ar_order)
     if not np.all(np.isfinite(res.bse)):
         raise DesignError("the model could not be estimated (collinear terms); simplify the seasonality")
     ratio = family != "gaussian"
@@ -411,16 +426,19 @@ def segmented(
 
     # ----- diagnostics (intervention series)
     resid = (res.resid_pearson if ratio else res.resid)[: len(first)]
+    X_diag = Xa[: len(first)]
+    if cov == "ar":  # test the innovations left after the AR filter
+        resid, X_diag = res.model.whiten(np.asarray(res.resid)), res.model.wexog
     lb_lags = min(ti.season_period or season_period or 10, 12)
     own = [i for i, c in enumerate(names)
            if not (control is not None and (c.startswith("group") or c in ("level_change", "slope_change")))]
-    diag = _diagnostics(np.asarray(resid), Xa[: len(first)][:, own], lb_lags)
+    diag = _diagnostics(np.asarray(resid), np.asarray(X_diag)[:, own], lb_lags)
     lb_p = diag.loc[diag["test"] == "Ljung-Box", "p_value"].iloc[0]
     if lb_p < 0.05:
         warnings.append(
             f"The residuals are autocorrelated (Ljung-Box p = {lb_p:.3g}); "
             + ("HAC standard errors allow for this, but check seasonality and the model."
-               if cov == "hac" else "use cov='hac' or model the seasonality.")
+               if cov == "hac" else "use cov='hac', a higher ar_order, or model the seasonality.")
         )
     if family == "poisson":
         disp = float(np.sum(np.asarray(res.resid_pearson) ** 2) / res.df_resid)
@@ -430,8 +448,13 @@ def segmented(
     kind = {"gaussian": "OLS", "poisson": "Poisson GLM (log link)", "quasipoisson": "quasi-Poisson GLM (log link)"}[family]
     if offset is not None:
         kind += f", log({denominator}) offset"
-    se_text = (f"Newey-West HAC SEs (Bartlett kernel, {lags} lag{'s' if lags != 1 else ''})" if cov == "hac"
-               else "model-based SEs" + (" (Pearson dispersion)" if family == "quasipoisson" else ""))
+    if cov == "hac":
+        se_text = f"Newey-West HAC SEs (Bartlett kernel, {lags} lag{'s' if lags != 1 else ''})"
+    elif cov == "ar":
+        rhos = ", ".join(f"{r:.3f}" for r in np.atleast_1d(res.model.rho))
+        se_text = f"AR({ar_order}) errors by iterated feasible GLS (rho = {rhos})"
+    else:
+        se_text = "model-based SEs" + (" (Pearson dispersion)" if family == "quasipoisson" else "")
     seas_text = "" if seasonality is None else (", month indicators" if seasonality == "month"
                                                  else f", {seasonality} Fourier pair(s)")
     design = "Controlled interrupted time series" if control is not None else "Interrupted time series"
@@ -443,7 +466,8 @@ def segmented(
         method=f"{design}: segmented regression, {kind}{seas_text}; {se_text}",
         level=level, outcome=label, name="level_change", scale="ratio" if ratio else "difference",
         table=table,
-        extra={"family": family, "cov": cov, "hac_lags": lags if cov == "hac" else None, "n_pre": n_pre,
+        extra={"ar_rho": np.atleast_1d(res.model.rho).tolist() if cov == "ar" else None,
+               "family": family, "cov": cov, "hac_lags": lags if cov == "hac" else None, "n_pre": n_pre,
                "n_post": n_post, "intervention_start": intervention_start, "params": res.params.copy(),
                "controlled": control is not None, "per": per},
         warnings=tuple(warnings), counterfactual=cfd, horizons=horizons_df, diagnostics=diag,
