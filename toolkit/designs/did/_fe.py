@@ -213,12 +213,15 @@ def ols_crv1(
         whose demeaned RMS is below 1e-9 of it is absorbed by the fixed effects.
     """
     n, k = Xd.shape
-    w = np.ones(n) if weights is None else weights
-    Xw = Xd * w[:, None]
-    xtx = Xd.T @ Xw
+    if weights is None:
+        xtx = Xd.T @ Xd
+        wsum = float(n)
+    else:
+        xtx = Xd.T @ (Xd * weights[:, None])
+        wsum = float(weights.sum())
     # a regressor with (almost) no variation left after demeaning is collinear
     # with the fixed effects
-    rms = np.sqrt(np.maximum(np.diag(xtx), 0.0) / w.sum())
+    rms = np.sqrt(np.maximum(np.diag(xtx), 0.0) / wsum)
     ref = np.ones(k) if scale is None else np.asarray(scale, dtype=float)
     for j in range(k):
         if not rms[j] > 1e-9 * ref[j]:
@@ -232,12 +235,14 @@ def ols_crv1(
         bread = np.linalg.inv(xtx)
     except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded above
         raise DesignError("The regressors are collinear with the fixed effects.") from exc
-    coef = bread @ (Xw.T @ yd)
+    wy = yd if weights is None else weights * yd
+    coef = bread @ (Xd.T @ wy)
     resid = yd - Xd @ coef
-    scores = Xw * resid[:, None]
+    we = resid if weights is None else weights * resid
+    # cluster sums of the scores w_i x_i e_i, one column at a time (no n x k temporary)
     S = np.empty((n_clusters, k))
     for j in range(k):
-        S[:, j] = np.bincount(cluster, weights=scores[:, j], minlength=n_clusters)
+        S[:, j] = np.bincount(cluster, weights=Xd[:, j] * we, minlength=n_clusters)
     meat = S.T @ S
     dof_k = k + fe_params
     if n - dof_k <= 0:
@@ -260,7 +265,7 @@ def ols_crv1(
 
 
 def fe_param_count(fes: Sequence[FixedEffect], cluster: np.ndarray) -> int:
-    """Fixed-effect parameters counted in K under fixest's ``fixef.K="nested"``.
+    r"""Fixed-effect parameters counted in K under fixest's ``fixef.K="nested"``.
 
     Notes
     -----
@@ -294,16 +299,18 @@ def fe_regression(
     balanced: bool = False,
     names: Sequence[str] = (),
 ) -> OLSFit:
-    """Regress ``y`` on ``X`` absorbing ``fes``; CRV1 covariance (module Notes)."""
-    n = y.size
-    M = np.empty((n, 1 + X.shape[1]), order="F")
-    M[:, 0] = y
-    M[:, 1:] = X
-    scale = np.sqrt(np.mean(X**2, axis=0))
-    M, _ = demean(M, fes, weights, balanced=balanced, copy=False)
+    """Regress ``y`` on ``X`` absorbing ``fes``; CRV1 covariance (module Notes).
+
+    ``X`` is demeaned in place when it is already a float Fortran-ordered
+    array (callers pass a scratch array), to keep memory at one copy.
+    """
+    X = np.asfortranarray(X, dtype=float)
+    scale = np.sqrt(np.einsum("ij,ij->j", X, X) / X.shape[0])
+    yd, _ = demean(y[:, None], fes, weights, balanced=balanced)
+    Xd, _ = demean(X, fes, weights, balanced=balanced, copy=False)
     return ols_crv1(
-        M[:, 1:],
-        M[:, 0],
+        Xd,
+        yd[:, 0],
         cluster=cluster,
         n_clusters=n_clusters,
         fe_params=fe_param_count(fes, cluster),

@@ -162,7 +162,7 @@ def event_study(
             "because the effects are otherwise not identified."
         )
     est_e = [e for e in evs if e not in refs]
-    X = np.zeros((panel.n_obs, len(est_e)))
+    X = np.zeros((panel.n_obs, len(est_e)), order="F")
     for j, e in enumerate(est_e):
         X[:, j] = is_tr & (rel == e)
     names = [f"event_time::{e:g}" for e in est_e]
