@@ -12,9 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import math
+
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import stats
+from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
+from statsmodels.stats.stattools import durbin_watson
 
 from toolkit.errors import DataError, DesignError, Problem
 
@@ -27,6 +32,10 @@ __all__ = [
     "prepare_series",
     "post_mask",
     "season_terms",
+    "crit_value",
+    "p_from_z",
+    "linear_row",
+    "residual_diagnostics",
 ]
 
 # coarsest first: we use the coarsest calendar frequency at which dates are unique
@@ -338,3 +347,52 @@ def season_terms(t: np.ndarray, ti, seasonality, season_period: int | None) -> p
             cols[f"cos{j}"] = np.cos(2 * np.pi * j * t / period)
         return pd.DataFrame(cols)
     raise DesignError("seasonality must be None, 'month' or a number of Fourier (sine/cosine) pairs")
+
+
+# ----------------------------------------------------------------- inference helpers for ITS
+def crit_value(res, level):
+    """Two-sided critical value: t(df_resid) when the fit uses t, else normal."""
+    a = 1 - level
+    if getattr(res, "use_t", False):
+        return float(stats.t.ppf(1 - a / 2, res.df_resid))
+    return float(stats.norm.ppf(1 - a / 2))
+
+
+def p_from_z(res, z):
+    """Two-sided p-value matching :func:`crit_value`."""
+    if getattr(res, "use_t", False):
+        return float(2 * stats.t.sf(abs(z), res.df_resid))
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def linear_row(res, a: np.ndarray, level: float, ratio: bool, term: str, n: int) -> dict:
+    """Estimate, SE (√aᵀVa), interval and p-value of aᵀβ; exponentiated when ``ratio``."""
+    est = float(a @ res.params)
+    se = float(np.sqrt(a @ np.asarray(res.cov_params()) @ a))
+    c = crit_value(res, level)
+    lo, hi = est - c * se, est + c * se
+    p = p_from_z(res, est / se) if se > 0 else float("nan")
+    if ratio:
+        est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
+    return {"term": term, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi, "p_value": p,
+            "n_obs": n, "scale": "ratio" if ratio else "difference"}
+
+
+def residual_diagnostics(resid: np.ndarray, X: np.ndarray, lags: int) -> pd.DataFrame:
+    """Durbin–Watson, Ljung–Box and Breusch–Godfrey (auxiliary OLS on ``X``) at ``lags`` lags."""
+    lags = max(1, min(lags, len(resid) // 4))
+    lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
+    aux = sm.OLS(resid, X).fit()
+    try:  # statsmodels >= 0.15 announces a NamedTuple return; keep the plain tuple
+        bg = acorr_breusch_godfrey(aux, nlags=lags, result_object=False)
+    except TypeError:  # pragma: no cover - older statsmodels
+        bg = acorr_breusch_godfrey(aux, nlags=lags)
+    bg_lm, bg_p = bg[0], bg[1]
+    return pd.DataFrame(
+        [
+            {"test": "Durbin-Watson", "statistic": float(durbin_watson(resid)), "lags": 1, "p_value": float("nan")},
+            {"test": "Ljung-Box", "statistic": float(lb["lb_stat"].iloc[0]), "lags": lags,
+             "p_value": float(lb["lb_pvalue"].iloc[0])},
+            {"test": "Breusch-Godfrey", "statistic": float(bg_lm), "lags": lags, "p_value": float(bg_p)},
+        ]
+    )

@@ -17,13 +17,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
-from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
-from statsmodels.stats.stattools import durbin_watson
 
 from toolkit.designs._timeseries import (
     check_columns,
+    crit_value,
     heterogeneity,
+    linear_row,
+    p_from_z,
+    residual_diagnostics,
     missing_rows,
     post_mask,
     prepare_series,
@@ -98,50 +99,6 @@ def _fit(y, X, offset, family, cov, lags, groups, ar_order=1):
             return model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
         return model.fit(cov_type="hac-panel", cov_kwds={"groups": groups, "maxlags": lags})
     return model.fit(scale="X2" if family == "quasipoisson" else None)
-
-
-def _crit(res, level):
-    a = 1 - level
-    if getattr(res, "use_t", False):
-        return float(stats.t.ppf(1 - a / 2, res.df_resid))
-    return float(stats.norm.ppf(1 - a / 2))
-
-
-def _pval(res, z):
-    if getattr(res, "use_t", False):
-        return float(2 * stats.t.sf(abs(z), res.df_resid))
-    return float(2 * stats.norm.sf(abs(z)))
-
-
-def _linear_row(res, a: np.ndarray, level: float, ratio: bool, term: str, n: int) -> dict:
-    est = float(a @ res.params)
-    se = float(np.sqrt(a @ np.asarray(res.cov_params()) @ a))
-    c = _crit(res, level)
-    lo, hi = est - c * se, est + c * se
-    p = _pval(res, est / se) if se > 0 else float("nan")
-    if ratio:
-        est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
-    return {"term": term, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi, "p_value": p,
-            "n_obs": n, "scale": "ratio" if ratio else "difference"}
-
-
-def _diagnostics(resid: np.ndarray, X: np.ndarray, lags: int) -> pd.DataFrame:
-    lags = max(1, min(lags, len(resid) // 4))
-    lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
-    aux = sm.OLS(resid, X).fit()
-    try:  # statsmodels >= 0.15 announces a NamedTuple return; keep the plain tuple
-        bg = acorr_breusch_godfrey(aux, nlags=lags, result_object=False)
-    except TypeError:  # pragma: no cover - older statsmodels
-        bg = acorr_breusch_godfrey(aux, nlags=lags)
-    bg_lm, bg_p = bg[0], bg[1]
-    return pd.DataFrame(
-        [
-            {"test": "Durbin-Watson", "statistic": float(durbin_watson(resid)), "lags": 1, "p_value": float("nan")},
-            {"test": "Ljung-Box", "statistic": float(lb["lb_stat"].iloc[0]), "lags": lags,
-             "p_value": float(lb["lb_pvalue"].iloc[0])},
-            {"test": "Breusch-Godfrey", "statistic": float(bg_lm), "lags": lags, "p_value": float(bg_p)},
-        ]
-    )
 
 
 # ----------------------------------------------------------------- public API
@@ -356,7 +313,7 @@ def segmented(
             continue
         a = np.zeros(len(names))
         a[names.index(term)] = 1
-        rows.append(_linear_row(res, a, level, ratio, label_, n))
+        rows.append(linear_row(res, a, level, ratio, label_, n))
 
     # ----- counterfactual and horizons (intervention series)
     Xa = X.to_numpy(float)
@@ -391,7 +348,7 @@ def segmented(
     if bad:
         raise DesignError(f"horizons {bad} are outside the observed intervention period (0 to {n_post - 1})")
     V = np.asarray(res.cov_params())
-    c = _crit(res, level)
+    c = crit_value(res, level)
     hrows = []
     i_lv = names.index("level_change")
     i_sl = names.index("slope_change") if slope_change else None
@@ -400,7 +357,7 @@ def segmented(
         a[i_lv] = 1.0
         if i_sl is not None:
             a[i_sl] = float(h)
-        base = _linear_row(res, a, level, ratio, f"{'rate_ratio' if ratio else 'difference'}_at_h{h}", n)
+        base = linear_row(res, a, level, ratio, f"{'rate_ratio' if ratio else 'difference'}_at_h{h}", n)
         hrow = {"horizon": h, "time": first[time].iloc[idx_post[h]], **{k: base[k] for k in
                 ("estimate", "se", "ci_low", "ci_high", "p_value")}, "measure": "rate_ratio" if ratio else "difference"}
         hrows.append(hrow)
@@ -420,7 +377,7 @@ def segmented(
             se = float(np.sqrt(gvec @ V @ gvec))
             hrows.append({"horizon": h, "time": hrow["time"], "estimate": float(d), "se": se,
                           "ci_low": float(d - c * se), "ci_high": float(d + c * se),
-                          "p_value": _pval(res, d / se) if se > 0 else float("nan"), "measure": meas})
+                          "p_value": p_from_z(res, d / se) if se > 0 else float("nan"), "measure": meas})
         rows.append({**base, "term": f"{hrow['measure']}_at_h{h}"})
     horizons_df = pd.DataFrame(hrows)
 
@@ -432,7 +389,7 @@ def segmented(
     lb_lags = min(ti.season_period or season_period or 10, 12)
     own = [i for i, c in enumerate(names)
            if not (control is not None and (c.startswith("group") or c in ("level_change", "slope_change")))]
-    diag = _diagnostics(np.asarray(resid), np.asarray(X_diag)[:, own], lb_lags)
+    diag = residual_diagnostics(np.asarray(resid), np.asarray(X_diag)[:, own], lb_lags)
     lb_p = diag.loc[diag["test"] == "Ljung-Box", "p_value"].iloc[0]
     if lb_p < 0.05:
         warnings.append(
