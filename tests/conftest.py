@@ -47,6 +47,17 @@ def demo_runs(tmp_path_factory):
     return project, outcomes
 
 
+def all_pages(demo_runs):
+    """(label, path) of every HTML page the demo produced: stage reports, summaries, the index."""
+    project, outcomes = demo_runs
+    pages = []
+    for ev, out in outcomes.items():
+        pages += [(f"{ev}/{stage}", path) for stage, path in out.reports.items()]
+        pages.append((f"{ev}/summary", out.summary))
+    pages.append(("index", project.evaluations_dir / "index.html"))
+    return pages
+
+
 def write_yaml(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

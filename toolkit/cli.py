@@ -85,6 +85,25 @@ def cmd_run(args) -> int:
     return status
 
 
+def cmd_signoff(args) -> int:
+    from toolkit.board.signoff import sign_off
+    from toolkit.evaluations.checks import check_evaluation
+
+    project = _project(args)
+    checked = check_evaluation(project.evaluation_dir(args.evaluation), project.templates_dir)
+    record = sign_off(checked.evaluation, by=args.by)
+    print(f"Charter of '{checked.evaluation.name}' signed off by {record.by} on {record.date} "
+          f"(SHA-256 {record.charter_sha256[:12]}…). Later reports show any change to it.")
+    return 0
+
+
+def cmd_index(args) -> int:
+    from toolkit.runner import publish_index
+
+    print(f"Portfolio index: {publish_index(_project(args))}")
+    return 0
+
+
 def cmd_list(args) -> int:
     from toolkit.evaluations.loader import load_evaluation
     from toolkit.runs import list_runs
@@ -141,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="run every evaluation in evaluations/")
     p.add_argument("--stage", action="append", help="run only this stage (repeatable)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("signoff", help="record who signed off the charter (locks it: later changes are shown)")
+    p.add_argument("evaluation")
+    p.add_argument("--by", required=True, help='name and role of the person signing off, e.g. "A. Smith, SRO"')
+    p.set_defaults(func=cmd_signoff)
+    p = sub.add_parser("index", help="render evaluations/index.html, the portfolio of every evaluation")
+    p.set_defaults(func=cmd_index)
     p = sub.add_parser("list", help="every evaluation with its stages and last run")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("lab", help="open JupyterLab on an evaluation's folder")

@@ -8,12 +8,12 @@ manifest failed and raises :class:`RunError` with one readable paragraph.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from toolkit import __version__
-from toolkit.data.sources import count_rows, file_fingerprint
+from toolkit.data.sources import PERIOD_ROLES, count_rows, distinct_values, file_fingerprint
 from toolkit.errors import InputError, Problem, RunError
 from toolkit.evaluations.checks import CheckedEvaluation, check_evaluation
 from toolkit.evaluations.loader import charter_hash
@@ -22,7 +22,12 @@ from toolkit.project import Project
 from toolkit.rendering import render_notebook
 from toolkit.reporting.disclosure import DisclosureRule
 from toolkit.results import merge_stage_results, write_json
-from toolkit.runs import RunFolder, new_run_folder
+from toolkit.board.changes import compare_runs
+from toolkit.board.index import portfolio_rows
+from toolkit.board.signoff import charter_deviations, read_signoff
+from toolkit.board.summary import build_summary
+from toolkit.rendering.pages import render_index, render_summary, signoff_banner
+from toolkit.runs import RunFolder, iso, latest_successful, new_run_folder, utc_now
 
 __all__ = ["run_evaluation", "RunOutcome", "fingerprint_inputs"]
 
@@ -40,14 +45,20 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
     out = []
     for name in sorted(used):
         files = checked.sources[name]
+        mapping = checked.evaluation.config.data.sources[name].columns
+        period_col = next((mapping[r] for r in PERIOD_ROLES if r in mapping), None)
         for path in files.files:
-            out.append({
+            item = {
                 "source": name,
                 "path": str(path),
                 "bytes": path.stat().st_size,
                 "sha256": file_fingerprint(path),
                 "rows": count_rows(files, path),
-            })
+            }
+            if period_col:
+                item["period_column"] = period_col
+                item["periods"] = distinct_values(files, path, period_col)
+            out.append(item)
     return out
 
 
@@ -123,19 +134,46 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
                    "cannot be trusted. No report was rendered; rerun when the file is complete.")
         run.finish("failed", failure={"stage": None, "error": "InputChanged", "message": message})
         raise RunError(message)
-    reports = _render_all(project, checked, run, selected)
-    run.finish("succeeded", reports={k: v.name for k, v in reports.items()})
+    reports, summary = _render_all(project, checked, run, selected)
+    run.finish("succeeded", reports={k: v.name for k, v in reports.items()}, summary=summary.name)
+    index = publish_index(project)
     progress(f"Done. Reports in {run.path}")
-    return RunOutcome(run.path, reports, None)
+    progress(f"Portfolio index: {index}")
+    return RunOutcome(run.path, reports, summary)
 
 
-def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder, selected: list[str]) -> dict[str, Path]:
+def publish_index(project: Project) -> Path:
+    """Render ``evaluations/index.html`` listing every evaluation (``hitk index`` and every run)."""
+    rows = portfolio_rows(project.evaluations())
+    organisations = {load_org(p) for p in project.evaluations()} - {None}
+    organisation = organisations.pop() if len(organisations) == 1 else "NHS integrated care board"
+    out = project.evaluations_dir / "index.html"
+    render_index(rows, out, organisation=organisation, generated=iso(utc_now()))
+    return out
+
+
+def load_org(folder: Path) -> str | None:
+    try:
+        from toolkit.evaluations.loader import load_evaluation
+
+        return load_evaluation(folder).config.reporting.organisation
+    except Exception:  # noqa: BLE001 - an invalid evaluation is listed as such by the index
+        return None
+
+
+def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
+                selected: list[str]) -> tuple[dict[str, Path], Path]:
     ev = checked.evaluation
     stage_files = {s: _stage_results_path(run, s) for s in selected}
-    write_json(run.path / "results.json", merge_stage_results(stage_files, evaluation=ev.name, run_id=run.run_id))
+    results = merge_stage_results(stage_files, evaluation=ev.name, run_id=run.run_id)
+    write_json(run.path / "results.json", results)
     rule = DisclosureRule.from_config(ev.config.reporting.disclosure)
+    signoff = read_signoff(ev.folder)
+    changed = bool(signoff and charter_deviations(signoff, ev.raw["charter"]))
+    banner = signoff_banner(signoff, changed)
     reports: dict[str, Path] = {}
     dropped: dict[str, dict] = {}
+    all_attributions: list[str] = []
     try:
         for name in selected:
             template = checked.templates[name]
@@ -144,6 +182,7 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder, se
             attributions = []
             if results_file.exists():
                 attributions = json.loads(results_file.read_text(encoding="utf-8")).get("attributions", [])
+            all_attributions += [a for a in attributions if a not in all_attributions]
             params = [("evaluation", ev.name), ("stage", name), ("template", template.name)]
             params += [(k, v) for k, v in stage.parameters.items()]
             if stage.source:
@@ -155,14 +194,25 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder, se
                 template=template.name, run_id=run.run_id, run_date=run.manifest["started_at"],
                 toolkit_version=__version__, parameters=params,
                 organisation=ev.config.reporting.organisation, disclosure_note=rule.describe(),
-                attributions=attributions,
+                attributions=attributions, signoff_html=banner,
             )
             dropped[name] = stats.dropped
             reports[name] = out
+        summary_path = run.path / "summary.html"
+        previous = latest_successful(ev.runs_dir, before=run.run_id)
+        view = build_summary(
+            ev, results=results, run_id=run.run_id, run_started=run.manifest["started_at"],
+            reports={k: v.name for k, v in reports.items()}, signoff=signoff, changes=None,
+            stage_titles={s: checked.templates[s].title for s in selected},
+        )
+        if previous is not None:
+            view = replace(view, changes=compare_runs(previous[0], run.manifest, results, view.as_record()))
+        render_summary(view, summary_path, disclosure_note=rule.describe(), attributions=all_attributions)
+        write_json(run.path / "summary.json", view.as_record())
     except Exception as exc:
-        for path in reports.values():
+        for path in [*reports.values(), run.path / "summary.html", run.path / "summary.json"]:
             path.unlink(missing_ok=True)
         run.finish("failed", failure={"stage": None, "error": type(exc).__name__, "message": f"rendering failed: {exc}"})
         raise RunError(f"Rendering the reports failed: {exc}. No report was kept; earlier runs are untouched.") from exc
     run.manifest["dropped_outputs"] = dropped
-    return reports
+    return reports, summary_path

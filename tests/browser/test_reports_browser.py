@@ -11,6 +11,8 @@ import shutil
 
 import pytest
 
+from tests.conftest import all_pages
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("HITK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,16 +36,11 @@ def browser():
         b.close()
 
 
-def _all_reports(demo_runs):
-    _, outcomes = demo_runs
-    return [(f"{ev}/{stage}", path) for ev, out in outcomes.items() for stage, path in out.reports.items()]
-
-
 def test_reports_in_headless_chromium(browser, demo_runs):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    reports = _all_reports(demo_runs)
+    reports = all_pages(demo_runs)
     assert reports
     for name, path in reports:
         page = browser.new_page()

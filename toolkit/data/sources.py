@@ -19,7 +19,10 @@ import pandas as pd
 
 from toolkit.errors import DataError, Problem
 
-__all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows"]
+__all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
+           "distinct_values", "PERIOD_ROLES"]
+
+PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
 _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 
@@ -156,6 +159,23 @@ def count_rows(files: SourceFiles, path: Path) -> int:
         return int(con.execute(f"SELECT count(*) FROM {_relation_sql(files, path)}").fetchone()[0])
     except duckdb.Error as exc:
         raise _duck_error(files, path, exc) from None
+
+
+def distinct_values(files: SourceFiles, path: Path, column: str, *, limit: int = 5000) -> list[str]:
+    """Sorted distinct values of one column of one file, as text (e.g. the periods a file covers)."""
+    if files.format == "xlsx":
+        values = _read_excel(files, path)[column].dropna().astype(str).unique().tolist()
+        return sorted(values)[:limit]
+    quoted = '"' + column.replace('"', '""') + '"'
+    try:
+        con = duckdb.connect()
+        rows = con.execute(
+            f"SELECT DISTINCT CAST({quoted} AS VARCHAR) AS v FROM {_relation_sql(files, path)} "
+            f"WHERE {quoted} IS NOT NULL ORDER BY v LIMIT {int(limit)}"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise _duck_error(files, path, exc) from None
+    return [r[0] for r in rows]
 
 
 def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd.DataFrame:
