@@ -160,10 +160,10 @@ def test_gaussian_ols_and_newey_west_by_hand():
 
 def test_simulation_recovers_known_effect_with_nominal_coverage():
     # Reference: simulation with known effects (level +5, slope +0.3, AR(1) errors rho=0.3),
-    # 300 seeded replicates; HAC intervals should cover the truth near 95% of the time.
+    # 200 seeded replicates; HAC intervals should cover the truth near 95% of the time.
     rng = np.random.default_rng(2024)
     est, cover = [], []
-    for _ in range(300):
+    for _ in range(200):
         r = its.segmented(_series(rng, n=80, start=41, rho=0.3), "y", "t", 41)
         est.append((r.estimate, r.slope_change["estimate"]))
         cover.append(r.ci_low <= 5 <= r.ci_high)
