@@ -159,3 +159,13 @@ def test_dynamic_aggregate_plots():
     with pytest.raises(ValueError):
         r.aggregate("group").plot()
     plt.close("all")
+
+
+def test_pretest_matches_r_did(fitted):
+    # Reference: R did::att_gt summary "P-value for pre-test of parallel trends assumption"
+    # (W and its p-value; the did README prints 0.16812 for mpdta, never-treated).
+    control, r = fitted
+    ref = pd.read_csv(DATA / "did_r_mpdta_pretest.csv").set_index("control").loc[control]
+    assert r.pretrend["df"] == 5
+    assert r.pretrend["stat"] == pytest.approx(ref.W, rel=1e-8)
+    assert round(r.pretrend["p_value"], 5) == pytest.approx(ref.Wpval, abs=1e-12)

@@ -174,6 +174,11 @@ class StaggeredResult(DesignResult):
     def att_gt(self) -> pd.DataFrame:
         return self.extra["att_gt"].copy()
 
+    @property
+    def pretrend(self) -> dict[str, float]:
+        """Wald pre-test that all pre-adoption ATT(g,t) are zero: ``stat``, ``df``, ``p_value``."""
+        return dict(self.extra["pretrend"])
+
     def aggregate(self, kind: str = "simple", *, min_e: float = -math.inf, max_e: float = math.inf) -> AggregateResult:
         """Aggregate ATT(g,t) as R's ``did::aggte`` does.
 

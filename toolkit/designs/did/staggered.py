@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did.results import AggregateResult, StaggeredResult, coef_row
@@ -263,6 +264,12 @@ def staggered(
             for r in cells.itertuples()
         ]
     )
+    pretrend = _pretest(fit)
+    if np.isfinite(pretrend["p_value"]) and pretrend["p_value"] < 0.05:
+        warns.append(
+            f"The joint test that all pre-adoption ATT(g,t) are zero rejects parallel trends "
+            f"(p = {pretrend['p_value']:.3g}): the estimates may be biased."
+        )
     comp = "never-treated" if control == "never" else "not-yet-treated"
     wtxt = f", weighted by {weights}" if weights else ""
     method = (
@@ -281,9 +288,33 @@ def staggered(
         p_value=simple.p_value, n_obs=int(Y.size), method=method, level=level, outcome=outcome,
         name="att_simple", table=tab,
         extra={"att_gt": tab, "n_units": fit.n, "n_periods": int(times.size), "control": control,
-               "cohorts": tuple(float(c) for c in cohorts)},
+               "cohorts": tuple(float(c) for c in cohorts), "pretrend": pretrend},
         warnings=tuple(warns), _state=fit,
     )
+
+
+def _pretest(fit: _CSFit) -> dict[str, float]:
+    """Wald pre-test that every pre-adoption ATT(g,t) is zero (as ``did::att_gt`` reports).
+
+    Notes
+    -----
+    With :math:`\Psi` the influence functions of the :math:`q` pre-adoption
+    cells, :math:`\hat V = \Psi'\Psi/n^2` and
+    :math:`W = \widehat{ATT}' \hat V^{-1} \widehat{ATT} \sim \chi^2_q`.
+    """
+    cells = fit.cells
+    idx = np.flatnonzero((cells["time"] < cells["group"]).to_numpy() & cells["att"].notna().to_numpy())
+    nan = {"stat": float("nan"), "df": int(idx.size), "p_value": float("nan")}
+    if idx.size == 0:
+        return nan
+    psi = np.column_stack([fit.cell(int(k))[1] for k in idx])
+    V = psi.T @ psi / fit.n**2
+    att = cells["att"].to_numpy()[idx]
+    try:
+        W = float(att @ np.linalg.solve(V, att))
+    except np.linalg.LinAlgError:
+        return nan
+    return {"stat": W, "df": int(idx.size), "p_value": float(stats.chi2.sf(W, idx.size))}
 
 
 def _wif(fit: _CSFit, groups: np.ndarray, pg: np.ndarray, att: np.ndarray) -> np.ndarray:
