@@ -76,8 +76,9 @@ class ITSResult(DesignResult):
         return self.table.set_index("term").loc["level_change"]
 
     @property
-    def slope_change(self) -> pd.Series:
-        return self.table.set_index("term").loc["slope_change"]
+    def slope_change(self) -> pd.Series | None:
+        tab = self.table.set_index("term")
+        return tab.loc["slope_change"] if "slope_change" in tab.index else None
 
 
 # ----------------------------------------------------------------- fitting
