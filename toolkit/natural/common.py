@@ -1,0 +1,87 @@
+"""Small shared pieces of the natural-experiment stages: periods in words, tidy tables, names."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from toolkit.errors import ConfigError, DesignError, Problem, ToolkitError
+from toolkit.reporting.language import fmt_interval, fmt_number
+
+__all__ = ["fmt_time", "slug", "interval_text", "pct_change_text", "effects_frame", "reraise_with_parameter",
+           "require_roles", "fmt_p"]
+
+
+def fmt_time(value: Any, *, unit: str = "month") -> str:
+    """A period for a board: ``Apr 2023`` for monthly dates, ``2022 Q1`` for quarters, else as given."""
+    if isinstance(value, pd.Timestamp) or hasattr(value, "strftime"):
+        ts = pd.Timestamp(value)
+        if unit == "quarter":
+            return f"{ts.year} Q{ts.quarter}"
+        if unit == "year":
+            return f"{ts.year}"
+        if unit in ("week", "day"):
+            return f"{ts:%d %b %Y}"
+        return f"{ts:%b %Y}"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value)}"
+    return str(value)
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value for a table: ``<0.001``, ``0.042``, or ``–`` when there is none."""
+    if value is None or pd.isna(value):
+        return "–"
+    value = float(value)
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def slug(value: Any) -> str:
+    """A result-name-safe form of a group label (``"Quintile 1"`` → ``quintile-1``)."""
+    text = re.sub(r"[^a-z0-9]+", "-", str(value).strip().lower()).strip("-")
+    return text or "group"
+
+
+def interval_text(low: float, high: float, level: float) -> str:
+    return f"{level * 100:g}% CI {fmt_interval(low, high)}"
+
+
+def pct_change_text(ratio: float) -> str:
+    """``0.93`` → ``7.0% lower``; ``1.05`` → ``5.0% higher``."""
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return "not available"
+    change = (ratio - 1) * 100
+    return f"{fmt_number(abs(change), digits=2)}% {'lower' if change < 0 else 'higher'}"
+
+
+def effects_frame(rows: list[dict], *, estimate_label: str, level: float) -> pd.DataFrame:
+    """A display table of estimates: label, estimate, interval bounds, p-value."""
+    pct = f"{level * 100:g}%"
+    out = pd.DataFrame(rows)
+    return out.rename(columns={"estimate": estimate_label, "ci_low": f"{pct} CI from", "ci_high": f"{pct} CI to",
+                               "p_value": "p-value"})
+
+
+def require_roles(data: pd.DataFrame, roles: dict[str, str], *, stage: str) -> None:
+    """Raise :class:`ConfigError` naming the evaluation.yaml path when a needed role is not mapped."""
+    problems = [Problem(f"role '{role}' is not mapped to a column ({why})",
+                        where=f"data.sources (stage {stage}).columns", fix=f"add `{role}: <your column name>`")
+                for role, why in roles.items() if role not in data.columns]
+    if problems:
+        raise ConfigError("The stage's data source lacks columns this design needs:", problems)
+
+
+def reraise_with_parameter(exc: ToolkitError, *, stage: str, parameter: str | None, fix: str) -> ToolkitError:
+    """Re-build an estimator's error so it also names the evaluation.yaml setting to change and how.
+
+    The error keeps its class (``DataError``, ``DesignError``...) and its problems.
+    """
+    where = f"stages.{stage}.parameters.{parameter}" if parameter else f"stages.{stage}"
+    if exc.problems:
+        problems = list(exc.problems) + [Problem("this is where the analysis is configured", where=where, fix=fix)]
+    else:
+        problems = [Problem(exc.message or str(exc), where=where, fix=fix)]
+    return type(exc)(f"Stage '{stage}' cannot be analysed as configured:", problems)
