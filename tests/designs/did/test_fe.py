@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from toolkit.designs.did._fe import FixedEffect, demean, fe_param_count, is_nested, ols_crv1
 

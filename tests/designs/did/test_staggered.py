@@ -169,3 +169,14 @@ def test_pretest_matches_r_did(fitted):
     assert r.pretrend["df"] == 5
     assert r.pretrend["stat"] == pytest.approx(ref.W, rel=1e-8)
     assert round(r.pretrend["p_value"], 5) == pytest.approx(ref.Wpval, abs=1e-12)
+
+
+def test_monthly_dates_give_the_same_answer_as_period_numbers():
+    df = panel(n_units=150, n_periods=12, seed=58, cohorts=(0, 5, 9))
+    months = pd.date_range("2023-04-01", periods=12, freq="MS")
+    dated = df.assign(month=months[df.time - 1],
+                      start=pd.Series(months[(df.first_treated - 1).clip(lower=0)]).where(df.first_treated > 0))
+    a = staggered(df, "y", "unit", "time", "first_treated")
+    b = staggered(dated, "y", "unit", "month", "start")
+    np.testing.assert_allclose(a.att_gt.estimate, b.att_gt.estimate, atol=1e-12)
+    assert a.aggregate("dynamic").estimate == pytest.approx(b.aggregate("dynamic").estimate, abs=1e-12)

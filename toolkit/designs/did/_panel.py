@@ -33,6 +33,7 @@ __all__ = [
     "first_treated_codes",
     "time_codes",
     "prepare_panel",
+    "adoption_periods",
     "cluster_codes",
     "check_cluster_column",
 ]
@@ -277,12 +278,14 @@ def first_treated_codes(
     unit_codes: np.ndarray,
     n_unit: int,
     positions: np.ndarray | None = None,
+    values: pd.Series | None = None,
 ) -> np.ndarray:
     """One adoption period per unit (0 = never treated); raise if it varies within a unit.
 
-    Missing values and 0 mean never treated.
+    Missing values and 0 mean never treated.  ``values`` replaces the column's
+    values (e.g. dates already converted to period numbers).
     """
-    g = pd.to_numeric(data[column], errors="coerce")
+    g = pd.to_numeric(data[column] if values is None else values, errors="coerce")
     bad_text = g.isna().to_numpy() & data[column].notna().to_numpy()
     if bad_text.any():
         raise DataError(
@@ -431,3 +434,47 @@ def check_cluster_column(data: pd.DataFrame, cluster: str | None) -> None:
         return
     require_columns(data, {"cluster": cluster})
     check_no_missing(data, cluster, "cluster")
+
+
+def adoption_periods(
+    panel: Panel, first_treated: str, time: str, design: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Period values (numeric) and each unit's first-treated value on the same scale.
+
+    Numeric time: the values themselves (event time = difference of values,
+    as R's ``did``).  Dates: periods are numbered 1..T in date order and a
+    first-treated date maps to the first period on or after it (T + 1 when
+    after the panel; missing = never treated).
+    """
+    tv = pd.Series(panel.time_values)
+    if pd.api.types.is_datetime64_any_dtype(tv):
+        ft = panel.data[first_treated]
+        ft_dt = pd.to_datetime(ft, errors="coerce")
+        bad = ft_dt.isna().to_numpy() & ft.notna().to_numpy()
+        if pd.api.types.is_numeric_dtype(ft):
+            bad = ft.notna().to_numpy() & (ft.fillna(0).to_numpy() != 0)
+        if bad.any():
+            raise DataError(
+                "the time column holds dates, so the first-treated column must hold dates too "
+                "(blank = never treated)",
+                column=first_treated,
+                rows=spreadsheet_rows(bad, positions=panel.positions),
+                count=int(bad.sum()),
+                fix="give the date of the first treated period, or leave it blank for never-treated units",
+            )
+        idx = np.searchsorted(tv.to_numpy(), ft_dt.to_numpy(), side="left") + 1.0
+        mapped = pd.Series(np.where(ft_dt.isna().to_numpy(), 0.0, idx), index=ft.index)
+        G = first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit,
+                                positions=panel.positions, values=mapped)
+        return np.arange(1.0, len(tv) + 1.0), G
+    tvals = pd.to_numeric(tv, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(tvals).any():
+        raise DataError(
+            f"the time column must hold numbers or dates for {design} (periods are compared with "
+            "the first-treated period)",
+            column=time,
+            fix="use a period number (e.g. year, or months since a start date) or a date in both the "
+            "time and first-treated columns",
+        )
+    G = first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
+    return tvals, G

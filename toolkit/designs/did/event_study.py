@@ -10,7 +10,7 @@ from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import EventStudyResult, coef_row, inference
 from toolkit.designs.did.twfe import few_treated_clusters
-from toolkit.errors import DataError, DesignError, Problem
+from toolkit.errors import DesignError, Problem
 
 __all__ = ["event_study", "wald_test"]
 
@@ -109,15 +109,7 @@ def event_study(
         roles={"first_treated": first_treated}, what="the event study",
     )
     warns = list(panel.warnings)
-    tvals = pd.to_numeric(pd.Series(panel.time_values), errors="coerce").to_numpy(dtype=float)
-    if np.isnan(tvals).any():
-        raise DataError(
-            "the time column must be numeric for an event study",
-            column=time,
-            fix="use a period number (e.g. year, or months since a start date) in both the time "
-            "and first-treated columns",
-        )
-    G = P.first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
+    tvals, G = P.adoption_periods(panel, first_treated, time, "an event study")
     late = G > tvals.max()
     if late.any():
         warns.append(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.")

@@ -17,7 +17,7 @@ from scipy import stats
 
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did.results import AggregateResult, StaggeredResult, coef_row
-from toolkit.errors import DataError, DesignError, Problem
+from toolkit.errors import DesignError, Problem
 
 __all__ = ["staggered", "aggregate_att"]
 
@@ -160,15 +160,7 @@ def staggered(
         roles={"first_treated": first_treated}, what="the staggered-adoption estimate",
     )
     warns = list(panel.warnings)
-    tvals = pd.to_numeric(pd.Series(panel.time_values), errors="coerce").to_numpy(dtype=float)
-    if np.isnan(tvals).any():
-        raise DataError(
-            "the time column must be numeric for staggered adoption (periods are compared with the "
-            "first-treated period)",
-            column=time,
-            fix="use a period number (e.g. year, or months since a start date) in both columns",
-        )
-    G = P.first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
+    tvals, G = P.adoption_periods(panel, first_treated, time, "staggered adoption")
     Y, complete, bw = _balanced_grid(panel)
     warns += bw
     w_unit = np.ones(panel.n_unit)
