@@ -101,3 +101,9 @@ def test_mpdta_event_study():
     for e, b in ref["es_coef"].items():
         assert tab.loc[float(e), "estimate"] == pytest.approx(b, abs=1e-9)
         assert tab.loc[float(e), "se"] == pytest.approx(ref["es_se"][e], rel=1e-7)
+
+
+def test_summary_and_alt_text_mention_pretrend():
+    r = event_study(panel(seed=67), "y", "unit", "time", "first_treated")
+    assert "Pre-trend test" in r.summary()
+    assert r.alt_text.startswith("Chart of the estimated effect on y") and "joint test" in r.alt_text

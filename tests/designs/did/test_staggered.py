@@ -180,3 +180,9 @@ def test_monthly_dates_give_the_same_answer_as_period_numbers():
     b = staggered(dated, "y", "unit", "month", "start")
     np.testing.assert_allclose(a.att_gt.estimate, b.att_gt.estimate, atol=1e-12)
     assert a.aggregate("dynamic").estimate == pytest.approx(b.aggregate("dynamic").estimate, abs=1e-12)
+
+
+def test_summary_reports_pretest_and_alt_text():
+    r = staggered(MPDTA, "lemp", "countyreal", "year", "first.treat")
+    assert "p = 0.1681" in r.summary()
+    assert "from -3 to 3" in r.aggregate("dynamic").alt_text

@@ -92,6 +92,19 @@ class EventStudyResult(DesignResult):
     def pretrend(self) -> dict[str, float]:
         return dict(self.extra["pretrend"])
 
+    def summary(self) -> str:
+        text = super().summary()
+        pt = self.extra["pretrend"]
+        if pt.get("df1"):
+            text += (f"\nPre-trend test (all {pt['df1']} leads = 0): F = {pt['stat']:.4g}, "
+                     f"p = {pt['p_value']:.4g}")
+        return text
+
+    @property
+    def alt_text(self) -> str:
+        """A sentence describing :meth:`plot` for screen readers."""
+        return _event_alt_text(self.table, self.outcome, self.extra.get("pretrend", {}).get("p_value"))
+
     def plot(self, ax=None, *, title: str | None = None):
         """Coefficients with confidence intervals by event time.
 
@@ -142,6 +155,27 @@ class EventStudyResult(DesignResult):
         return fig
 
 
+def _event_alt_text(tab: pd.DataFrame, outcome: str, p_pre: float | None) -> str:
+    tab = tab.dropna(subset=["event_time"])
+    pre = tab[tab["period"] == "pre"]
+    post = tab[tab["period"] == "post"]
+    parts = [
+        f"Chart of the estimated effect on {outcome} by periods since adoption, from "
+        f"{tab['event_time'].min():g} to {tab['event_time'].max():g}, with confidence intervals."
+    ]
+    if len(pre):
+        txt = f"Before adoption the estimates range from {fmt_number(pre['estimate'].min())} to {fmt_number(pre['estimate'].max())}"
+        if p_pre is not None and np.isfinite(p_pre):
+            txt += f" (joint test of no difference before adoption: p = {p_pre:.2g})"
+        parts.append(txt + ".")
+    if len(post):
+        parts.append(
+            f"After adoption they range from {fmt_number(post['estimate'].min())} to "
+            f"{fmt_number(post['estimate'].max())}."
+        )
+    return " ".join(parts)
+
+
 @dataclass(frozen=True)
 class AggregateResult(DesignResult):
     """An aggregation of Callaway–Sant'Anna ATT(g,t): simple, group, dynamic or calendar.
@@ -149,6 +183,11 @@ class AggregateResult(DesignResult):
     ``table`` holds the per-group / per-event-time / per-period effects; the
     headline is the overall average.
     """
+
+    @property
+    def alt_text(self) -> str:
+        """A sentence describing :meth:`plot` (dynamic aggregation) for screen readers."""
+        return _event_alt_text(self.table, self.outcome, None)
 
     def plot(self, ax=None, *, title: str | None = None):
         """Event-time plot of a ``"dynamic"`` aggregation (same styling as the event study)."""
@@ -178,6 +217,14 @@ class StaggeredResult(DesignResult):
     def pretrend(self) -> dict[str, float]:
         """Wald pre-test that all pre-adoption ATT(g,t) are zero: ``stat``, ``df``, ``p_value``."""
         return dict(self.extra["pretrend"])
+
+    def summary(self) -> str:
+        text = super().summary()
+        pt = self.extra.get("pretrend", {})
+        if pt.get("df"):
+            text += (f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): "
+                     f"chi2 = {pt['stat']:.4g}, p = {pt['p_value']:.4g}")
+        return text
 
     def aggregate(self, kind: str = "simple", *, min_e: float = -math.inf, max_e: float = math.inf) -> AggregateResult:
         """Aggregate ATT(g,t) as R's ``did::aggte`` does.
