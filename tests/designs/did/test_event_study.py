@@ -107,3 +107,23 @@ def test_summary_and_alt_text_mention_pretrend():
     r = event_study(panel(seed=67), "y", "unit", "time", "first_treated")
     assert "Pre-trend test" in r.summary()
     assert r.alt_text.startswith("Chart of the estimated effect on y") and "joint test" in r.alt_text
+
+
+def test_covariates_match_live_pyfixest():
+    # Reference: pyfixest run now, event-time dummies + covariate x (skipped without pyfixest).
+    pf = pytest.importorskip("pyfixest")
+    df = panel(seed=68)
+    rel = np.where(df.first_treated > 0, df.time - df.first_treated, np.nan)
+    cols = {}
+    for e in sorted(set(rel[~np.isnan(rel)]) - {-1.0}):
+        nm = f"e{'m' if e < 0 else 'p'}{abs(int(e))}"
+        df[nm] = (rel == e).astype(float)
+        cols[nm] = e
+    m = pf.feols("y ~ " + " + ".join(cols) + " + x | unit + time", df, vcov={"CRV1": "ucl"})
+    r = event_study(df, "y", "unit", "time", "first_treated", covariates=["x"])
+    tab = r.table.set_index("event_time")
+    for k, e in cols.items():
+        assert tab.loc[e, "estimate"] == pytest.approx(m.coef()[k], abs=1e-8)
+        assert tab.loc[e, "se"] == pytest.approx(m.se()[k], rel=1e-6)
+    cov = r.extra["covariates"].set_index("term")
+    assert cov.loc["x", "estimate"] == pytest.approx(m.coef()["x"], abs=1e-8)

@@ -34,6 +34,7 @@ __all__ = [
     "time_codes",
     "prepare_panel",
     "adoption_periods",
+    "covariate_columns",
     "cluster_codes",
     "check_cluster_column",
 ]
@@ -478,3 +479,21 @@ def adoption_periods(
         )
     G = first_treated_codes(panel.data, first_treated, panel.unit, panel.n_unit, positions=panel.positions)
     return tvals, G
+
+
+def covariate_columns(kept: pd.DataFrame, covariates: Sequence[str], positions: np.ndarray | None) -> list[np.ndarray]:
+    """Numeric covariate columns as float arrays; raise naming rows that are not numbers."""
+    out = []
+    for c in covariates:
+        v = pd.to_numeric(kept[c], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(v)
+        if bad.any():
+            raise DataError(
+                "covariates must be numeric",
+                column=c,
+                rows=spreadsheet_rows(bad, positions=positions),
+                count=int(bad.sum()),
+                fix="convert the covariate to numbers or leave it out",
+            )
+        out.append(v)
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -52,6 +54,7 @@ def event_study(
     lags: int | None = None,
     cluster: str | None = None,
     weights: str | None = None,
+    covariates: Sequence[str] | None = None,
     level: float = 0.95,
 ) -> EventStudyResult:
     """Event-study regression: effects by time since adoption, with a pre-trend test.
@@ -74,6 +77,9 @@ def event_study(
         Cluster column (default ``unit``).
     weights : str, optional
         Observation weights.
+    covariates : sequence of str, optional
+        Time-varying numeric controls (their coefficients are in
+        ``extra["covariates"]``).
     level : float
         Confidence level.
 
@@ -102,10 +108,11 @@ def event_study(
     for nm, v in (("leads", leads), ("lags", lags)):
         if v is not None and (int(v) != v or v < (1 if nm == "leads" else 0)):
             raise ValueError(f"{nm} must be a whole number ({'>= 1' if nm == 'leads' else '>= 0'})")
-    P.require_columns(data, {"first_treated": first_treated})
+    covariates = list(covariates or [])
+    P.require_columns(data, {"first_treated": first_treated} | {f"covariate {c}": c for c in covariates})
     P.check_cluster_column(data, cluster)
     panel = P.prepare_panel(
-        data, outcome=outcome, unit=unit, time=time, weights=weights,
+        data, outcome=outcome, unit=unit, time=time, weights=weights, other=covariates,
         roles={"first_treated": first_treated}, what="the event study",
     )
     warns = list(panel.warnings)
@@ -158,6 +165,9 @@ def event_study(
     for j, e in enumerate(est_e):
         X[:, j] = is_tr & (rel == e)
     names = [f"event_time::{e:g}" for e in est_e]
+    if covariates:
+        X = np.column_stack([X, *P.covariate_columns(panel.data, covariates, panel.positions)])
+        names += covariates
     cl, Gc, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
     warns += cwarn + few_treated_clusters(cl, Gc, is_tr & (rel >= 0), cl_name)
     fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
@@ -209,6 +219,10 @@ def event_study(
             "n_clusters": Gc,
             "reference": tuple(refs),
             "n_excluded": panel.n_dropped,
+            "covariates": pd.DataFrame(
+                [coef_row(c, fit.coef[len(est_e) + i], fit.se[len(est_e) + i], level, fit.df_t)
+                 for i, c in enumerate(covariates)]
+            ),
         },
         warnings=tuple(warns),
     )

@@ -10,7 +10,7 @@ import pandas as pd
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import TwfeResult, coef_row
-from toolkit.errors import DataError, DesignError, Problem
+from toolkit.errors import DesignError, Problem
 
 __all__ = ["twfe", "treatment_warnings", "few_treated_clusters"]
 
@@ -177,19 +177,7 @@ def twfe(
     warns = list(panel.warnings)
     tw, _ = treatment_warnings(d, panel, treatment)
     warns += tw
-    X = [d]
-    for c in covariates:
-        v = pd.to_numeric(kept[c], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(v)
-        if bad.any():
-            raise DataError(
-                "covariates must be numeric",
-                column=c,
-                rows=P.spreadsheet_rows(bad, positions=panel.positions),
-                count=int(bad.sum()),
-                fix="convert the covariate to numbers or leave it out",
-            )
-        X.append(v)
+    X = [d, *P.covariate_columns(kept, covariates, panel.positions)]
     cl, G, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
     warns += cwarn + few_treated_clusters(cl, G, d > 0, cl_name)
     fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
