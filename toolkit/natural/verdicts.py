@@ -30,8 +30,8 @@ STATUS_WORDS = {"good": "Good enough", "caution": "Caution", "concern": "Concern
 #: Rules, stated once so reports and tests quote the same thresholds.
 RECOMMENDED_PERIODS = 12          # Penfold & Zhang (2013): at least 12 points each side
 AUTOCORRELATION_ALPHA = 0.05      # Ljung–Box p-value below which residuals are autocorrelated
-SYNTH_GOOD_FIT = 0.25             # pre-period RMSPE / SD of the treated series: good at or below
-SYNTH_POOR_FIT = 0.5              # ... poor above (the estimator warns above this too)
+SYNTH_GOOD_FIT = 0.5              # pre-period RMSPE / SD of the treated series: good at or below (the estimator
+SYNTH_POOR_FIT = 1.0              # warns above 0.5); poor above 1 (it misses by more than the series varies)
 PLACEBO_ALPHA = 0.10              # placebo p at or below: unlikely to be chance (Abadie et al. 2010 use 0.1)
 MANIPULATION_ALPHA = 0.05         # density-test p below which we flag possible sorting
 LOO_TOLERANCE = 0.5               # leave-one-out estimates within ±50% of the headline: robust
@@ -169,7 +169,8 @@ def synth_fit_verdict(pre_rmspe: float, sd_pre: float) -> Verdict:
     """Is the pre-period fit good enough?
 
     Rule: r = pre-period RMSPE / SD of the treated unit's pre-period outcome.
-    r ≤ 0.25 → good; 0.25 < r ≤ 0.5 → caution; r > 0.5 → concern.
+    r ≤ 0.5 → good; 0.5 < r ≤ 1 → caution; r > 1 → concern (the synthetic control then
+    misses by more than the series itself varies).
     """
     r = pre_rmspe / sd_pre if sd_pre and sd_pre > 0 else float("inf")
     status = "good" if r <= SYNTH_GOOD_FIT else "caution" if r <= SYNTH_POOR_FIT else "concern"
