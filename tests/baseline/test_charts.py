@@ -1,0 +1,52 @@
+"""Charts: whiskers, benchmark line, special causes by shape and named in the legend."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+
+from toolkit.baseline import bar_chart, completeness_chart, spc_chart
+from toolkit.baseline.charts import SPC_MARKERS
+from toolkit.indicators import spc
+from toolkit.plotting import NHS
+
+
+def test_bar_chart_has_benchmark_and_whiskers():
+    frame = pd.DataFrame({"label": ["a", "b", "c"], "value": [40.0, 50.0, np.nan], "lower_ci": [35.0, 45.0, np.nan],
+                          "upper_ci": [45.0, 55.0, np.nan]})
+    for horizontal in (False, True):
+        fig = bar_chart(frame, benchmark=47.0, horizontal=horizontal, xlabel="Group")
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "ICB overall: 47.0" in labels and "95% confidence interval" in labels
+        lines = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+        assert lines and matplotlib.colors.to_hex(lines[0].get_color()).upper() == NHS["dark_red"]
+
+
+def test_spc_chart_marks_special_causes_by_shape_and_words():
+    x = np.r_[np.full(10, 50.0) + np.tile([0.3, -0.3], 5), [60.0], np.full(9, 50.0) + np.tile([0.2, -0.2, 0.1], 3)]
+    frame = spc(pd.DataFrame({"t": [f"p{i:02d}" for i in range(20)], "value": x}), "value", "t",
+                improvement="increase").rename(columns={"t": "period"})
+    assert (frame["variation"] == "special cause improvement").sum() >= 1
+    fig = spc_chart(frame)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    names = {"special cause improvement": "Special cause: improvement", "special cause concern": "Special cause: concern",
+             "common cause": "Common cause (no signal)", "special cause neutral": "Special cause (neither better nor worse)"}
+    kinds = set(frame["variation"])
+    assert {names[k] for k in kinds} <= set(labels)  # every kind present is named in words
+    assert len(ax.collections) == len(kinds)          # one marker series per kind ...
+    assert len({SPC_MARKERS[k] for k in kinds}) == len(kinds)  # ... each with its own shape
+
+
+def test_completeness_chart_lines_differ_in_style():
+    table = pd.DataFrame({"period": ["a", "b", "All periods"], "no_imd_pct": [1.0, 2.0, 1.5],
+                          "not_stated_pct": [10.0, 12.0, 11.0]})
+    ax = completeness_chart(table).axes[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2 and lines[0].get_linestyle() != lines[1].get_linestyle()
+    assert lines[0].get_marker() != lines[1].get_marker() and len(lines[0].get_xdata()) == 2

@@ -1,0 +1,57 @@
+"""The baseline stage: measure the problem before the scheme starts.
+
+Modules, one concern each:
+
+- :mod:`toolkit.baseline.aggregate` — the column roles, input checks and aggregation of
+  record-level or aggregated rows to analysis cells (excluded rows counted, never dropped silently);
+- :mod:`toolkit.baseline.deprivation` — attach a national IMD decile from an LSOA code, a decile
+  or an IMD score;
+- :mod:`toolkit.baseline.analysis` — the indicator by deprivation, ethnicity, age and sex, Core20
+  against the rest, SII/RII and the trend, all through :mod:`toolkit.indicators`;
+- :mod:`toolkit.baseline.completeness` — the data-completeness audit and the bounds on the Core20 gap;
+- :mod:`toolkit.baseline.charts` — Fingertips-style bars and the SPC chart;
+- :mod:`toolkit.baseline.text` — plain-English sentences for the report.
+"""
+
+from toolkit.baseline.aggregate import (
+    DIMENSIONS,
+    NOT_STATED,
+    OPTIONAL_ROLES,
+    REQUIRED_ROLES,
+    Aggregated,
+    aggregate,
+)
+from toolkit.baseline.analysis import (
+    by_dimension,
+    by_imd,
+    core20_summary,
+    inequality_indices,
+    overall,
+    trend,
+)
+from toolkit.baseline.charts import bar_chart, completeness_chart, spc_chart
+from toolkit.baseline.completeness import completeness_by_period, core20_gap_bounds, not_stated_by_quintile
+from toolkit.baseline.deprivation import Deprivation, attach_deprivation
+
+__all__ = [
+    "REQUIRED_ROLES",
+    "OPTIONAL_ROLES",
+    "DIMENSIONS",
+    "NOT_STATED",
+    "Aggregated",
+    "aggregate",
+    "Deprivation",
+    "attach_deprivation",
+    "overall",
+    "by_imd",
+    "by_dimension",
+    "core20_summary",
+    "inequality_indices",
+    "trend",
+    "completeness_by_period",
+    "not_stated_by_quintile",
+    "core20_gap_bounds",
+    "bar_chart",
+    "spc_chart",
+    "completeness_chart",
+]

@@ -1,0 +1,259 @@
+"""The baseline indicator by deprivation, ethnicity, age and sex; Core20 gap; SII/RII; trend.
+
+Every function takes the cells of :func:`toolkit.baseline.aggregate` (``numerator``,
+``denominator``, ``imd_decile``, ``imd_quintile``, ``core20`` and any of ``period``,
+``ethnicity``, ``age_band``, ``sex``) and computes through :mod:`toolkit.indicators`:
+Wilson intervals for proportions, the pooled Core20 gap, SII/RII by simulation and
+XmR charts.  The indicator is a percentage (proportion × 100).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from toolkit import indicators as ind
+from toolkit.errors import DataError, ToolkitWarning
+
+__all__ = ["overall", "by_imd", "by_dimension", "core20_summary", "inequality_indices", "trend", "compare"]
+
+_LEAST = {"decile": 10, "quintile": 5}
+
+
+def compare(lower, upper, benchmark: float) -> np.ndarray:
+    """Fingertips' comparison with a benchmark: the interval above, below or around it.
+
+    Returns "higher", "lower" or "similar" for each (lower, upper) pair.
+    """
+    lo = np.asarray(lower, dtype=float)
+    hi = np.asarray(upper, dtype=float)
+    return np.where(lo > benchmark, "higher", np.where(hi < benchmark, "lower", "similar"))
+
+
+def _pct(cells: pd.DataFrame, by, level: float) -> pd.DataFrame:
+    return ind.proportion(cells, "numerator", "denominator", multiplier=100, by=by, confidence=level)
+
+
+def overall(cells: pd.DataFrame, *, level: float = 0.95) -> pd.Series:
+    """The indicator over every counted row (matched to an IMD decile or not).
+
+    Returns
+    -------
+    pandas.Series
+        ``numerator``, ``denominator``, ``value`` (%), ``lower_ci``, ``upper_ci``.
+
+    Notes
+    -----
+    value = ΣO/Σn × 100 with the Wilson score interval (METHODS.md).
+    """
+    return _pct(cells, None, level).iloc[0]
+
+
+def by_imd(cells: pd.DataFrame, *, quantile: str = "decile", level: float = 0.95,
+           benchmark: float | None = None) -> pd.DataFrame:
+    """The indicator by national IMD decile or quintile (1 = most deprived).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        Analysis cells.
+    quantile : {"decile", "quintile"}
+    level : float
+        Confidence level of the Wilson intervals.
+    benchmark : float, optional
+        Value the groups are compared with (usually the ICB's overall value).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group`` (1..N), ``label``, ``numerator``, ``denominator``, ``share`` (% of
+        the matched population), ``value``, ``lower_ci``, ``upper_ci`` and, with a
+        benchmark, ``compared`` ("higher", "similar", "lower": the interval above,
+        around or below it).  Cells without a decile are left out; their
+        denominator is in ``attrs["unmatched"]``.  Every quantile 1..N appears
+        (a quantile with nobody in it has no value).
+    """
+    if quantile not in _LEAST:
+        raise DataError(f"quantile must be 'decile' or 'quintile', not {quantile!r}", column="quantile",
+                        fix="choose decile or quintile")
+    col = f"imd_{quantile}"
+    matched = cells[cells[col].notna()]
+    unmatched = float(cells.loc[cells[col].isna(), "denominator"].sum())
+    if matched.empty:
+        raise DataError("no row matched an IMD decile, so nothing can be shown by deprivation",
+                        column="imd_decile", fix="check the LSOA codes and imd_vintage in evaluation.yaml")
+    res = _pct(matched.assign(group=matched[col].astype("int64")), "group", level)
+    full = pd.DataFrame({"group": np.arange(1, _LEAST[quantile] + 1)})
+    res = full.merge(res, on="group", how="left")
+    res["numerator"] = res["numerator"].fillna(0.0)
+    res["denominator"] = res["denominator"].fillna(0.0)
+    res["share"] = res["denominator"] / res["denominator"].sum() * 100
+    least = _LEAST[quantile]
+    res.insert(1, "label", [f"{quantile.title()} {g}" + (" (most deprived)" if g == 1 else
+                                                          " (least deprived)" if g == least else "")
+                            for g in res["group"]])
+    res = res[["group", "label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci"]]
+    if benchmark is not None:
+        res["compared"] = compare(res["lower_ci"], res["upper_ci"], benchmark)
+        res.loc[res["value"].isna(), "compared"] = "no data"
+    res.attrs["unmatched"] = unmatched
+    return res
+
+
+def by_dimension(cells: pd.DataFrame, dimension: str, *, level: float = 0.95,
+                 benchmark: float | None = None) -> pd.DataFrame:
+    """The indicator by ethnicity, age band or sex (every group shown, "Not stated" included).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``label``, ``numerator``, ``denominator``, ``share`` (% of the population),
+        ``value``, ``lower_ci``, ``upper_ci`` and, with a benchmark, ``compared``.
+        Age bands are in age order; other groups by size, "Not stated" / "Not
+        known" last.
+    """
+    if dimension not in cells.columns:
+        raise DataError(f"no column for role '{dimension}'", column=dimension,
+                        fix=f"map `{dimension}:` under data.sources.<name>.columns")
+    frame = cells.assign(label=cells[dimension].astype("string"))
+    res = _pct(frame, "label", level)
+    res["share"] = res["denominator"] / res["denominator"].sum() * 100
+    if dimension == "age_band" and isinstance(cells[dimension].dtype, pd.CategoricalDtype):
+        order = {str(c): i for i, c in enumerate(cells[dimension].cat.categories)}
+        res = res.sort_values("label", key=lambda s: s.map(order)).reset_index(drop=True)
+    else:
+        unknown = res["label"].isin(["Not stated", "Not known"])
+        res = (res.assign(_u=unknown).sort_values(["_u", "denominator"], ascending=[True, False])
+               .drop(columns="_u").reset_index(drop=True))
+    res = res[["label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci"]]
+    if benchmark is not None:
+        res["compared"] = compare(res["lower_ci"], res["upper_ci"], benchmark)
+    return res
+
+
+def core20_summary(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
+    """Core20 (IMD deciles 1-2) against the rest of the matched population.
+
+    Returns
+    -------
+    dict
+        ``core20`` and ``rest``: dicts of numerator, denominator, value (%),
+        lower_ci, upper_ci (Wilson), se (√(p(1−p)/n) × 100); ``gap``: Core20 minus the rest in percentage
+        points with ``lower_ci``, ``upper_ci`` and ``se``; ``ratio``: Core20 / rest
+        with its interval; ``table``: the same as a DataFrame for display.
+
+    Notes
+    -----
+    Through :func:`toolkit.indicators.core20_gap` with ``statistic="proportion"``:
+    difference p₁ − p₂ ± z·√(p₁(1−p₁)/n₁ + p₂(1−p₂)/n₂) (Wald) × 100, ratio by
+    the Katz log method; SE = half the interval width / z.  Rows without a decile
+    are left out (see :func:`toolkit.baseline.core20_gap_bounds` for how far they
+    could move the gap).
+    """
+    matched = cells[cells["imd_decile"].notna()].assign(
+        side=lambda d: np.where(d["core20"].astype(bool), "Core20 (IMD deciles 1-2)", "Rest (deciles 3-10)"))
+    if matched.empty:
+        raise DataError("no row matched an IMD decile, so Core20 cannot be compared with the rest",
+                        column="imd_decile", fix="check the LSOA codes and imd_vintage")
+    sides = _pct(matched, "side", level).set_index("side")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToolkitWarning)
+        gaps = ind.core20_gap(matched, "numerator", "denominator", "imd_decile", statistic="proportion",
+                              multiplier=100, confidence=level)
+    out = {}
+    for key, label in (("core20", "Core20 (IMD deciles 1-2)"), ("rest", "Rest (deciles 3-10)")):
+        row = sides.loc[label] if label in sides.index else None
+        out[key] = {k: (float(row[k]) if row is not None else np.nan)
+                    for k in ("numerator", "denominator", "value", "lower_ci", "upper_ci")}
+        p, n = out[key]["value"] / 100, out[key]["denominator"]
+        out[key]["se"] = float(np.sqrt(p * (1 - p) / n) * 100) if n else np.nan
+    ab = gaps[gaps["gap"] == "absolute"].iloc[0]
+    rel = gaps[gaps["gap"] == "relative"].iloc[0]
+    z = float(norm.ppf(0.5 + level / 2))
+    out["gap"] = {"value": float(ab["value"]), "lower_ci": float(ab["lower_ci"]), "upper_ci": float(ab["upper_ci"]),
+                  "se": float((ab["upper_ci"] - ab["lower_ci"]) / (2 * z)), "note": ab["note"]}
+    out["ratio"] = {"value": float(rel["value"]), "lower_ci": float(rel["lower_ci"]),
+                    "upper_ci": float(rel["upper_ci"]), "note": rel["note"]}
+    cols = ("numerator", "denominator", "value", "lower_ci", "upper_ci")
+    out["table"] = pd.DataFrame([
+        {"group": "Core20 (IMD deciles 1-2)", **{k: out["core20"][k] for k in cols}},
+        {"group": "Rest (deciles 3-10)", **{k: out["rest"][k] for k in cols}},
+    ])
+    return out
+
+
+def inequality_indices(by_quintile: pd.DataFrame, *, level: float = 0.95, seed: int = 20250401,
+                       repetitions: int = 100_000) -> dict:
+    """Slope and relative index of inequality across IMD quantiles.
+
+    Parameters
+    ----------
+    by_quintile : pandas.DataFrame
+        Output of :func:`by_imd` (quintiles or deciles).
+    level : float
+        Confidence level of the simulated limits.
+    seed : int
+        Seed of the simulation (recorded).
+    repetitions : int
+        Simulations (100,000 as PHEindicatormethods).
+
+    Returns
+    -------
+    dict
+        ``sii`` (percentage points, least minus most deprived end of the
+        fitted line), ``sii_lower``, ``sii_upper``, ``rii`` (least / most
+        deprived end), ``rii_lower``, ``rii_upper``, ``seed``, ``repetitions``,
+        ``note``.
+
+    Notes
+    -----
+    :func:`toolkit.indicators.sii` on the quantile proportions (0-1) with
+    ``value_type="proportion"`` (values simulated on the logit scale from their
+    Wilson limits) and ``multiplier=100``.  Rank 0 is the most deprived end, so
+    a positive SII means the indicator is higher in less deprived areas.
+    """
+    frame = by_quintile.assign(p=by_quintile["value"] / 100, lo=by_quintile["lower_ci"] / 100,
+                               hi=by_quintile["upper_ci"] / 100)
+    res = ind.sii(frame, "group", "denominator", "p", lower_ci="lo", upper_ci="hi", value_type="proportion",
+                  multiplier=100, repetitions=repetitions, seed=seed, confidence=level)
+    row = res.iloc[0]
+    return {k: (float(row[k]) if k != "note" else row[k]) for k in
+            ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper", "note")} | {
+        "seed": int(res.attrs["seed"]), "repetitions": int(res.attrs["repetitions"])}
+
+
+def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "increase",
+          target: float | None = None) -> pd.DataFrame:
+    """The indicator by period as an XmR chart, with Core20 and the rest alongside.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period: ``period``, ``numerator``, ``denominator``, ``value``,
+        ``lower_ci``, ``upper_ci``, the :func:`toolkit.indicators.spc` columns
+        (``centre``, ``lower_limit``, ``upper_limit``, rule flags,
+        ``variation``, ``special_cause``), ``core20_value``, ``rest_value`` and
+        ``gap`` (Core20 minus the rest, percentage points).  ``attrs["short"]``
+        is True when there are fewer than 12 periods (limits unreliable).
+    """
+    if "period" not in cells.columns:
+        raise DataError("no column for role 'period'", column="period", fix="map `period:` to see the trend")
+    res = _pct(cells, "period", level).sort_values("period").reset_index(drop=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ToolkitWarning)
+        chart = ind.spc(res, "value", "period", improvement=improvement, target=target)
+    keep = ["period", "centre", "lower_limit", "upper_limit", "beyond_limits", "shift", "trend", "two_in_three",
+            "special_cause", "variation", "assurance"]
+    out = res.merge(chart[keep], on="period", how="left")
+    matched = cells[cells["imd_decile"].notna()]
+    if not matched.empty:
+        side = _pct(matched.assign(core=matched["core20"].astype(bool)), ["period", "core"], level)
+        wide = side.pivot(index="period", columns="core", values="value")
+        out["core20_value"] = out["period"].map(wide.get(True, pd.Series(dtype=float)))
+        out["rest_value"] = out["period"].map(wide.get(False, pd.Series(dtype=float)))
+        out["gap"] = out["core20_value"] - out["rest_value"]
+    out.attrs["short"] = any(issubclass(w.category, ToolkitWarning) for w in caught)
+    return out

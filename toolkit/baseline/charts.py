@@ -1,0 +1,177 @@
+"""Baseline charts: Fingertips-style bars with interval whiskers and a benchmark line; SPC chart.
+
+NHS identity colours (:mod:`toolkit.plotting`); nothing is told by colour alone: the
+benchmark is a labelled dashed line, special causes on the SPC chart have their own
+marker shape and a legend entry in words, and every chart is shown with alt text and its
+data table by :func:`toolkit.reporting.display.figure`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+from toolkit.indicators import SPC_COLOURS
+from toolkit.plotting import NHS, new_figure
+
+__all__ = ["bar_chart", "spc_chart", "completeness_chart", "SPC_MARKERS"]
+
+#: Marker shape per kind of variation (Making Data Count colours alone fail 3:1 contrast).
+SPC_MARKERS = {
+    "common cause": "o",
+    "special cause improvement": "^",
+    "special cause concern": "v",
+    "special cause neutral": "D",
+}
+_LEGEND = {
+    "common cause": "Common cause (no signal)",
+    "special cause improvement": "Special cause: improvement",
+    "special cause concern": "Special cause: concern",
+    "special cause neutral": "Special cause (neither better nor worse)",
+}
+
+
+def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value", lower: str = "lower_ci",
+              upper: str = "upper_ci", benchmark: float | None = None, benchmark_label: str = "ICB overall",
+              ylabel: str = "%", xlabel: str | None = None, horizontal: bool = False, title: str | None = None):
+    """Bars of a value per group with confidence-interval whiskers and a benchmark line.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per group, in the order to draw.
+    label, value, lower, upper : str
+        Columns: group label, value and its interval limits.
+    benchmark : float, optional
+        Drawn as a dashed dark-red line, labelled in the legend and at the line.
+    benchmark_label : str
+        The benchmark's name.
+    ylabel : str
+        The value axis title (unit).
+    xlabel : str, optional
+        The group axis title (e.g. "IMD decile (1 = most deprived)").
+    horizontal : bool
+        Horizontal bars (for long labels such as ethnic groups).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n = len(frame)
+    labels = ["\n".join(textwrap.wrap(str(x), 22)) for x in frame[label]]
+    v = frame[value].to_numpy(dtype=float)
+    lo = frame[lower].to_numpy(dtype=float)
+    hi = frame[upper].to_numpy(dtype=float)
+    err = np.vstack([np.where(np.isnan(v), 0, v - lo), np.where(np.isnan(v), 0, hi - v)])
+    pos = np.arange(n)
+    if horizontal:
+        fig, ax = new_figure(8.0, max(2.6, 0.55 * n + 1.2))
+        ax.barh(pos, np.nan_to_num(v), color=NHS["blue"], height=0.6, label="Value")
+        ax.errorbar(np.nan_to_num(v), pos, xerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
+                    label="95% confidence interval")
+        ax.set_yticks(pos, labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(ylabel)
+        if xlabel:
+            ax.set_ylabel(xlabel)
+        ax.grid(axis="y", visible=False)
+        ax.grid(axis="x", color=NHS["pale_grey"], linewidth=0.8)
+        if benchmark is not None:
+            ax.axvline(benchmark, color=NHS["dark_red"], linestyle="--", linewidth=2,
+                       label=f"{benchmark_label}: {benchmark:.1f}")
+    else:
+        fig, ax = new_figure(8.0, 4.6)
+        ax.bar(pos, np.nan_to_num(v), color=NHS["blue"], width=0.65, label="Value")
+        ax.errorbar(pos, np.nan_to_num(v), yerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
+                    label="95% confidence interval")
+        ax.set_xticks(pos, labels, fontsize=9)
+        ax.set_ylabel(ylabel)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+        if benchmark is not None:
+            ax.axhline(benchmark, color=NHS["dark_red"], linestyle="--", linewidth=2,
+                       label=f"{benchmark_label}: {benchmark:.1f}")
+    top = np.nanmax(np.append(hi, benchmark if benchmark is not None else np.nan))
+    (ax.set_xlim if horizontal else ax.set_ylim)(0, top * 1.12 if np.isfinite(top) and top > 0 else 1)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=3, frameon=False, fontsize=9)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def spc_chart(frame: pd.DataFrame, *, time: str = "period", value: str = "value", ylabel: str = "%",
+              tick_every: int | None = None):
+    """XmR chart in the Making Data Count style, special causes marked by shape and named in the legend.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`toolkit.indicators.spc` (or :func:`toolkit.baseline.trend`):
+        ``time``, ``value``, ``centre``, ``lower_limit``, ``upper_limit``, ``variation``.
+    time, value : str
+    ylabel : str
+    tick_every : int, optional
+        Label every k-th period (default: about 12 labels).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = new_figure(9.0, 4.6)
+    x = np.arange(len(frame))
+    y = frame[value].to_numpy(dtype=float)
+    ax.plot(x, y, color=NHS["dark_grey"], linewidth=1.4, zorder=2)
+    ax.plot(x, frame["centre"], color=NHS["text"], linewidth=1.6, label="Mean", zorder=1)
+    ax.plot(x, frame["upper_limit"], color=NHS["dark_grey"], linestyle="--", linewidth=1.3,
+            label="Process limits (mean ± 2.66 × mean moving range)", zorder=1)
+    ax.plot(x, frame["lower_limit"], color=NHS["dark_grey"], linestyle="--", linewidth=1.3, zorder=1)
+    for kind, marker in SPC_MARKERS.items():
+        m = (frame["variation"] == kind).to_numpy()
+        if m.any():
+            ax.scatter(x[m], y[m], marker=marker, s=70 if kind != "common cause" else 38, color=SPC_COLOURS[kind],
+                       edgecolors=NHS["text"], linewidths=1.0, label=_LEGEND[kind], zorder=3)
+    step = tick_every or max(1, int(np.ceil(len(frame) / 12)))
+    ax.set_xticks(x[::step], [str(t) for t in frame[time].iloc[::step]], rotation=45, ha="right", fontsize=9)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def completeness_chart(table: pd.DataFrame, *, time: str = "period", tick_every: int | None = None):
+    """Share of people with no IMD decile and with ethnicity not stated, by period.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`toolkit.baseline.completeness_by_period` (its "All
+        periods" row is left out).
+    time : str
+    tick_every : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two lines told apart by marker and line style as well as colour, named in the legend.
+    """
+    frame = table[table[time] != "All periods"].reset_index(drop=True)
+    fig, ax = new_figure(9.0, 4.0)
+    x = np.arange(len(frame))
+    series = [("not_stated_pct", "Ethnicity not stated", NHS["blue"], "o", "-"),
+              ("no_imd_pct", "No IMD decile (neighbourhood not matched)", NHS["dark_red"], "s", "--")]
+    top = 0.0
+    for col, name, colour, marker, style in series:
+        if col in frame:
+            ax.plot(x, frame[col], color=colour, marker=marker, linestyle=style, linewidth=1.6, markersize=5, label=name)
+            top = max(top, float(frame[col].max()))
+    step = tick_every or max(1, int(np.ceil(len(frame) / 12)))
+    ax.set_xticks(x[::step], [str(t) for t in frame[time].iloc[::step]], rotation=45, ha="right", fontsize=9)
+    ax.set_ylabel("% of people")
+    ax.set_ylim(0, top * 1.15 if top > 0 else 1)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=2, frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig

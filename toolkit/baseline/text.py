@@ -1,0 +1,120 @@
+"""Plain-English sentences for the baseline report (wording only; the numbers come from the analysis)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+__all__ = ["pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
+           "bounds_sentence", "completeness_sentence"]
+
+
+def pct(value: float, *, unit: str = "%", decimals: int = 1) -> str:
+    """``57.8%`` (or with another unit, ``6.7 percentage points``); a dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{decimals}f}{unit}" if unit == "%" else f"{value:.{decimals}f} {unit}"
+
+
+def interval(lower: float, upper: float, *, level: float = 0.95, unit: str = "%") -> str:
+    """``(95% confidence interval 57.5% to 58.0%)``."""
+    return f"({level:.0%} confidence interval {pct(lower, unit=unit)} to {pct(upper, unit=unit)})"
+
+
+def core20_sentence(summary: dict, *, level: float = 0.95, indicator: str = "the indicator") -> str:
+    """Core20 against the rest, the gap and whether chance could explain it."""
+    c, r, g = summary["core20"], summary["rest"], summary["gap"]
+    if math.isnan(g["value"]):
+        return f"The gap between Core20 and the rest could not be calculated ({g['note']})."
+    side = "lower" if g["value"] < 0 else "higher"
+    sure = ("The interval does not include zero, so the gap is very unlikely to be chance."
+            if g["lower_ci"] > 0 or g["upper_ci"] < 0 else
+            "The interval includes zero, so the data cannot rule out that there is no real gap.")
+    return (f"In Core20 neighbourhoods (the 20% most deprived nationally) {indicator} is {pct(c['value'])}, "
+            f"against {pct(r['value'])} in the rest of the ICB: {abs(g['value']):.1f} percentage points {side} "
+            f"{interval(g['lower_ci'], g['upper_ci'], level=level, unit='percentage points')}. {sure}")
+
+
+def sii_sentence(indices: dict, *, level: float = 0.95, quantile: str = "quintile") -> str:
+    """What the slope and relative index say, in words."""
+    if indices.get("note") or math.isnan(indices["sii"]):
+        return f"The slope index of inequality could not be calculated: {indices.get('note')}."
+    s = indices["sii"]
+    direction = "higher" if s > 0 else "lower"
+    return (f"Across the whole deprivation gradient (by {quantile}), the fitted line puts the least deprived end "
+            f"{abs(s):.1f} percentage points {direction} than the most deprived end (slope index of inequality "
+            f"{s:.1f}, {level:.0%} interval {indices['sii_lower']:.1f} to {indices['sii_upper']:.1f}); "
+            f"the least deprived end's level is {indices['rii']:.2f} times the most deprived end's "
+            f"(relative index {indices['rii_lower']:.2f} to {indices['rii_upper']:.2f}).")
+
+
+def groups_sentence(frame: pd.DataFrame, *, what: str, benchmark: float) -> str:
+    """Which groups are significantly above or below the ICB value, and the range."""
+    f = frame[frame["value"].notna()]
+    if f.empty:
+        return f"No {what} group has data."
+    hi = f.loc[f["value"].idxmax()]
+    lo = f.loc[f["value"].idxmin()]
+    lower = list(f.loc[f["compared"] == "lower", "label"])
+    higher = list(f.loc[f["compared"] == "higher", "label"])
+    text = (f"By {what}, the value ranges from {pct(lo['value'])} ({lo['label']}) to {pct(hi['value'])} "
+            f"({hi['label']}), against {pct(benchmark)} for the ICB as a whole.")
+    if lower:
+        text += f" Significantly below the ICB value: {', '.join(lower)}."
+    if higher:
+        text += f" Significantly above: {', '.join(higher)}."
+    if not lower and not higher:
+        text += " No group differs significantly from the ICB value."
+    return text
+
+
+_RULES = {"beyond_limits": "a point beyond the process limits", "shift": "a run of 7 or more points on one side of "
+          "the mean", "trend": "7 or more points rising or falling in a row", "two_in_three": "2 of 3 points close to "
+          "a limit"}
+
+
+def spc_sentence(trend: pd.DataFrame, *, improvement: str = "increase") -> str:
+    """Special causes on the SPC chart, named in words with their periods."""
+    n = len(trend)
+    special = trend[trend["special_cause"]]
+    base = (f"Over {n} periods the mean is {pct(trend['centre'].iloc[0])}, and a value between "
+            f"{pct(trend['lower_limit'].iloc[0])} and {pct(trend['upper_limit'].iloc[0])} would be ordinary "
+            f"(common-cause) variation.")
+    if special.empty:
+        return base + " No special cause was found: the level has been stable."
+    parts = []
+    for kind in ("special cause improvement", "special cause concern", "special cause neutral"):
+        k = special[special["variation"] == kind]
+        if k.empty:
+            continue
+        rules = [text for col, text in _RULES.items() if k[col].any()]
+        word = kind.replace("special cause ", "")
+        parts.append(f"{len(k)} point(s) show special-cause {word} ({k['period'].iloc[0]} to {k['period'].iloc[-1]}; "
+                     f"signals: {', '.join(rules)})")
+    return base + " " + "; ".join(parts) + "."
+
+
+def bounds_sentence(bounds: dict) -> str:
+    """How far the people with no IMD decile could move the Core20 gap."""
+    if bounds["unknown"] == 0:
+        return "Every row matched an IMD decile, so missing deprivation cannot move the Core20 gap."
+    return (f"{bounds['unknown']:,.0f} people ({bounds['unknown_pct']:.1f}%) have no IMD decile; their value is "
+            f"{pct(bounds['unknown_value'])}. If all of them lived in Core20 neighbourhoods the gap would be "
+            f"{bounds['gap_if_core20']:.1f} percentage points; if none did, {bounds['gap_if_rest']:.1f}, against "
+            f"{bounds['gap']:.1f} as measured. Any split of them lies between these bounds.")
+
+
+def completeness_sentence(table: pd.DataFrame) -> str:
+    """Overall not-stated and unmatched shares, with the range across periods."""
+    total = table.iloc[-1]
+    by = table.iloc[:-1]
+    text = f"{total['no_imd_pct']:.1f}% of people could not be given an IMD decile"
+    if len(by):
+        text += f" (between {by['no_imd_pct'].min():.1f}% and {by['no_imd_pct'].max():.1f}% in a single period)"
+    if "not_stated_pct" in table:
+        text += f", and ethnicity is not stated for {total['not_stated_pct']:.1f}%"
+        if len(by):
+            text += (f" (between {by['not_stated_pct'].min():.1f}% and {by['not_stated_pct'].max():.1f}% "
+                     f"in a single period)")
+    return text + "."
