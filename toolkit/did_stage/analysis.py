@@ -1,0 +1,196 @@
+"""Run the difference-in-differences estimators the design choice calls for.
+
+Nothing is estimated here: this module prepares the frame the estimators in
+:mod:`toolkit.designs.did` expect (columns named as the analyst's data, so
+their methods and warnings name the analyst's columns) and calls them in the
+order :func:`toolkit.did_stage.choose.choose_design` decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+
+from toolkit.designs import did
+from toolkit.designs.result import DesignResult
+from toolkit.did_stage.choose import DesignChoice
+from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
+
+__all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
+
+
+@dataclass(frozen=True)
+class EstimationFrame:
+    """The panel with columns under readable names, and those names."""
+
+    data: pd.DataFrame
+    outcome: str
+    unit: str
+    time: str
+    first_treated: str
+    treatment: str
+    weights: str | None
+    cluster: str | None
+    quintile: str | None
+
+
+def estimation_frame(dd: DidData, *, outcome_label: str = "") -> EstimationFrame:
+    """Name the columns as the analyst does, and the outcome as the board reads it.
+
+    The outcome column takes ``outcome_label`` (e.g. "new diagnoses per 1,000
+    a year") so that the estimators' sentences use it; a cluster column that
+    is the unit column is dropped (clustering by unit is the default).
+    """
+    cols = dd.columns
+    names = {
+        "outcome": outcome_label.strip() or cols.get("outcome", "outcome"),
+        UNIT: cols.get("unit", "unit"),
+        PERIOD: cols.get("time", "period"),
+        FIRST: "first treated period",
+        TREATED: "treated",
+        "weight": cols.get("weight", "weight"),
+        "cluster": cols.get("cluster", "cluster"),
+        "quintile": cols.get("quintile", "quintile"),
+    }
+    seen: set[str] = set()
+    for key in list(names):
+        while names[key] in seen:
+            names[key] += " "
+        seen.add(names[key])
+    keep = [c for c in names if c in dd.data.columns]
+    frame = dd.data[keep].rename(columns={c: names[c] for c in keep})
+    cluster = names["cluster"] if dd.has("cluster") and cols.get("cluster") != cols.get("unit") else None
+    return EstimationFrame(
+        frame, names["outcome"], names[UNIT], names[PERIOD], names[FIRST], names[TREATED],
+        names["weight"] if dd.has("weight") else None, cluster,
+        names["quintile"] if dd.has("quintile") else None,
+    )
+
+
+@dataclass(frozen=True)
+class DidAnalysis:
+    """Every estimate the report shows.
+
+    Attributes
+    ----------
+    headline : DesignResult
+        Callaway & Sant'Anna simple aggregate (staggered) or TWFE (single start).
+    by_cohort, dynamic : AggregateResult or None
+        Callaway & Sant'Anna by adoption group and by time since adoption (staggered only).
+    twfe : TwfeResult
+        Two-way fixed effects: the headline with one start time, a labelled comparison otherwise.
+    event_study : EventStudyResult
+        Regression event study in the chosen window, with the joint pre-trend test.
+    equity : EquityResult or None
+        Effect by deprivation quintile and on the gap (needs a quintile column).
+    """
+
+    choice: DesignChoice
+    frame: EstimationFrame
+    headline: DesignResult
+    twfe: DesignResult
+    event_study: DesignResult
+    by_cohort: DesignResult | None = None
+    dynamic: DesignResult | None = None
+    equity: DesignResult | None = None
+    group_time: DesignResult | None = None
+    n_units: int = 0
+
+    @property
+    def cs_pretest_valid(self) -> bool:
+        r"""Whether the Callaway & Sant'Anna Wald pre-test over every pre-adoption ATT(g,t) can be trusted.
+
+        Its covariance :math:`\Psi'\Psi/n^2` has rank at most :math:`n` (units);
+        with at least as many restrictions as units it is singular and the
+        statistic is meaningless.
+        """
+        if self.group_time is None:
+            return False
+        pt = dict(self.group_time.extra.get("pretrend", {}))
+        return bool(pt) and pt.get("df", 0) < self.n_units and pt.get("p_value") == pt.get("p_value")
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every result's warnings, once each, in the order met.
+
+        Dropped: TWFE's timing warning when TWFE is only a comparison (the
+        report says so itself), and the Callaway & Sant'Anna pre-test warning
+        when that test is invalid (see :attr:`cs_pretest_valid`); the windowed
+        event-study test is reported instead.
+        """
+        out: list[str] = []
+        for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
+            for w in (r.warnings if r is not None else ()):
+                if self.choice.staggered and w.startswith("Treatment starts at"):
+                    continue
+                if w.startswith("The joint test that all pre-adoption ATT(g,t)") and not self.cs_pretest_valid:
+                    continue
+                if w not in out:
+                    out.append(w)
+        return tuple(out)
+
+
+def estimate_did(
+    dd: DidData,
+    choice: DesignChoice,
+    *,
+    outcome_label: str = "",
+    leads: int = 12,
+    lags: int = 12,
+    most_deprived: Sequence = (1,),
+    level: float = 0.95,
+) -> DidAnalysis:
+    """Run the estimators for ``choice`` on ``dd``.
+
+    Parameters
+    ----------
+    dd : DidData
+        Validated panel.
+    choice : DesignChoice
+        From :func:`~toolkit.did_stage.choose.choose_design`.
+    outcome_label : str
+        The outcome in words, used in sentences.
+    leads, lags : int
+        Event-study window: periods before adoption tested for pre-trends
+        (earlier ones binned into the first) and periods after shown.
+    most_deprived : sequence
+        Quintile(s) forming the most deprived group for the gap (1 = Core20).
+    level : float
+        Confidence level.
+
+    Notes
+    -----
+    Staggered: :func:`~toolkit.designs.did.staggered` (Callaway & Sant'Anna,
+    standard errors clustered by unit) aggregated ``simple`` (headline),
+    ``group`` and ``dynamic`` (event times ``-leads..lags``).  Always:
+    :func:`~toolkit.designs.did.twfe` and :func:`~toolkit.designs.did.event_study`
+    (CRV1, clustered by the cluster column or the unit).  With a quintile column:
+    :func:`~toolkit.designs.did.equity` on the staggered path when adoption is
+    staggered, else on the TWFE path.
+    """
+    ef = estimation_frame(dd, outcome_label=outcome_label)
+    df = ef.data
+    n_t = dd.scale.n_periods
+    leads = max(1, min(int(leads), n_t - 1))
+    lags = max(0, min(int(lags), n_t - 1))
+    common = dict(weights=ef.weights, level=level)
+    tw = did.twfe(df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster, **common)
+    es = did.event_study(df, ef.outcome, ef.unit, ef.time, ef.first_treated, leads=leads, lags=lags,
+                         cluster=ef.cluster, **common)
+    eq = cs = None
+    if choice.staggered:
+        cs = did.staggered(df, ef.outcome, ef.unit, ef.time, ef.first_treated, control=choice.control, **common)
+        headline = cs.aggregate("simple")
+        by_cohort = cs.aggregate("group")
+        dynamic = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
+        if ef.quintile:
+            eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, first_treated=ef.first_treated,
+                            most_deprived=tuple(most_deprived), control=choice.control, **common)
+    else:
+        headline, by_cohort, dynamic = tw, None, None
+        if ef.quintile:
+            eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, treatment=ef.treatment,
+                            most_deprived=tuple(most_deprived), cluster=ef.cluster, **common)
+    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size))

@@ -1,0 +1,203 @@
+"""Plain-English sentences and display tables for the difference-in-differences report.
+
+The numbers come from the estimators; this module only words them, so that
+the template holds no logic of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from toolkit.reporting.language import fmt_interval, fmt_number
+
+__all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "fmt_p", "effects_table", "cohort_effects_table",
+           "placebo_table", "quintile_records", "conclusion"]
+
+
+def _pct(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def _finite(*xs) -> bool:
+    return all(x is not None and isinstance(x, (int, float)) and math.isfinite(x) for x in xs)
+
+
+def verdict(result, *, higher_is_better: bool = True) -> str:
+    """"improved", "worsened" or "unclear" from the interval of an effect."""
+    if not _finite(result.ci_low, result.ci_high) or not result.significant:
+        return "unclear"
+    up = result.ci_low > result.null_value
+    return "improved" if up == higher_is_better else "worsened"
+
+
+def answer(result, *, outcome_label: str, higher_is_better: bool = True) -> str:
+    """The summary box's first sentence: did it work, with the interval."""
+    v = verdict(result, higher_is_better=higher_is_better)
+    if not _finite(result.estimate):
+        return f"No estimate of the scheme's effect on {outcome_label} could be made from these data."
+    move = "higher" if result.estimate > 0 else "lower"
+    size = (f"{outcome_label} was {fmt_number(abs(result.estimate))} {move} than it would have been without the "
+            f"scheme ({_pct(result.level)} confidence interval {fmt_interval(result.ci_low, result.ci_high)})")
+    if v == "improved":
+        return f"Yes, it appears to have worked: {size}."
+    if v == "worsened":
+        return f"No: the data point to things getting worse: {size}."
+    return (f"We cannot tell yet: our best estimate is that {size}, but the interval includes no effect.")
+
+
+def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str) -> str:
+    """Did the scheme do more for the most deprived than for the rest, and so did the gap narrow?"""
+    if equity is None:
+        return "The effect on the gap was not estimated: map a `quintile` column to see it."
+    if not _finite(equity.estimate):
+        return "The effect on the gap could not be estimated from these data."
+    more = "more" if equity.estimate > 0 else "less"
+    base = (f"In {most_deprived_label} the scheme changed {outcome_label} by {fmt_number(abs(equity.estimate))} "
+            f"{more} than elsewhere ({_pct(equity.level)} confidence interval "
+            f"{fmt_interval(equity.ci_low, equity.ci_high)})")
+    gap = equity.baseline_gap
+    if _finite(gap):
+        base += (f"; before the scheme {outcome_label} was {fmt_number(abs(gap))} "
+                 f"{'higher' if gap > 0 else 'lower'} there than elsewhere")
+    narrowed = equity.gap_narrowed
+    if narrowed is None:
+        return base + ". The interval includes no difference, so we cannot tell whether the gap changed."
+    return base + (". The gap narrowed." if narrowed else ". The gap widened.")
+
+
+def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: float = 0.05) -> str:
+    """The pre-trend test in words (a joint Wald test that every lead is zero)."""
+    p = pretrend.get("p_value", float("nan"))
+    if not _finite(p):
+        return "The pre-trend test could not be computed (too few periods before the scheme)."
+    what = (f"We tested whether the units that took part were already moving differently from the comparison units "
+            f"in the {leads} {unit_name}s before they started (p = {p:.2g}).")
+    if p < alpha:
+        return what + (" They were: the trends were not parallel before the scheme, so the estimated effect may "
+                       "partly reflect differences that were already there.")
+    return what + (" We found no sign that they were; this supports, but cannot prove, the assumption that they "
+                   "would have kept moving in parallel without the scheme.")
+
+
+def placebo_sentence(checks: Sequence, *, unit_name: str) -> str:
+    """Summarise the placebo checks: how many fake start dates showed an 'effect'."""
+    made = [c for c in checks if c.result is not None]
+    if not made:
+        return "The placebo checks could not be made: there are too few periods before the scheme."
+    failed = [c for c in made if c.passed is False]
+    shifts = ", ".join(f"{c.shift}" for c in made)
+    if not failed:
+        return (f"Pretending the scheme started earlier ({shifts} {unit_name}s before it really did) and using only "
+                "data from before the real start, we found no 'effect' at the fake start dates, as we should if "
+                "the comparison is fair.")
+    bad = ", ".join(f"{c.shift}" for c in failed)
+    return (f"Caution: pretending the scheme started {bad} {unit_name}s early, on data from before the real "
+            "start, shows an 'effect' where there should be none; the comparison units may not be a fair "
+            "comparison, or units changed before they formally started.")
+
+
+def fmt_p(p) -> str:
+    """A p-value for display: "<0.001" below 0.001, else three decimals; "–" when missing."""
+    if not _finite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def effects_table(rows: Sequence[tuple[str, object]]) -> pd.DataFrame:
+    """One display row per (label, result): estimate, interval, p-value, rows used."""
+    out = []
+    for label, r in rows:
+        if r is None:
+            continue
+        out.append({"Estimate": label, "Effect": r.estimate, "Lower limit": r.ci_low, "Upper limit": r.ci_high,
+                    "p-value": fmt_p(r.p_value), "Rows used": int(r.n_obs)})
+    return pd.DataFrame(out)
+
+
+def cohort_effects_table(by_cohort, scale) -> pd.DataFrame:
+    """Display table of the Callaway & Sant'Anna effects by adoption group (``aggregate("group")``)."""
+    rows = []
+    for _, r in by_cohort.table.iterrows():
+        g = r.get("group")
+        label = f"Started {scale.label(g)}" if _finite(g) else "Average of the groups (weighted by size)"
+        rows.append({"Group": label, "Effect": r["estimate"], "Lower limit": r["ci_low"], "Upper limit": r["ci_high"],
+                     "p-value": fmt_p(r["p_value"])})
+    return pd.DataFrame(rows)
+
+
+def placebo_table(checks: Sequence, *, unit_name: str) -> pd.DataFrame:
+    """Display table of the placebo checks."""
+    rows = []
+    for c in checks:
+        r = c.result
+        rows.append({
+            "Fake start": f"{c.shift} {unit_name}s early",
+            "Groups tested": len(c.cohorts),
+            "Placebo effect": r.estimate if r else np.nan,
+            "Lower limit": r.ci_low if r else np.nan,
+            "Upper limit": r.ci_high if r else np.nan,
+            "p-value": fmt_p(r.p_value) if r else "–",
+            "Result": ("no effect found (as expected)" if c.passed else "an 'effect' found: caution"
+                       if c.passed is False else f"not made: {c.note}"),
+        })
+    return pd.DataFrame(rows)
+
+
+def quintile_records(equity) -> list[dict]:
+    """Per-quintile effects as record() keyword sets: name, estimate, se, interval, p, n, sentence."""
+    out = []
+    if equity is None:
+        return out
+    for _, r in equity.table.iterrows():
+        term = str(r["term"])
+        if r["group"] == "quintile":
+            name = "effect_quintile_" + term.split()[-1].replace(".", "-")
+        elif r["group"] == "most_deprived":
+            name = "effect_most_deprived"
+        elif r["group"] == "rest":
+            name = "effect_rest"
+        else:
+            continue
+        est = r["estimate"]
+        sentence = (f"Effect in {term}: {fmt_number(est)} ({_pct(equity.level)} confidence interval "
+                    f"{fmt_interval(r['ci_low'], r['ci_high'])})." if _finite(est) else f"No estimate for {term}.")
+        out.append(dict(name=name, estimate=est, se=r["se"], ci_low=r["ci_low"], ci_high=r["ci_high"],
+                        level=equity.level, p_value=r["p_value"],
+                        n=None if not _finite(r.get("n_obs")) else int(r["n_obs"]), method=equity.method,
+                        sentence=sentence))
+    return out
+
+
+def conclusion(headline, equity, pretrend: dict, checks: Sequence, *, outcome_label: str,
+               most_deprived_label: str, higher_is_better: bool = True, alpha: float = 0.05) -> list[str]:
+    """The closing paragraphs: what we found, how sure we are, what would change our minds."""
+    v = verdict(headline, higher_is_better=higher_is_better)
+    pct = _pct(headline.level)
+    first = {
+        "improved": "The scheme appears to have worked on average",
+        "worsened": "The data point to the scheme having made things worse on average",
+        "unclear": "We cannot yet say whether the scheme worked on average",
+    }[v]
+    paras = [f"{first}: the best estimate is {fmt_number(headline.estimate)} on {outcome_label}, and the "
+             f"{pct} confidence interval runs from {fmt_interval(headline.ci_low, headline.ci_high)}. "
+             "The interval is the range of effects consistent with the data; values near its middle are more "
+             "likely than values at its ends."]
+    if equity is not None and _finite(equity.estimate):
+        paras.append(gap_sentence(equity, outcome_label=outcome_label, most_deprived_label=most_deprived_label))
+    doubts = []
+    p = pretrend.get("p_value", float("nan"))
+    if _finite(p) and p < alpha:
+        doubts.append("the groups were already moving apart before the scheme")
+    if any(c.passed is False for c in checks):
+        doubts.append("a placebo check found an 'effect' at a fake start date")
+    if doubts:
+        paras.append("Treat this result with caution: " + " and ".join(doubts) + ".")
+    else:
+        paras.append("The checks we could make (trends before the scheme, placebo start dates) do not suggest the "
+                     "comparison is unfair, but they cannot rule out something else that changed at the same time "
+                     "as the scheme in the units that took part.")
+    return paras
