@@ -88,3 +88,16 @@ def test_trend_has_spc_and_core20_columns(counts):
     assert t.loc[0, "centre"] == pytest.approx(t["value"].mean())
     assert set(t["variation"]) <= {"common cause", "special cause improvement", "special cause concern",
                                    "special cause neutral"}
+
+
+def test_quintile_gap_by_hand(counts):
+    from toolkit.baseline import quintile_gap
+
+    cells = aggregate(pd.concat([counts, pd.DataFrame({"lsoa": ["E"], "imd_decile": [10], "period": ["2024-01"],
+                                                       "numerator": [70], "denominator": [100]})])).cells
+    g = quintile_gap(cells)
+    # quintile 1: 100/300, quintile 5: 70/100; SEs from the Wilson 95% limits (scipy), combined
+    se = [(_wilson(k, n)[1] - _wilson(k, n)[0]) / (2 * 1.959964) for k, n in ((100, 300), (70, 100))]
+    assert g["value"] == pytest.approx(100 / 3 - 70)
+    assert g["upper_ci"] == pytest.approx(100 / 3 - 70 + 1.959964 * np.hypot(*se), abs=1e-4)
+    assert g["ratio"] == pytest.approx((100 / 300) / 0.7)

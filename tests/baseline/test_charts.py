@@ -50,3 +50,15 @@ def test_completeness_chart_lines_differ_in_style():
     lines = ax.get_lines()
     assert len(lines) == 2 and lines[0].get_linestyle() != lines[1].get_linestyle()
     assert lines[0].get_marker() != lines[1].get_marker() and len(lines[0].get_xdata()) == 2
+
+
+def test_spc_runs_are_labelled_in_text():
+    from toolkit.baseline.charts import _segments
+
+    kinds = np.array(["common cause", "special cause concern", "special cause concern", "common cause",
+                      "special cause improvement"])
+    assert _segments(kinds) == [(1, 2, "special cause concern"), (4, 4, "special cause improvement")]
+    frame = pd.DataFrame({"period": list("abcde"), "value": [1.0, 2, 3, 4, 5], "centre": 3.0, "lower_limit": 0.0,
+                          "upper_limit": 6.0, "variation": kinds})
+    texts = [t.get_text() for t in spc_chart(frame).axes[0].texts]
+    assert texts == ["Concern (2 points)", "Improvement"]

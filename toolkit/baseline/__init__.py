@@ -27,6 +27,7 @@ from toolkit.baseline.analysis import (
     core20_summary,
     inequality_indices,
     overall,
+    quintile_gap,
     trend,
 )
 from toolkit.baseline.charts import bar_chart, completeness_chart, spc_chart
@@ -46,6 +47,7 @@ __all__ = [
     "by_imd",
     "by_dimension",
     "core20_summary",
+    "quintile_gap",
     "inequality_indices",
     "trend",
     "completeness_by_period",

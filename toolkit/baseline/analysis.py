@@ -18,7 +18,8 @@ from scipy.stats import norm
 from toolkit import indicators as ind
 from toolkit.errors import DataError, ToolkitWarning
 
-__all__ = ["overall", "by_imd", "by_dimension", "core20_summary", "inequality_indices", "trend", "compare"]
+__all__ = ["overall", "by_imd", "by_dimension", "core20_summary", "quintile_gap", "inequality_indices", "trend",
+           "compare"]
 
 _LEAST = {"decile": 10, "quintile": 5}
 
@@ -185,6 +186,31 @@ def core20_summary(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
     return out
 
 
+def quintile_gap(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
+    """Most minus least deprived IMD quintile (percentage points), and their ratio.
+
+    Returns
+    -------
+    dict
+        ``value``, ``lower_ci``, ``upper_ci``, ``se`` (absolute gap, quintile 1
+        minus quintile 5), ``ratio``, ``ratio_lower``, ``ratio_upper`` and ``note``.
+
+    Notes
+    -----
+    :func:`toolkit.indicators.quantile_gap` on the quintiles' Wilson 95% limits:
+    SEᵢ = (Uᵢ − Lᵢ)/(2·1.959964), gap d = v₁ − v₅ ± z·√(SE₁² + SE₅²); ratio on the
+    log scale likewise.
+    """
+    q95 = by_imd(cells, quantile="quintile", level=0.95)
+    res = ind.quantile_gap(q95, "group", most=1, least=5, confidence=level)
+    ab = res[res["gap"] == "absolute"].iloc[0]
+    rel = res[res["gap"] == "relative"].iloc[0]
+    z = float(norm.ppf(0.5 + level / 2))
+    return {"value": float(ab["value"]), "lower_ci": float(ab["lower_ci"]), "upper_ci": float(ab["upper_ci"]),
+            "se": float((ab["upper_ci"] - ab["lower_ci"]) / (2 * z)), "ratio": float(rel["value"]),
+            "ratio_lower": float(rel["lower_ci"]), "ratio_upper": float(rel["upper_ci"]), "note": ab["note"]}
+
+
 def inequality_indices(by_quintile: pd.DataFrame, *, level: float = 0.95, seed: int = 20250401,
                        repetitions: int = 100_000) -> dict:
     """Slope and relative index of inequality across IMD quantiles.
@@ -237,7 +263,9 @@ def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "incre
         (``centre``, ``lower_limit``, ``upper_limit``, rule flags,
         ``variation``, ``special_cause``), ``core20_value``, ``rest_value`` and
         ``gap`` (Core20 minus the rest, percentage points).  ``attrs["short"]``
-        is True when there are fewer than 12 periods (limits unreliable).
+        is True when there are fewer than 12 periods (limits unreliable);
+        ``attrs["gap_spc"]`` holds an XmR chart of the gap (improvement
+        "neutral": whether a narrower gap is a rise or a fall depends on its sign).
     """
     if "period" not in cells.columns:
         raise DataError("no column for role 'period'", column="period", fix="map `period:` to see the trend")
@@ -255,5 +283,10 @@ def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "incre
         out["core20_value"] = out["period"].map(wide.get(True, pd.Series(dtype=float)))
         out["rest_value"] = out["period"].map(wide.get(False, pd.Series(dtype=float)))
         out["gap"] = out["core20_value"] - out["rest_value"]
+        if out["gap"].notna().sum() >= 2:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ToolkitWarning)
+                gap_chart = ind.spc(out.loc[out["gap"].notna(), ["period", "gap"]], "gap", "period")
+            out.attrs["gap_spc"] = gap_chart
     out.attrs["short"] = any(issubclass(w.category, ToolkitWarning) for w in caught)
     return out

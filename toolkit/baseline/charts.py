@@ -103,8 +103,24 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
     return fig
 
 
+_WORD = {"special cause improvement": "Improvement", "special cause concern": "Concern",
+         "special cause neutral": "Special cause"}
+
+
+def _segments(kinds: np.ndarray) -> list[tuple[int, int, str]]:
+    """Runs of consecutive points with the same special-cause kind: (first, last, kind)."""
+    out = []
+    start = 0
+    for i in range(1, len(kinds) + 1):
+        if i == len(kinds) or kinds[i] != kinds[start]:
+            if kinds[start] in _WORD:
+                out.append((start, i - 1, kinds[start]))
+            start = i
+    return out
+
+
 def spc_chart(frame: pd.DataFrame, *, time: str = "period", value: str = "value", ylabel: str = "%",
-              tick_every: int | None = None):
+              tick_every: int | None = None, annotate: bool = True):
     """XmR chart in the Making Data Count style, special causes marked by shape and named in the legend.
 
     Parameters
@@ -116,6 +132,9 @@ def spc_chart(frame: pd.DataFrame, *, time: str = "period", value: str = "value"
     ylabel : str
     tick_every : int, optional
         Label every k-th period (default: about 12 labels).
+    annotate : bool, default True
+        Write the kind of each run of special-cause points ("Improvement",
+        "Concern", "Special cause") in text beside its first point (at most 8 runs).
 
     Returns
     -------
@@ -134,6 +153,18 @@ def spc_chart(frame: pd.DataFrame, *, time: str = "period", value: str = "value"
         if m.any():
             ax.scatter(x[m], y[m], marker=marker, s=70 if kind != "common cause" else 38, color=SPC_COLOURS[kind],
                        edgecolors=NHS["text"], linewidths=1.0, label=_LEGEND[kind], zorder=3)
+    if annotate:
+        centre = float(frame["centre"].iloc[0])
+        span = float(np.nanmax(frame["upper_limit"]) - np.nanmin(frame["lower_limit"])) or 1.0
+        for first, last, kind in _segments(frame["variation"].to_numpy())[:8]:
+            above = y[first] >= centre
+            ax.annotate(_WORD[kind] + (f" ({last - first + 1} points)" if last > first else ""),
+                        (x[first], y[first]), xytext=(0, 14 if above else -16), textcoords="offset points",
+                        ha="left", va="bottom" if above else "top", fontsize=8.5, color=NHS["text"],
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": NHS["dark_grey"],
+                              "linewidth": 0.6})
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo - 0.08 * span, hi + 0.08 * span)
     step = tick_every or max(1, int(np.ceil(len(frame) / 12)))
     ax.set_xticks(x[::step], [str(t) for t in frame[time].iloc[::step]], rotation=45, ha="right", fontsize=9)
     ax.set_ylabel(ylabel)

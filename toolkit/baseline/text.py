@@ -74,13 +74,13 @@ _RULES = {"beyond_limits": "a point beyond the process limits", "shift": "a run 
           "a limit"}
 
 
-def spc_sentence(trend: pd.DataFrame, *, improvement: str = "increase") -> str:
+def spc_sentence(trend: pd.DataFrame, *, improvement: str = "increase", unit: str = "%") -> str:
     """Special causes on the SPC chart, named in words with their periods."""
     n = len(trend)
     special = trend[trend["special_cause"]]
-    base = (f"Over {n} periods the mean is {pct(trend['centre'].iloc[0])}, and a value between "
-            f"{pct(trend['lower_limit'].iloc[0])} and {pct(trend['upper_limit'].iloc[0])} would be ordinary "
-            f"(common-cause) variation.")
+    base = (f"Over {n} periods the mean is {pct(trend['centre'].iloc[0], unit=unit)}, and a value between "
+            f"{pct(trend['lower_limit'].iloc[0], unit=unit)} and {pct(trend['upper_limit'].iloc[0], unit=unit)} "
+            f"would be ordinary (common-cause) variation.")
     if special.empty:
         return base + " No special cause was found: the level has been stable."
     parts = []
@@ -89,7 +89,8 @@ def spc_sentence(trend: pd.DataFrame, *, improvement: str = "increase") -> str:
         if k.empty:
             continue
         rules = [text for col, text in _RULES.items() if k[col].any()]
-        word = kind.replace("special cause ", "")
+        word = {"neutral": "variation (neither better nor worse)"}.get(kind.replace("special cause ", ""),
+                                                                      kind.replace("special cause ", ""))
         parts.append(f"{len(k)} point(s) show special-cause {word} ({k['period'].iloc[0]} to {k['period'].iloc[-1]}; "
                      f"signals: {', '.join(rules)})")
     return base + " " + "; ".join(parts) + "."
