@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 from toolkit.errors import DataError, Problem
 
 __all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "PERIOD_ROLES"]
+           "distinct_values", "quote_ident", "PERIOD_ROLES"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
@@ -38,6 +39,11 @@ class SourceFiles:
     delimiter: str | None = None
     encoding: str = "utf-8"
     sheet: str | None = None
+
+
+def quote_ident(name: str) -> str:
+    """A column name quoted for DuckDB SQL (``"my ""odd"" column"``)."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _infer_format(path: Path) -> str | None:
@@ -122,13 +128,24 @@ def _read_excel(files: SourceFiles, path: Path, nrows: int | None = None) -> pd.
 
 
 def _duck_error(files: SourceFiles, path: Path, exc: Exception) -> DataError:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    full = str(exc) or type(exc).__name__
+    lines = [ln.strip() for ln in full.splitlines() if ln.strip()]
+    text = lines[0]
     fix = "check the file opens in a spreadsheet; set delimiter: and encoding: in evaluation.yaml if it is not a UTF-8 comma-separated file"
-    if "encoding" in text.lower() or "unicode" in text.lower() or "utf" in text.lower():
+    rows: tuple[int, ...] = ()
+    line = re.search(r"Line:\s*(\d+)", full)
+    if line:
+        rows = (int(line.group(1)),)
+    lowered = full.lower()
+    if "unicode" in lowered or "not utf-8" in lowered or "encoding" in text.lower():
+        text = "the file is not UTF-8 encoded (it was probably saved by Excel as latin-1/Windows text)"
         fix = "save the file as UTF-8, or set encoding: latin-1 (or cp1252) for this source"
+    elif "csv error" in lowered or "sniff" in lowered:
+        detail = next((ln for ln in lines[1:] if not ln.lower().startswith(("original line", "possible"))), "")
+        text = "the CSV file is malformed" + (f": {detail}" if detail else "")
     return DataError(
         f"Data source '{files.name}': {path.name} cannot be read.",
-        [Problem(text, where=f"data.sources.{files.name}", file=str(path), fix=fix)],
+        [Problem(text, where=f"data.sources.{files.name}", file=str(path), rows=rows, fix=fix)],
     )
 
 
