@@ -81,3 +81,18 @@ def test_charts_and_wording(sample):
                                most_deprived_label="the most deprived quintile")
     assert len(paras) == 3 and "caution" not in paras[-1].lower()
     assert wording.fmt_p(1e-8) == "<0.001" and wording.fmt_p(np.nan) == "–"
+
+
+def test_pretrend_test_with_more_leads_than_clusters_is_flagged_not_reported():
+    raw = pd.read_csv(REPO / "data_samples" / "did_practice_panel.csv", dtype={"first_treated": str, "month": str})
+    mapping = MAPPING | {"cluster": "pcn_code"}
+    df = raw.rename(columns={v: k for k, v in mapping.items()})
+    dd = resolve_treatment(df[list(mapping)], columns=mapping)
+    an = estimate_did(dd, choose_design(dd), leads=12)
+    assert an.event_study.pretrend["df2"] == 7 and not an.pretrend_valid  # 8 PCNs, 11 leads tested
+    assert not any("rejects parallel trends" in w for w in an.warnings)
+    text = wording.pretrend_sentence(an.event_study.pretrend, leads=12, unit_name="month", valid=False)
+    assert "not reliable" in text and "8 clusters" in text
+    assert estimate_did(dd, choose_design(dd), leads=4).pretrend_valid
+    checks = placebo_checks(dd, shifts=(6,))
+    assert any("'pcn_code'" in w for w in checks[0].result.warnings)  # cautions name the analyst's column

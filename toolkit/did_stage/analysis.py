@@ -112,13 +112,25 @@ class DidAnalysis:
         return bool(pt) and pt.get("df", 0) < self.n_units and pt.get("p_value") == pt.get("p_value")
 
     @property
+    def pretrend_valid(self) -> bool:
+        r"""Whether the event study's joint pre-trend test can be trusted.
+
+        A clustered covariance has rank at most :math:`G-1` (``df2``); testing
+        :math:`q > G-1` leads at once (``df1``) inverts a singular matrix and
+        the statistic is meaningless.  Reduce ``leads`` or use more clusters.
+        """
+        pt = self.event_study.pretrend
+        p = pt.get("p_value", float("nan"))
+        return bool(p == p and pt.get("df1", 0) >= 1 and pt.get("df1", 0) <= pt.get("df2", 0))
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """Every result's warnings, once each, in the order met.
 
         Dropped: TWFE's timing warning when TWFE is only a comparison (the
-        report says so itself), and the Callaway & Sant'Anna pre-test warning
-        when that test is invalid (see :attr:`cs_pretest_valid`); the windowed
-        event-study test is reported instead.
+        report says so itself), and a pre-test's warning when that test is
+        invalid (see :attr:`cs_pretest_valid`, :attr:`pretrend_valid`); the
+        report says so in words instead.
         """
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
@@ -126,6 +138,8 @@ class DidAnalysis:
                 if self.choice.staggered and w.startswith("Treatment starts at"):
                     continue
                 if w.startswith("The joint test that all pre-adoption ATT(g,t)") and not self.cs_pretest_valid:
+                    continue
+                if w.startswith("The joint test of the pre-adoption coefficients") and not self.pretrend_valid:
                     continue
                 if w not in out:
                     out.append(w)

@@ -138,11 +138,16 @@ def placebo_checks(
                                     f"{dd.scale.unit_name}s early"))
             continue
         y = (outcome_label or "outcome").strip()
-        frame = panel.rename(columns={"outcome": y})
-        cluster = "cluster" if dd.has("cluster") else UNIT
+        # name the columns as the analyst does, so that any caution names their columns
+        names = {"outcome": y, UNIT: dd.columns.get("unit", UNIT)}
+        for role in ("cluster", "weight"):
+            if dd.has(role):
+                names[role] = dd.columns.get(role, role)
+        frame = panel.rename(columns=names)
+        cluster = names.get("cluster", names[UNIT])
         try:
             res = did.twfe(frame, y, "stack_unit", "stack_period", "placebo_treated", cluster=cluster,
-                           weights="weight" if dd.has("weight") else None, level=level)
+                           weights=names.get("weight"), level=level)
         except DesignError as exc:
             out.append(PlaceboCheck(int(k), None, used, exc.message))
             continue

@@ -248,13 +248,12 @@ def _from_treatment(df, out, cols, file) -> np.ndarray:
         again = (offs_so_far > 0) & (tmp["d"].to_numpy() == 1)
         units = pd.unique(tmp["u"].to_numpy()[off])
         kind = "switches off and then on again" if again.any() else "switches off after it started"
-        bad_units = np.isin(out[UNIT].to_numpy(), units)
         mask = np.zeros(len(out), dtype=bool)
         mask[tmp.index.to_numpy()[off]] = True
         raise DataError(
             f"treatment {kind} for {len(units):,} unit(s) (e.g. {units[0]}); the designs here assume that "
             "once a unit starts the scheme it stays treated", file=file, column=_label(cols, "treatment"),
-            rows=_rows(mask), count=int(bad_units.sum()),
+            rows=_rows(mask), count=int(mask.sum()),
             fix="code treatment 1 from the start period onwards (intention to treat), or remove units that left "
                 "the scheme and say so in the report")
     first = tmp[tmp["d"] == 1].groupby("u")["t"].min()

@@ -69,9 +69,17 @@ def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str) -> str
     return base + (". The gap narrowed." if narrowed else ". The gap widened.")
 
 
-def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: float = 0.05) -> str:
-    """The pre-trend test in words (a joint Wald test that every lead is zero)."""
+def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: float = 0.05, valid: bool = True) -> str:
+    """The pre-trend test in words (a joint Wald test that every lead is zero).
+
+    ``valid=False`` when the test cannot be trusted (more leads than clusters
+    minus one): the sentence says so and points to the chart.
+    """
     p = pretrend.get("p_value", float("nan"))
+    if not valid and pretrend.get("df1"):
+        return (f"The joint pre-trend test is not reliable here: it tests {pretrend['df1']:g} {unit_name}s at once "
+                f"but the standard errors rest on only {pretrend.get('df2', 0) + 1:g} clusters. Judge the trends "
+                "before the start from the chart instead, or reduce `leads` in evaluation.yaml.")
     if not _finite(p):
         return "The pre-trend test could not be computed (too few periods before the scheme)."
     what = (f"We tested whether the units that took part were already moving differently from the comparison units "
@@ -173,7 +181,8 @@ def quintile_records(equity) -> list[dict]:
 
 
 def conclusion(headline, equity, pretrend: dict, checks: Sequence, *, outcome_label: str,
-               most_deprived_label: str, higher_is_better: bool = True, alpha: float = 0.05) -> list[str]:
+               most_deprived_label: str, higher_is_better: bool = True, alpha: float = 0.05,
+               pretrend_valid: bool = True) -> list[str]:
     """The closing paragraphs: what we found, how sure we are, what would change our minds."""
     v = verdict(headline, higher_is_better=higher_is_better)
     pct = _pct(headline.level)
@@ -190,7 +199,7 @@ def conclusion(headline, equity, pretrend: dict, checks: Sequence, *, outcome_la
         paras.append(gap_sentence(equity, outcome_label=outcome_label, most_deprived_label=most_deprived_label))
     doubts = []
     p = pretrend.get("p_value", float("nan"))
-    if _finite(p) and p < alpha:
+    if pretrend_valid and _finite(p) and p < alpha:
         doubts.append("the groups were already moving apart before the scheme")
     if any(c.passed is False for c in checks):
         doubts.append("a placebo check found an 'effect' at a fake start date")
