@@ -116,3 +116,10 @@ def test_parse_seasonality():
     assert parse_seasonality("2") == 2
     with pytest.raises(DesignError, match="not understood"):
         parse_seasonality("weekly please")
+
+
+def test_errors_name_the_users_columns(sample):
+    with pytest.raises(DataError) as exc:
+        run_its(sample.drop(index=[10, 11]), stage="its", intervention_start="2023-04",
+                column_names={"time": "month", "outcome": "admissions"})
+    assert "column 'month'" in str(exc.value) and "stages.its" in str(exc.value)

@@ -50,6 +50,7 @@ def test_treated_unit_missing_names_the_parameter(sample):
     with pytest.raises(DataError) as exc:
         run_synth(sample, stage="synth", treated_unit="A99", treatment_start="2022Q1")
     assert "stages.synth.parameters.treated_unit" in str(exc.value) and "A99" in str(exc.value)
+    assert "A01 (Our ICB)" in str(exc.value)
 
 
 def test_start_outside_the_data_is_refused(sample):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -12,7 +13,7 @@ from toolkit.errors import ConfigError, DesignError, Problem, ToolkitError
 from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = ["fmt_time", "slug", "interval_text", "pct_change_text", "effects_frame", "reraise_with_parameter",
-           "require_roles", "fmt_p"]
+           "require_roles", "fmt_p", "role_columns"]
 
 
 def fmt_time(value: Any, *, unit: str = "month") -> str:
@@ -74,14 +75,25 @@ def require_roles(data: pd.DataFrame, roles: dict[str, str], *, stage: str) -> N
         raise ConfigError("The stage's data source lacks columns this design needs:", problems)
 
 
-def reraise_with_parameter(exc: ToolkitError, *, stage: str, parameter: str | None, fix: str) -> ToolkitError:
-    """Re-build an estimator's error so it also names the evaluation.yaml setting to change and how.
+def reraise_with_parameter(exc: ToolkitError, *, stage: str, parameter: str | None, fix: str,
+                           column_names: dict[str, str] | None = None) -> ToolkitError:
+    """Re-build an estimator's error so it names the evaluation.yaml setting to change and the user's columns.
 
-    The error keeps its class (``DataError``, ``DesignError``...) and its problems.
+    The error keeps its class (``DataError``, ``DesignError``...) and its problems;
+    role names in ``Problem.column`` become the user's column names via ``column_names``.
     """
+    names = column_names or {}
     where = f"stages.{stage}.parameters.{parameter}" if parameter else f"stages.{stage}"
     if exc.problems:
-        problems = list(exc.problems) + [Problem("this is where the analysis is configured", where=where, fix=fix)]
+        problems = [replace(p, column=names.get(p.column, p.column)) if p.column else p for p in exc.problems]
+        problems.append(Problem("this is where the analysis is configured", where=where, fix=fix))
     else:
         problems = [Problem(exc.message or str(exc), where=where, fix=fix)]
     return type(exc)(f"Stage '{stage}' cannot be analysed as configured:", problems)
+
+
+def role_columns(ctx) -> dict[str, str]:
+    """The stage source's ``{role: user column}`` mapping (empty without a source), for error messages."""
+    if ctx.stage.source is None:
+        return {}
+    return dict(ctx.evaluation.config.data.sources[ctx.stage.source].columns)

@@ -402,6 +402,7 @@ def run_its(
     rate_label: str = "",
     group_label: str = "deprivation quintile",
     min_pre: int = MIN_PRE_PERIODS,
+    column_names: dict[str, str] | None = None,
 ) -> ITSAnalysis:
     """Run the interrupted-time-series stage on role-named data.
 
@@ -428,6 +429,8 @@ def run_its(
         Fit a controlled ITS as a check when a comparison series is mapped.
     outcome_label, period_label, rate_label, group_label : str
         Words for the report.
+    column_names : dict, optional
+        The source's ``{role: user column}`` mapping, so errors name the user's columns.
 
     Returns
     -------
@@ -459,9 +462,9 @@ def run_its(
     except DesignError as exc:
         fix = ("set intervention_start to the first period of the scheme, inside the data, with enough periods "
                f"before it (at least {min_pre})")
-        raise reraise_with_parameter(exc, stage=stage, parameter="intervention_start", fix=fix) from None
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter="intervention_start", fix=fix) from None
     except DataError as exc:
-        raise reraise_with_parameter(exc, stage=stage, parameter=None,
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter=None,
                                      fix="correct the data file named in data.sources") from None
     n_post = int(first.extra["n_post"])
     asked = sorted({int(h) for h in horizons})

@@ -277,6 +277,7 @@ def run_rd(
     group_label: str = "group",
     effect_unit: str = "",
     extra_verdicts: tuple[Verdict, ...] = (),
+    column_names: dict[str, str] | None = None,
 ) -> RDAnalysis:
     """Run the regression-discontinuity stage on role-named data.
 
@@ -300,6 +301,8 @@ def run_rd(
         Unit of the jump in words (e.g. "percentage points").
     extra_verdicts : tuple of Verdict
         Checks made by the template beforehand (e.g. :func:`running_check_verdict`).
+    column_names : dict, optional
+        The source's ``{role: user column}`` mapping, so errors name the user's columns.
 
     Returns
     -------
@@ -319,11 +322,11 @@ def run_rd(
     try:
         result = rd.fit(data, "outcome", "running", float(cutoff), bins=bins, **kw)
     except DesignError as exc:
-        raise reraise_with_parameter(exc, stage=stage, parameter="cutoff",
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter="cutoff",
                                      fix=f"set cutoff to the threshold inside the running variable's range, with at "
                                          f"least {MIN_PER_SIDE} units on each side") from None
     except DataError as exc:
-        raise reraise_with_parameter(exc, stage=stage, parameter=None,
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter=None,
                                      fix="correct the data file named in data.sources") from None
     by_group = None
     if "group" in data:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.designs import synth
-from toolkit.errors import DataError, DesignError, ToolkitError
+from toolkit.errors import DataError, DesignError, Problem, ToolkitError
 from toolkit.natural.common import fmt_p, fmt_time, reraise_with_parameter, require_roles, slug
 from toolkit.natural.verdicts import (Verdict, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
@@ -249,6 +249,7 @@ def run_synth(
     outcome_label: str = "the outcome",
     period_label: str = "period",
     group_label: str = "deprivation quintile",
+    column_names: dict[str, str] | None = None,
 ) -> SynthAnalysis:
     """Run the synthetic-control stage on a role-named panel.
 
@@ -267,6 +268,9 @@ def run_synth(
         Units allowed as comparisons (default: every other unit).
     outcome_label, period_label, group_label : str
         Words for the report.
+    column_names : dict, optional
+        The source's ``{role: user column}`` mapping, so errors name the user's columns
+        (:func:`toolkit.natural.common.role_columns`).
 
     Returns
     -------
@@ -292,6 +296,14 @@ def run_synth(
         names = {v: k for k, v in labels.items()}
         if treated in names:
             treated = names[treated]
+        else:
+            codes = list(pd.unique(df["unit"]))
+            shown = ", ".join(f"{c} ({labels[c]})" if c in labels else c for c in codes[:6])
+            column = (column_names or {}).get("unit", "unit")
+            raise DataError(f"Stage '{stage}': the treated unit is not in the panel.", [Problem(
+                f"'{treated}' is neither a code in column '{column}' nor a name of one",
+                where=f"stages.{stage}.parameters.treated_unit", column=column,
+                fix=f"use one of the {len(codes)} units, e.g. {shown}")])
     df["time"], unit = parse_periods(df["time"])
     numeric = pd.api.types.is_numeric_dtype(df["time"])
     start = _start_value(treatment_start, unit, numeric)
@@ -308,12 +320,12 @@ def run_synth(
     try:
         result = _fit(panel, treated, start, donor_codes, outcome_label)
     except DesignError as exc:
-        raise reraise_with_parameter(exc, stage=stage, parameter="treatment_start",
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter="treatment_start",
                                      fix=f"set treatment_start to the scheme's first period, inside the data, with at "
                                          f"least {MIN_PRE_PERIODS} periods before it") from None
     except DataError as exc:
         param = "treated_unit" if "treated unit" in str(exc) else "donors" if "donor" in str(exc) else None
-        raise reraise_with_parameter(exc, stage=stage, parameter=param,
+        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter=param,
                                      fix="check treated_unit and donors against the unit column, and the data "
                                          "file named in data.sources") from None
     g = result.gaps
