@@ -82,3 +82,21 @@ def test_vintage_guard_refuses_other_boundaries(tmp_path):
 def test_unmapped_role_is_named():
     with pytest.raises(DataError, match="no column for role 'denominator'"):
         aggregate(RECORDS, roles=ROLES, by=["period"], sums=["denominator"])
+
+
+def test_stage_context_cells_and_exclusions(project, tmp_path):
+    from tests.helpers import make_evaluation
+    from toolkit.evaluations.context import open_stage
+
+    df = pd.read_parquet(RECORDS).head(1000)
+    df.loc[[3, 7], "bp_recorded"] = None
+    folder = make_evaluation(project, "ctx", stages=[{"name": "baseline", "template": "baseline", "source": "r"}],
+                             sources={"r": {"path": "r.parquet", "columns": ROLES}})
+    df.to_parquet(folder / "r.parquet")
+    ctx = open_stage(folder, "baseline")
+    cells = ctx.cells(by=["imd_quintile"], sums=["numerator"], exclude_missing=["numerator"], imd=True)
+    assert cells.cells["rows"].sum() == 998 and cells.n_excluded == 2
+    assert cells.excluded["example_rows"].tolist() == ["5, 9"]
+    excl = ctx.exclusions()
+    assert excl[["column", "reason", "rows", "example_rows"]].values.tolist() == [
+        ["bp_recorded", "a missing numerator", 2, "5, 9"]]

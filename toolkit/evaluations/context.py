@@ -65,6 +65,68 @@ class StageContext:
         self.results.add_attribution(result.attribution)
         return result
 
+    def source_files(self):
+        """The stage's source files (:class:`toolkit.data.sources.SourceFiles`)."""
+        if self.stage.source is None:
+            raise ConfigError(
+                f"Stage '{self.stage.name}' has no data source.",
+                [Problem("no source given", where=f"stages.{self.stage.name}.source", fix="name one of data.sources")],
+            )
+        source = self.evaluation.config.data.sources[self.stage.source]
+        return resolve_files(self.stage.source, source, self.evaluation.folder)
+
+    def cells(self, *, by, sums=(), means=(), exclude_missing=(), imd: bool = False, ethnicity_codes=None):
+        """Sum the stage's records to analysis cells in DuckDB, without loading them into pandas.
+
+        Parameters are those of :func:`toolkit.data.aggregate.aggregate` (roles by
+        name); ``imd=True`` joins the IMD decile of the evaluation's ``imd_vintage``
+        by the ``lsoa`` role (and credits the OGL data in the report).
+
+        Returns
+        -------
+        toolkit.data.aggregate.Cells
+            The cells, the rows excluded by reason and (with ``imd``) the LSOA audit.
+        """
+        from toolkit.data.aggregate import aggregate
+        from toolkit.data.imd import ATTRIBUTION
+
+        files = self.source_files()
+        source = self.evaluation.config.data.sources[self.stage.source]
+        vintage = None
+        if imd:
+            vintage = self.evaluation.config.imd_vintage
+            if vintage is None:
+                raise ConfigError(
+                    "This stage joins IMD deciles but evaluation.yaml does not say which IMD to use.",
+                    [Problem("imd_vintage is not set", where="imd_vintage",
+                             fix="add `imd_vintage: 2025` (2021 LSOA codes) or `imd_vintage: 2019` (2011 LSOA codes)")],
+                )
+            self.results.add_attribution(ATTRIBUTION)
+        return aggregate(files, roles=dict(source.columns), by=by, sums=sums, means=means,
+                         exclude_missing=exclude_missing, imd_vintage=vintage,
+                         allow_vintage_mismatch=source.allow_vintage_mismatch, ethnicity_codes=ethnicity_codes)
+
+    def exclusions(self) -> pd.DataFrame:
+        """Rows the template's data contract leaves out, by reason (for the report; nothing is silent).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``file``, ``column``, ``reason``, ``rows``, ``example_rows``; empty when none.
+        """
+        from toolkit.data.checking import check_contract
+        from toolkit.data.contracts import contract_for
+
+        cols = ["file", "column", "reason", "rows", "example_rows"]
+        contract = contract_for(self.stage.template)
+        if contract is None or self.stage.source is None:
+            return pd.DataFrame(columns=cols)
+        source = self.evaluation.config.data.sources[self.stage.source]
+        report = check_contract(self.source_files(), dict(source.columns), contract, folder=self.evaluation.folder)
+        return pd.DataFrame([{"file": e.file, "column": e.column, "reason": e.reason, "rows": e.rows,
+                              "example_rows": ", ".join(map(str, e.example_rows))} for e in report.exclusions],
+                            columns=cols)
+
     def data(self) -> pd.DataFrame:
         """The stage's source, read with its column mapping (columns under their role names)."""
         if self.stage.source is None:
