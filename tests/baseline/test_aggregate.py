@@ -172,3 +172,11 @@ def test_error_message_reads_well(counts):
         aggregate(counts, file="extract.csv")
     text = str(e.value)
     assert "file extract.csv" in text and "column 'numerator'" in text and "row 5" in text and "Fix:" in text
+
+
+def test_messages_name_the_analysts_own_columns(counts):
+    counts.loc[3, "numerator"] = -1
+    with pytest.raises(DataError) as e:
+        aggregate(counts, file="extract.csv", columns={"numerator": "bp_checked", "denominator": "adults"})
+    p = e.value.problems[0]
+    assert p.column == "bp_checked" and "(role 'numerator')" in p.message and p.rows == (5,)

@@ -64,3 +64,27 @@ def test_no_deprivation_column_is_an_error():
     with pytest.raises(DataError) as e:
         attach_deprivation(pd.DataFrame({"numerator": [1]}), file="f.csv")
     assert "lsoa" in e.value.problems[0].fix
+
+
+def test_area_lookup_route():
+    from toolkit.baseline.deprivation import join_lookup
+
+    lookup = pd.DataFrame({"area": ["P1", "p2 ", "P3", "P3"], "imd_decile": [1, 4, 9, 9]})
+    lookup.attrs["file"] = "lookup.csv"
+    data = pd.DataFrame({"area": ["P1", " P2", "P9", None, "P3"], "numerator": [1, 0, 1, 1, 0]})
+    dep = attach_deprivation(data, lookup=lookup)
+    assert dep.route == "area"
+    assert dep.data["imd_decile"].tolist()[:2] == [1, 4] and dep.data["imd_decile"].iloc[4] == 9
+    assert dep.n_unmatched == 2
+    audit = dep.audit.set_index("category")["rows"]
+    assert (audit["matched"], audit["blank"], audit["not_in_lookup"]) == (3, 1, 1)
+    assert "P9" in dep.sentence and "lookup.csv" in dep.sentence
+    clash = pd.DataFrame({"area": ["P1", "P1"], "imd_decile": [1, 2]})
+    with pytest.raises(DataError) as e:
+        join_lookup(data, clash)
+    assert e.value.problems[0].column == "area" and e.value.problems[0].rows == (2, 3)
+    with pytest.raises(DataError) as e:
+        join_lookup(data, pd.DataFrame({"area": ["P1"], "imd_decile": [12]}))
+    assert e.value.problems[0].column == "imd_decile"
+    with pytest.raises(DataError, match="no area column"):
+        attach_deprivation(data.rename(columns={"area": "x"}), lookup=lookup)

@@ -32,7 +32,7 @@ from toolkit.baseline.analysis import (
 )
 from toolkit.baseline.charts import bar_chart, completeness_chart, spc_chart
 from toolkit.baseline.completeness import completeness_by_period, core20_gap_bounds, not_stated_by_quintile
-from toolkit.baseline.deprivation import Deprivation, attach_deprivation
+from toolkit.baseline.deprivation import Deprivation, attach_deprivation, read_lookup
 
 __all__ = [
     "REQUIRED_ROLES",
@@ -43,6 +43,7 @@ __all__ = [
     "aggregate",
     "Deprivation",
     "attach_deprivation",
+    "read_lookup",
     "overall",
     "by_imd",
     "by_dimension",

@@ -27,7 +27,8 @@ import pandas as pd
 from toolkit.errors import DataError, Problem
 from toolkit.indicators import normalise_age_band
 
-__all__ = ["REQUIRED_ROLES", "OPTIONAL_ROLES", "DIMENSIONS", "NOT_STATED", "NOT_KNOWN", "Aggregated", "aggregate"]
+__all__ = ["REQUIRED_ROLES", "OPTIONAL_ROLES", "DIMENSIONS", "NOT_STATED", "NOT_KNOWN", "Aggregated", "aggregate",
+           "name_columns"]
 
 #: Roles the template cannot run without.
 REQUIRED_ROLES = ("numerator",)
@@ -191,7 +192,21 @@ def _periods(data: pd.DataFrame) -> pd.Series:
     return _labels(s).mask(lambda x: x == "")
 
 
-def aggregate(data: pd.DataFrame, *, file: str | None = None, not_stated=NOT_STATED) -> Aggregated:
+def name_columns(error: DataError, columns) -> DataError:
+    """The same error with each role replaced by the analyst's own column name (``{role: column}``)."""
+    import dataclasses
+
+    if not columns:
+        return error
+    problems = []
+    for p in error.problems:
+        if p.column in columns and columns[p.column] != p.column:
+            p = dataclasses.replace(p, column=columns[p.column], message=f"{p.message} (role '{p.column}')")
+        problems.append(p)
+    return type(error)(error.message, problems)
+
+
+def aggregate(data: pd.DataFrame, *, file: str | None = None, columns=None, not_stated=NOT_STATED) -> Aggregated:
     """Check baseline rows (columns under their role names) and sum them to analysis cells.
 
     Parameters
@@ -204,6 +219,9 @@ def aggregate(data: pd.DataFrame, *, file: str | None = None, not_stated=NOT_STA
         unmatched).
     file : str, optional
         The source as written in evaluation.yaml, named in error messages.
+    columns : mapping, optional
+        ``{role: the analyst's column}`` from evaluation.yaml, so that messages
+        name the analyst's own columns.
     not_stated : collection of str
         Ethnicity entries that mean "not stated" (case-insensitive).
 
@@ -230,6 +248,13 @@ def aggregate(data: pd.DataFrame, *, file: str | None = None, not_stated=NOT_STA
     "Not known" and a not-stated ethnicity "Not stated", which stay in the
     totals and are shown as their own group.
     """
+    try:
+        return _aggregate(data, file=file, not_stated=not_stated)
+    except DataError as exc:
+        raise name_columns(exc, columns) from None
+
+
+def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregated:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"baseline data must be a pandas DataFrame, not {type(data).__name__}",
                         file=file, fix="read the source with ctx.data()")

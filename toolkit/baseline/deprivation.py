@@ -1,12 +1,15 @@
 """Give every baseline row a national IMD decile: from an LSOA code, a decile or a score.
 
-Three routes, chosen by which role the source maps (in this order of preference):
+Four routes, chosen by which role the source maps (in this order of preference):
 
 1. ``imd_decile`` — the analyst's own national decile (1 = most deprived), used as given;
-2. ``lsoa`` — an LSOA code joined to the toolkit's built-in IMD lookup of the
+2. ``area`` with a lookup — any area code (a practice, a ward, an older LSOA) joined to
+   an area → IMD decile lookup the analyst supplies as another data source
+   (:func:`read_lookup`; its columns mapped to the roles ``area`` and ``imd_decile``);
+3. ``lsoa`` — an LSOA code joined to the toolkit's built-in IMD lookup of the
    evaluation's ``imd_vintage`` (:meth:`toolkit.evaluations.context.StageContext.attach_imd`,
    which keeps unmatched rows, audits them and credits the OGL data);
-3. ``imd_score`` — an IMD score (an LSOA's, or a population-weighted mean for a practice)
+4. ``imd_score`` — an IMD score (an LSOA's, or a population-weighted mean for a practice)
    placed against the national decile cut-offs of IMD 2025 LSOA scores.
 
 Rows without a decile are kept (missing decile) and audited, never dropped.
@@ -22,7 +25,8 @@ import pandas as pd
 
 from toolkit.errors import DataError, Problem
 
-__all__ = ["Deprivation", "attach_deprivation", "national_score_cutoffs", "decile_from_score"]
+__all__ = ["Deprivation", "attach_deprivation", "national_score_cutoffs", "decile_from_score", "read_lookup",
+           "join_lookup"]
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,97 @@ def _simple_audit(decile: pd.Series, description: str) -> pd.DataFrame:
     })
 
 
+def read_lookup(ctx, name: str) -> pd.DataFrame:
+    """Read an area → IMD decile lookup named under ``data.sources`` (roles ``area`` and ``imd_decile``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area`` and ``imd_decile``; ``attrs`` holds ``file`` (as written in
+        evaluation.yaml) and ``sha256`` of each file read (the runner fingerprints
+        only stage sources, so the template records these).
+
+    Raises
+    ------
+    toolkit.errors.ConfigError, toolkit.errors.DataError
+        When no such source exists, or it does not map both roles.
+    """
+    from toolkit.data.sources import file_fingerprint, read_source, resolve_files
+    from toolkit.errors import ConfigError
+
+    sources = ctx.evaluation.config.data.sources
+    if name not in sources:
+        raise ConfigError(f"The IMD lookup '{name}' is not a data source.", [Problem(
+            "no such source", where=f"stages.{ctx.stage.name}.parameters.imd_lookup",
+            fix=f"name one of data.sources ({', '.join(sources) or 'none defined'}) or leave imd_lookup empty")])
+    source = sources[name]
+    missing = [r for r in ("area", "imd_decile") if r not in source.columns]
+    if missing:
+        raise ConfigError(f"The IMD lookup '{name}' does not map {' and '.join(missing)}.", [Problem(
+            f"role '{r}' not mapped", where=f"data.sources.{name}.columns",
+            fix=f"add `{r}: <your column name>`") for r in missing])
+    files = resolve_files(name, source, ctx.evaluation.folder)
+    out = read_source(files, {"area": source.columns["area"], "imd_decile": source.columns["imd_decile"]})
+    out.attrs.update(file=source.path, sha256={str(p): file_fingerprint(p) for p in files.files})
+    return out
+
+
+def _key(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.upper().replace("", pd.NA)
+
+
+def join_lookup(data: pd.DataFrame, lookup: pd.DataFrame, *, file: str | None = None) -> Deprivation:
+    """Give each row the decile of its ``area`` from an area → IMD decile lookup.
+
+    Codes are compared after trimming spaces and upper-casing.  Rows whose area
+    is blank or not in the lookup are kept with no decile and counted.
+
+    Raises
+    ------
+    toolkit.errors.DataError
+        When the lookup gives one area two different deciles, or a decile that
+        is not a whole number 1-10 (naming the lookup file and its rows).
+    """
+    lk_file = lookup.attrs.get("file", "the IMD lookup")
+    key = _key(lookup["area"]).reset_index(drop=True)
+    dec = pd.to_numeric(lookup["imd_decile"], errors="coerce").reset_index(drop=True)
+    bad = (~dec.isin(range(1, 11))).to_numpy()
+    if bad.any():
+        rows = tuple(int(i) + 2 for i in np.flatnonzero(bad)[:5])
+        raise DataError("The IMD lookup cannot be used as it is:", [Problem(
+            "IMD deciles in the lookup must be whole numbers 1 to 10", file=lk_file, column="imd_decile",
+            rows=rows, count=int(bad.sum()), fix="use national IMD deciles, 1 = most deprived")])
+    pairs = pd.DataFrame({"k": key, "d": dec}).dropna(subset=["k"])
+    clash = pairs.drop_duplicates().duplicated("k", keep=False)
+    if clash.any():
+        clashing = pairs.drop_duplicates()[clash]["k"]
+        mask = key.isin(clashing).to_numpy()
+        rows = tuple(int(i) + 2 for i in np.flatnonzero(mask)[:5])
+        raise DataError("The IMD lookup cannot be used as it is:", [Problem(
+            f"area {clashing.iloc[0]!r} has more than one IMD decile", file=lk_file, column="area", rows=rows,
+            count=int(mask.sum()), fix="keep one decile per area")])
+    table = pairs.drop_duplicates("k").set_index("k")["d"]
+    out = data.copy()
+    k = _key(out["area"])
+    out["imd_decile"] = k.map(table).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    n = len(out)
+    blank = int(k.isna().sum())
+    missing = int(out["imd_decile"].isna().sum()) - blank
+    matched = n - blank - missing
+    share = (lambda x: x / n * 100 if n else np.nan)
+    audit = pd.DataFrame({
+        "category": ["matched", "blank", "not_in_lookup"],
+        "description": ["area found in the lookup", "blank area code", "area code not in the lookup"],
+        "rows": [matched, blank, missing], "share": [share(matched), share(blank), share(missing)]})
+    examples = k[out["imd_decile"].isna() & k.notna()].drop_duplicates().head(5).tolist()
+    sentence = (f"{matched:,} of {n:,} rows ({share(matched):.1f}%) were matched to an IMD decile through {lk_file}"
+                + (f"; {n - matched:,} were kept without one ({blank:,} blank, {missing:,} not in the lookup"
+                   + (f", e.g. {', '.join(examples)}" if examples else "") + ")" if n - matched else "") + ".")
+    return Deprivation(out, "area", audit, sentence)
+
+
 def attach_deprivation(data: pd.DataFrame, *, attach_imd: Callable | None = None, vintage: int | None = None,
-                       file: str | None = None) -> Deprivation:
+                       lookup: pd.DataFrame | None = None, file: str | None = None, columns=None) -> Deprivation:
     """Attach a national IMD decile to every row by the route the column roles allow.
 
     Parameters
@@ -105,8 +198,12 @@ def attach_deprivation(data: pd.DataFrame, *, attach_imd: Callable | None = None
         ``ctx.attach_imd`` of the stage (needed for the ``lsoa`` route).
     vintage : {2019, 2025}, optional
         The evaluation's ``imd_vintage`` (needed for the ``imd_score`` route).
+    lookup : pandas.DataFrame, optional
+        An area → IMD decile lookup from :func:`read_lookup` (with the ``area`` role).
     file : str, optional
         The source as written in evaluation.yaml, for messages.
+    columns : mapping, optional
+        ``{role: the analyst's column}``, so that messages name the analyst's columns.
 
     Returns
     -------
@@ -115,10 +212,25 @@ def attach_deprivation(data: pd.DataFrame, *, attach_imd: Callable | None = None
     Raises
     ------
     toolkit.errors.DataError
-        When none of ``imd_decile``, ``lsoa`` or ``imd_score`` is mapped, or a
-        score is text.
+        When none of ``imd_decile``, ``lsoa``, ``imd_score`` (or ``area`` with a
+        lookup) is mapped, or a score is text.
     """
+    from toolkit.baseline.aggregate import name_columns
+
+    try:
+        return _attach(data, attach_imd, vintage, lookup, file)
+    except DataError as exc:
+        raise name_columns(exc, columns) from None
+
+
+def _attach(data, attach_imd, vintage, lookup, file) -> Deprivation:
     cols = set(data.columns)
+    if lookup is not None and "imd_decile" not in cols:
+        if "area" not in cols:
+            raise DataError("An IMD lookup is given but the data maps no area column:", [Problem(
+                "role 'area' not mapped", file=file, column="area",
+                fix="map `area: <your area code column>` under data.sources.<name>.columns")])
+        return join_lookup(data, lookup, file=file)
     if "imd_decile" in cols:
         out = data.copy()
         dec = pd.to_numeric(out["imd_decile"], errors="coerce")
@@ -166,4 +278,5 @@ def attach_deprivation(data: pd.DataFrame, *, attach_imd: Callable | None = None
         return Deprivation(out, "imd_score", audit, sentence)
     raise DataError("The baseline data has no deprivation column:", [Problem(
         "none of the roles lsoa, imd_decile or imd_score is mapped", file=file, column="imd_decile",
-        fix="map one of them under data.sources.<name>.columns, e.g. `lsoa: lsoa21_code`")])
+        fix="map one of them under data.sources.<name>.columns, e.g. `lsoa: lsoa21_code`, or map `area:` "
+            "and name an area -> IMD lookup in the stage parameter imd_lookup")])
