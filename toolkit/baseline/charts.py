@@ -35,7 +35,8 @@ _LEGEND = {
 
 def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value", lower: str = "lower_ci",
               upper: str = "upper_ci", benchmark: float | None = None, benchmark_label: str = "ICB overall",
-              ylabel: str = "%", xlabel: str | None = None, horizontal: bool = False, title: str | None = None):
+              ylabel: str = "%", xlabel: str | None = None, horizontal: bool = False, title: str | None = None,
+              level: float = 0.95):
     """Bars of a value per group with confidence-interval whiskers and a benchmark line.
 
     Parameters
@@ -55,11 +56,14 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
     horizontal : bool
         Horizontal bars (for long labels such as ethnic groups).
     title : str, optional
+    level : float, default 0.95
+        The intervals' confidence level, named in the legend.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    ci_label = f"{round(level * 100, 4):g}% confidence interval"
     n = len(frame)
     labels = ["\n".join(textwrap.wrap(str(x), 22)) for x in frame[label]]
     v = frame[value].to_numpy(dtype=float)
@@ -71,7 +75,7 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
         fig, ax = new_figure(8.0, max(2.6, 0.55 * n + 1.2))
         ax.barh(pos, np.nan_to_num(v), color=NHS["blue"], height=0.6, label="Value")
         ax.errorbar(np.nan_to_num(v), pos, xerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
-                    label="95% confidence interval")
+                    label=ci_label)
         ax.set_yticks(pos, labels)
         ax.invert_yaxis()
         ax.set_xlabel(ylabel)
@@ -86,7 +90,7 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
         fig, ax = new_figure(8.0, 4.6)
         ax.bar(pos, np.nan_to_num(v), color=NHS["blue"], width=0.65, label="Value")
         ax.errorbar(pos, np.nan_to_num(v), yerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
-                    label="95% confidence interval")
+                    label=ci_label)
         ax.set_xticks(pos, labels, fontsize=9)
         ax.set_ylabel(ylabel)
         if xlabel:

@@ -6,8 +6,13 @@ import math
 
 import pandas as pd
 
-__all__ = ["pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
+__all__ = ["level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
            "bounds_sentence", "completeness_sentence"]
+
+
+def level_text(level: float) -> str:
+    """``95%`` or ``99.8%``."""
+    return f"{round(level * 100, 4):g}%"
 
 
 def pct(value: float, *, unit: str = "%", decimals: int = 1) -> str:
@@ -19,7 +24,7 @@ def pct(value: float, *, unit: str = "%", decimals: int = 1) -> str:
 
 def interval(lower: float, upper: float, *, level: float = 0.95, unit: str = "%") -> str:
     """``(95% confidence interval 57.5% to 58.0%)``."""
-    return f"({level:.0%} confidence interval {pct(lower, unit=unit)} to {pct(upper, unit=unit)})"
+    return f"({level_text(level)} confidence interval {pct(lower, unit=unit)} to {pct(upper, unit=unit)})"
 
 
 def core20_sentence(summary: dict, *, level: float = 0.95, indicator: str = "the indicator") -> str:
@@ -44,7 +49,7 @@ def sii_sentence(indices: dict, *, level: float = 0.95, quantile: str = "quintil
     direction = "higher" if s > 0 else "lower"
     return (f"Across the whole deprivation gradient (by {quantile}), the fitted line puts the least deprived end "
             f"{abs(s):.1f} percentage points {direction} than the most deprived end (slope index of inequality "
-            f"{s:.1f}, {level:.0%} interval {indices['sii_lower']:.1f} to {indices['sii_upper']:.1f}); "
+            f"{s:.1f}, {level_text(level)} interval {indices['sii_lower']:.1f} to {indices['sii_upper']:.1f}); "
             f"the least deprived end's level is {indices['rii']:.2f} times the most deprived end's "
             f"(relative index {indices['rii_lower']:.2f} to {indices['rii_upper']:.2f}).")
 
