@@ -85,6 +85,10 @@ class DidAnalysis:
         Regression event study in the chosen window, with the joint pre-trend test.
     equity : EquityResult or None
         Effect by deprivation quintile and on the gap (needs a quintile column).
+    group_time : StaggeredResult or None
+        The Callaway & Sant'Anna ATT(g,t) behind the aggregates (staggered only).
+    n_units : int
+        Units in the panel.
     """
 
     choice: DesignChoice
@@ -97,19 +101,6 @@ class DidAnalysis:
     equity: DesignResult | None = None
     group_time: DesignResult | None = None
     n_units: int = 0
-
-    @property
-    def cs_pretest_valid(self) -> bool:
-        r"""Whether the Callaway & Sant'Anna Wald pre-test over every pre-adoption ATT(g,t) can be trusted.
-
-        Its covariance :math:`\Psi'\Psi/n^2` has rank at most :math:`n` (units);
-        with at least as many restrictions as units it is singular and the
-        statistic is meaningless.
-        """
-        if self.group_time is None:
-            return False
-        pt = dict(self.group_time.extra.get("pretrend", {}))
-        return bool(pt) and pt.get("df", 0) < self.n_units and pt.get("p_value") == pt.get("p_value")
 
     @property
     def pretrend_valid(self) -> bool:
@@ -125,19 +116,24 @@ class DidAnalysis:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Every result's warnings, once each, in the order met.
+        r"""Every result's warnings, once each, in the order met.
 
         Dropped: TWFE's timing warning when TWFE is only a comparison (the
-        report says so itself), and a pre-test's warning when that test is
-        invalid (see :attr:`cs_pretest_valid`, :attr:`pretrend_valid`); the
-        report says so in words instead.
+        report says so itself); the event study's pre-test warning when that
+        test is invalid (:attr:`pretrend_valid`; the report says so in words);
+        and the Callaway & Sant'Anna pre-test over *every* pre-adoption
+        ATT(g,t).  That test's covariance :math:`\Psi'\Psi/n^2` is singular
+        once the cells outnumber the units and badly conditioned well before
+        (on the sample panel aggregated to quarters, 30 cells on 40 units give
+        p = 1e-33 although trends are parallel by construction), so the
+        report uses the windowed regression event-study test instead.
         """
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
             for w in (r.warnings if r is not None else ()):
                 if self.choice.staggered and w.startswith("Treatment starts at"):
                     continue
-                if w.startswith("The joint test that all pre-adoption ATT(g,t)") and not self.cs_pretest_valid:
+                if w.startswith("The joint test that all pre-adoption ATT(g,t)"):
                     continue
                 if w.startswith("The joint test of the pre-adoption coefficients") and not self.pretrend_valid:
                     continue

@@ -7,7 +7,7 @@ import pandas as pd
 
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
-__all__ = ["panel_facts", "cohort_table", "cohort_name"]
+__all__ = ["panel_facts", "cohort_table", "cohort_caption", "cohort_name"]
 
 
 def cohort_name(dd: DidData, g: int) -> str:
@@ -78,3 +78,9 @@ def cohort_table(dd: DidData) -> pd.DataFrame:
     for c in ("Periods before", "Periods after"):
         tab[c] = tab[c].astype("Int64")
     return tab
+
+
+def cohort_caption(dd: DidData) -> str:
+    """Caption of :func:`cohort_table` (mentions quintiles only when there are some)."""
+    text = "Adoption groups: units, and periods before and after the start"
+    return text + (", and units by deprivation quintile (1 = most deprived)" if dd.has("quintile") else "")

@@ -52,7 +52,7 @@ def answer(result, *, outcome_label: str, higher_is_better: bool = True) -> str:
 def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str) -> str:
     """Did the scheme do more for the most deprived than for the rest, and so did the gap narrow?"""
     if equity is None:
-        return "The effect on the gap was not estimated: map a `quintile` column to see it."
+        return "The effect on the gap was not estimated: the data do not give each unit's deprivation quintile."
     if not _finite(equity.estimate):
         return "The effect on the gap could not be estimated from these data."
     more = "more" if equity.estimate > 0 else "less"
