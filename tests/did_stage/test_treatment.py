@@ -161,3 +161,18 @@ def test_unbalanced_and_late_starts_are_warnings():
     text = " ".join(dd.warnings)
     assert "not observed in every period" in text and "start after the last period" in text
     assert (dd.data.loc[dd.data["unit"].isin(df.loc[df["first_treated"] == "2030-01", "unit"]), FIRST] == 0).all()
+
+
+def test_uk_dates_years_and_starts_inside_a_quarter():
+    p, scale = parse_periods(pd.Series(["01/04/2021", "01/05/2021", "01/06/2021"]), column="d")
+    assert list(p) == [1, 2, 3] and scale.label(1) == "Apr 2021"
+    # yearly panel with integer periods; first_treated 0 means never
+    df = pd.DataFrame({"unit": np.repeat(["A", "B", "C"], 4), "time": np.tile([2019, 2020, 2021, 2022], 3),
+                       "outcome": np.arange(12.0), "first_treated": np.repeat([2021, 2022, 0], 4)})
+    dd = resolve_treatment(df)
+    assert dd.first_treated.to_dict() == {"A": 3, "B": 4, "C": 0} and dd.scale.label(3) == "2021"
+    # quarterly panel, start given as a month inside a quarter: treated from the quarter containing it
+    q = pd.DataFrame({"unit": np.repeat(["A", "B"], 4), "time": np.tile(["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], 2),
+                      "outcome": np.arange(8.0)})
+    dd = resolve_treatment(q, treated_units=["A"], start="2022-05-15")
+    assert dd.first_treated.to_dict() == {"A": 2, "B": 0}
