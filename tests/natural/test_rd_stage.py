@@ -89,7 +89,8 @@ def test_groups_give_an_effect_per_group_and_a_test():
     a.record(res)
     assert {"effect_1", "effect_2", "effect_heterogeneity"} <= {e.name for e in res}
     assert res["effect_heterogeneity"].p_value < 0.05
-    assert any(v.check == "Did the effect differ by area type?" and v.status == "caution" for v in a.verdicts)
+    assert a.gradient.check == "Did the effect differ by area type?" and a.gradient.status == "caution"
+    assert a.gradient.finding in a.headline()[1]
 
 
 def test_running_check_verdict():

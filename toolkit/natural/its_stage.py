@@ -60,8 +60,12 @@ class ITSAnalysis:
         :func:`toolkit.designs.its.segmented_by` output when a ``group`` role is mapped.
     verdicts : list of Verdict
         Plain-English diagnostics.
+    gradient : Verdict or None
+        Whether the effect differed across groups (with a ``group`` role); an answer, not a diagnostic.
     notes : list of str
-        Things the report must say about the input (dropped horizons, aggregation).
+        Information about how the data were used (e.g. groups added up), shown as notes.
+    cautions : list of str
+        Problems with the input the report must flag (e.g. horizons beyond the data).
     """
 
     result: Any
@@ -73,6 +77,8 @@ class ITSAnalysis:
     period_label: str
     rate_label: str
     group_label: str
+    gradient: Verdict | None = None
+    cautions: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
 
     # -------------------------------------------------------------- views
@@ -81,10 +87,18 @@ class ITSAnalysis:
         return self.result.scale == "ratio"
 
     @property
+    def decimals(self) -> dict[str, int] | None:
+        """Decimals for estimate columns of the model and group tables (rate ratios need 4)."""
+        if not self.ratio:
+            return None
+        pct = f"{self.result.level * 100:g}%"
+        return {"Estimate": 4, f"{pct} CI from": 4, f"{pct} CI to": 4}
+
+    @property
     def warnings(self) -> list[str]:
-        """Estimator warnings and input notes, each once."""
+        """Input cautions and estimator warnings, each once."""
         seen: list[str] = []
-        for w in list(self.notes) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ())):
+        for w in list(self.cautions) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ())):
             if w not in seen:
                 seen.append(w)
         return seen
@@ -111,6 +125,8 @@ class ITSAnalysis:
             points.append(self._slope_sentence(sl))
         last = self._last_horizon_sentences()
         points.extend(last)
+        if self.gradient is not None:
+            points.append(self.gradient.finding)
         if self.controlled is not None:
             c = self.controlled
             points.append(f"Allowing for the comparison area's trend, the level change is {fmt_number(c.estimate)} "
@@ -127,8 +143,8 @@ class ITSAnalysis:
         ci = interval_text(sl["ci_low"], sl["ci_high"], self.result.level)
         if self.ratio:
             return (f"After the start, the trend changed by a factor of {fmt_number(sl['estimate'], digits=4)} per "
-                    f"{self.period_label} ({pct_change_text(sl['estimate'])} each {self.period_label} than the old "
-                    f"trend; {ci}).")
+                    f"{self.period_label}: a further {pct_change_text(sl['estimate'])} for each {self.period_label} "
+                    f"that passed, relative to the old trend ({ci}).")
         verb = "rose" if sl["estimate"] > 0 else "fell"
         return (f"After the start, the trend {verb} by {fmt_number(abs(sl['estimate']))} more per {self.period_label} "
                 f"than before ({ci}).")
@@ -358,8 +374,9 @@ def _int_or_none(value) -> int | None:
 def _certainty(row: pd.Series, ratio: bool) -> str:
     null = 1.0 if ratio else 0.0
     if row["ci_low"] > null or row["ci_high"] < null:
-        return "The interval excludes no change, so this is unlikely to be chance."
-    return "The interval includes no change, so we cannot rule out that the scheme made no difference."
+        side = "above" if row["ci_low"] > null else "below"
+        return f"The whole interval is {side} {null:g} (no change), so this is unlikely to be chance."
+    return f"The interval includes {null:g} (no change), so we cannot rule out that the scheme made no difference."
 
 
 # ------------------------------------------------------------------ the stage
@@ -451,8 +468,6 @@ def run_its(
     comparison = use_comparison and "comparison_outcome" in data
     group = "group" in data
     series, control, notes = _split(data, comparison=comparison, group=group, family=family)
-    if use_comparison and not comparison:
-        notes.append("No comparison series is mapped, so only this area's own trend is used as the comparison.")
     den = "denominator" if "denominator" in series else None
     common = dict(denominator=den, seasonality=season, family=family, per=per, level=level, min_pre=min_pre,
                   outcome_label=outcome_label, season_period=12 if period_label == "month" else
@@ -470,8 +485,9 @@ def run_its(
     asked = sorted({int(h) for h in horizons})
     kept = [h for h in asked if 0 <= h < n_post]
     dropped = [h for h in asked if h not in kept]
+    cautions: list[str] = []
     if dropped:
-        notes.append(f"Horizon(s) {', '.join(map(str, dropped))} {period_label}s after the start are beyond the "
+        cautions.append(f"Horizon(s) {', '.join(map(str, dropped))} {period_label}s after the start are beyond the "
                      f"data ({n_post} {period_label}s observed since the start) and are not shown.")
     hz = sorted(set(kept) | {n_post - 1})
     result = its.segmented(series, "outcome", "time", intervention_start, horizons=hz, **common)
@@ -480,8 +496,8 @@ def run_its(
         try:
             controlled = its.segmented(series, "outcome", "time", intervention_start, control=control, **common)
         except ToolkitError as exc:
-            notes.append(f"The comparison series could not be used: {exc}")
-    by_group = None
+            cautions.append(f"The comparison series could not be used: {exc}")
+    by_group = gradient = None
     if group:
         long = data.drop(columns=[c for c in _COMPARISON_ROLES if c in data])
         by_group = its.segmented_by(long, "outcome", "time", intervention_start, by="group", **common)
@@ -496,11 +512,10 @@ def run_its(
     if controlled is not None:
         verdicts.append(controlled_verdict(result, controlled))
     if by_group is not None:
-        v = heterogeneity_verdict(by_group, by_label=group_label, term="level_change_", ratio=result.scale == "ratio")
-        if v is not None:
-            verdicts.append(v)
+        gradient = heterogeneity_verdict(by_group, by_label=group_label, term="level_change_",
+                                         ratio=result.scale == "ratio")
     return ITSAnalysis(result=result, controlled=controlled, by_group=by_group, verdicts=verdicts, notes=notes,
                        outcome_label=outcome_label, period_label=period_label, rate_label=rate_label,
-                       group_label=group_label,
+                       group_label=group_label, gradient=gradient, cautions=cautions,
                        settings={"intervention_start": intervention_start, "family": family,
                                  "seasonality": season, "per": per, "horizons": hz})

@@ -96,6 +96,7 @@ class RDAnalysis:
     group_label: str
     treated_side: str
     effect_unit: str = ""
+    gradient: Verdict | None = None
     settings: dict = field(default_factory=dict)
 
     @property
@@ -106,7 +107,7 @@ class RDAnalysis:
         the same, weighing who sets the running variable.
         """
         seen: list[str] = []
-        for w in list(self.notes) + list(self.result.warnings):
+        for w in list(self.result.warnings):
             if w.startswith("The density of"):
                 continue
             w = w.replace("'running'", self.running_label).replace("'outcome'", self.outcome_label)
@@ -141,6 +142,8 @@ class RDAnalysis:
             f"The estimate uses the {int(r.extra['n_eff_left']):,} + {int(r.extra['n_eff_right']):,} units within "
             f"{fmt_number(r.extra['h_left'])} of the threshold (of {int(r.extra['n_total']):,}).",
         ]
+        if self.gradient is not None:
+            points.append(self.gradient.finding)
         bad = [v for v in self.verdicts if v.status != "good"]
         points.append("Read with care: " + "; ".join(v.check.rstrip("?").lower() for v in bad)
                       + " (see the diagnostics below)." if bad else "The diagnostics below raise no concerns.")
@@ -337,12 +340,9 @@ def run_rd(
         effective_n_verdict(int(result.extra["n_eff_left"]), int(result.extra["n_eff_right"]), minimum=rd.WARN_EFFECTIVE),
         bandwidth_verdict(result.estimate, result.sensitivity),
     ]
-    if by_group is not None:
-        v = heterogeneity_verdict(by_group, by_label=group_label, term="")
-        if v is not None:
-            verdicts.append(v)
+    gradient = heterogeneity_verdict(by_group, by_label=group_label, term="") if by_group is not None else None
     notes: list[str] = []
     return RDAnalysis(result=result, by_group=by_group, verdicts=verdicts, notes=notes, outcome_label=outcome_label,
                       running_label=running_label, group_label=group_label, treated_side=treated_side,
-                      effect_unit=effect_unit,
+                      effect_unit=effect_unit, gradient=gradient,
                       settings={"cutoff": cutoff, "treated_side": treated_side})

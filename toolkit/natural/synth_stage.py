@@ -17,7 +17,7 @@ import pandas as pd
 from toolkit.designs import synth
 from toolkit.errors import DataError, DesignError, Problem, ToolkitError
 from toolkit.natural.common import fmt_p, fmt_time, reraise_with_parameter, require_roles, slug
-from toolkit.natural.verdicts import (Verdict, leave_one_out_verdict, periods_verdict, placebo_verdict,
+from toolkit.natural.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
 from toolkit.reporting.language import fmt_number
 
@@ -67,6 +67,7 @@ class SynthAnalysis:
     result : SynthResult
     verdicts : list of Verdict
     notes : list of str
+        Information about how the data were used, shown as notes (not warnings).
     sd_pre : float
         Standard deviation of the treated unit's pre-period outcome (for the fit verdict).
     by_group : DataFrame or None
@@ -88,7 +89,7 @@ class SynthAnalysis:
     @property
     def warnings(self) -> list[str]:
         seen: list[str] = []
-        for w in list(self.notes) + list(self.result.warnings):
+        for w in list(self.result.warnings):
             if w not in seen:
                 seen.append(w)
         return seen
@@ -107,7 +108,7 @@ class SynthAnalysis:
         if n > 1:
             rank = int(r.placebos["rank"].iloc[0])
             answer += (f" Ranked against placebo runs for every comparison area, it comes {rank} of {n} "
-                       f"(placebo p = {fmt_number(r.p_value)}): "
+                       f"(placebo {p_text(r.p_value)}): "
                        + ("a gap this large is unlikely to be chance." if r.p_value <= 0.1
                           else "a gap this large could be chance."))
         points = [
@@ -118,6 +119,12 @@ class SynthAnalysis:
         for v in self.verdicts:
             if v.check.startswith("Is the pre-period fit") or v.check.startswith("Does the answer rest"):
                 points.append(v.finding)
+        if self.by_group is not None and self.by_group["estimate"].notna().sum() >= 2:
+            b = self.by_group.dropna(subset=["estimate"])
+            lo, hi = b.loc[b["estimate"].idxmin()], b.loc[b["estimate"].idxmax()]
+            points.append(f"By {self.group_label}, the average gap ranges from {fmt_number(lo['estimate'])} "
+                          f"({lo['group']}) to {fmt_number(hi['estimate'])} ({hi['group']}); a synthetic control "
+                          "has no standard error, so this is not a formal test of a difference.")
         bad = [v for v in self.verdicts if v.status != "good"]
         points.append("Read with care: " + "; ".join(v.check.rstrip("?").lower() for v in bad) + "."
                       if bad else "The diagnostics below raise no concerns.")

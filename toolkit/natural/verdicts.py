@@ -21,7 +21,7 @@ __all__ = [
     "Verdict", "STATUS_WORDS", "verdicts_frame", "periods_verdict", "autocorrelation_verdict",
     "seasonality_verdict", "controlled_verdict", "synth_fit_verdict", "placebo_verdict",
     "leave_one_out_verdict", "manipulation_verdict", "bandwidth_verdict", "effective_n_verdict",
-    "heterogeneity_verdict", "worst",
+    "heterogeneity_verdict", "worst", "p_text",
 ]
 
 #: Words shown for each status (never colour alone).
@@ -78,6 +78,13 @@ def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
                          for v in verdicts], columns=["Check", "Verdict", "What we found", "Rule used"])
 
 
+def p_text(p: float) -> str:
+    """``p = 0.044`` or ``p < 0.001`` for sentences."""
+    if _nan(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+
+
 def _nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -114,11 +121,11 @@ def autocorrelation_verdict(diagnostics: pd.DataFrame, *, cov: str) -> Verdict:
     if p >= AUTOCORRELATION_ALPHA:
         status = "good"
         finding = (f"No evidence of correlation left between successive residuals (Ljung-Box test over {lags} lags, "
-                   f"p = {fmt_number(p)}; Durbin-Watson {fmt_number(dw)}, where 2 means none)"
+                   f"{p_text(p)}; Durbin-Watson {fmt_number(dw)}, where 2 means none)"
                    + ("; the intervals also use Newey-West errors, which allow for any that remains." if hac else "."))
     else:
         status = "caution" if hac else "concern"
-        finding = (f"Successive residuals are correlated (Ljung-Box p = {fmt_number(p)}; Durbin-Watson "
+        finding = (f"Successive residuals are correlated (Ljung-Box {p_text(p)}; Durbin-Watson "
                    f"{fmt_number(dw)}). "
                    + ("The intervals use Newey-West errors, which allow for this, but the model may be missing "
                       "a pattern such as seasonality." if hac else
@@ -193,7 +200,7 @@ def placebo_verdict(p_value: float, n_units: int) -> Verdict:
     status = "good" if p_value <= PLACEBO_ALPHA else "caution"
     finding = (f"Treating each of the {n_units - 1} comparison areas in turn as if it had the scheme, "
                f"{rank} of {n_units} areas (this one included) show a post-scheme change at least as large, "
-               f"relative to their pre-scheme fit (placebo p = {fmt_number(p_value)}; the smallest possible is "
+               f"relative to their pre-scheme fit (placebo {p_text(p_value)}; the smallest possible is "
                f"{fmt_number(1 / n_units)})"
                + (": unlikely to be chance." if status == "good" else ": a change this size could be chance."))
     return Verdict("Could the gap be chance?", status, finding, f"good when the placebo p-value is at most "
@@ -236,9 +243,9 @@ def manipulation_verdict(density: pd.DataFrame | None, *, running_label: str,
     if p >= MANIPULATION_ALPHA:
         return Verdict("Is there evidence of manipulation?", "good",
                        f"No: the number of units just either side of the threshold is about what a smooth "
-                       f"distribution gives ({nl:,} and {nr:,} near it; density test p = {fmt_number(p)}).", rule)
+                       f"distribution gives ({nl:,} and {nr:,} near it; density test {p_text(p)}).", rule)
     text = (f"The density test finds more units on one side of the threshold than a smooth distribution gives "
-            f"({nl:,} and {nr:,} near it; p = {fmt_number(p)}).")
+            f"({nl:,} and {nr:,} near it; {p_text(p)}).")
     if set_externally:
         text += (f" {running_label[:1].upper() + running_label[1:]} is set nationally, so units cannot have moved "
                  "themselves across the threshold; with a 1 in 20 false-alarm rate this is most likely chance or "
@@ -295,16 +302,19 @@ def heterogeneity_verdict(table: pd.DataFrame, *, by_label: str, term: str, rati
         return None
     qp = float(q["p_value"].iloc[0])
     differs = qp < 0.05
-    text = (f"Test that the effect is the same in every {by_label}: p = {fmt_number(qp)}"
-            + (" — the effect differs between them." if differs else " — no evidence that it differs."))
+    text = (f"The effect differed between {by_label}s (test that it is the same in each: {p_text(qp)})."
+            if differs else
+            f"No evidence that the effect differed between {by_label}s (test that it is the same in each: "
+            f"{p_text(qp)}).")
     if not g.empty:
         gr = g.iloc[0]
         null = 1.0 if ratio else 0.0
         step = (f"a ratio of {fmt_number(gr['estimate'])} per step" if ratio
                 else f"{fmt_number(gr['estimate'])} per step")
         sig = gr["ci_low"] > null or gr["ci_high"] < null
-        text += (f" Across the ordered groups the effect changes by {step} (95% CI {fmt_number(gr['ci_low'])} to "
-                 f"{fmt_number(gr['ci_high'])})" + (", a gradient." if sig else ", no clear gradient."))
+        text += (f" From the first {by_label} to the last, the effect changes by {step} (95% CI "
+                 f"{fmt_number(gr['ci_low'])} to {fmt_number(gr['ci_high'])})"
+                 + (": a gradient." if sig else ": no clear gradient."))
     return Verdict(f"Did the effect differ by {by_label}?", "caution" if differs else "good", text,
                    "Cochran's Q test across groups; p below 0.05 means the effect differs")
 
