@@ -286,7 +286,7 @@ def staggered(
 
 
 def _pretest(fit: _CSFit) -> dict[str, float]:
-    """Wald pre-test that every pre-adoption ATT(g,t) is zero (as ``did::att_gt`` reports).
+    r"""Wald pre-test that every pre-adoption ATT(g,t) is zero (as ``did::att_gt`` reports).
 
     Notes
     -----
