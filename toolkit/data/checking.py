@@ -68,6 +68,7 @@ class _Rule:
     role: str | None = None
     share_of: str | None = None  # aggregate the count is compared with (vintage guard)
     tolerance: float = 0.0
+    derived: tuple[str, str] | None = None  # (name, expr) computed once per row for this rule
 
 
 def quote(text: str) -> str:
@@ -187,11 +188,13 @@ def _role_rules(role: str, column: str, spec: RoleSpec, ctype: str, prior_excl: 
                            f"{label} cannot be read as dates (e.g. {{example}})",
                            "write dates as YYYY-MM-DD (or DD/MM/YYYY)", role=role))
     elif spec.kind == "period":
-        cls = period_class_sql(column, ctype)
-        rules.append(_Rule(f"baddate:{role}", column, f"({cls} = 'bad')", txt,
-                           f"{label} look like dates but are not real ones (e.g. {{example}})", _PERIOD_FIX, role=role))
+        name = quote_ident(f"__cls_{role}")
+        derived = (name, period_class_sql(column, ctype))
+        rules.append(_Rule(f"baddate:{role}", column, f"({name} = 'bad')", txt,
+                           f"{label} look like dates but are not real ones (e.g. {{example}})", _PERIOD_FIX, role=role,
+                           derived=derived))
         for c in ("month", "quarter", "day", "number", "text"):
-            rules.append(_Rule(f"class:{role}:{c}", column, f"({cls} = '{c}')", txt, "", "", role=role))
+            rules.append(_Rule(f"class:{role}:{c}", column, f"({name} = '{c}')", txt, "", "", role=role))
     elif spec.kind == "lsoa" and vintage is not None:
         from toolkit.data.imd import MISMATCH_TOLERANCE, REFERENCE_DIR, VINTAGES
 
@@ -327,7 +330,10 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
 def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
     aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in rules]
     aggs += [r.share_of for r in rules if r.share_of]
-    counts = con.execute(f"SELECT {', '.join(aggs)} FROM {fh.plain}").fetchone()
+    derived = "".join(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived)
+    plain = f"(SELECT *{derived} FROM {fh.plain})" if derived else fh.plain
+    numbered = f"(SELECT *{derived} FROM {fh.numbered})" if derived else fh.numbered
+    counts = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
     n = int(counts[0])
     shares = iter(counts[1 + len(rules):])
     hit: list[tuple[_Rule, int]] = []
@@ -365,7 +371,7 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
     for r, _ in reported:
         sel.append(f"min(__row, {_EXAMPLES}) FILTER (WHERE {r.expr})")
         sel.append(f"arg_min({r.value}, __row) FILTER (WHERE {r.expr})" if r.value else "NULL")
-    detail = con.execute(f"SELECT {', '.join(sel)} FROM {fh.numbered}").fetchone()
+    detail = con.execute(f"SELECT {', '.join(sel)} FROM {numbered}").fetchone()
     problems, exclusions = [], []
     for j, (rule, count) in enumerate(reported):
         rows = tuple(sorted(int(x) for x in (detail[2 * j] or ())))
