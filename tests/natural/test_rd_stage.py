@@ -103,3 +103,9 @@ def test_running_check_verdict():
 
 def test_fmt_cutoff():
     assert fmt_cutoff(6751.5) == "6,751.5" and fmt_cutoff(6751) == "6,751"
+
+
+def test_data_table_counts_both_sides(analysis, sample):
+    t = analysis.data_table()
+    assert t["Units"].sum() == len(sample)
+    assert list(t["Gets the scheme"]) == [True, False]

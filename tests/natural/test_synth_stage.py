@@ -103,3 +103,22 @@ def test_parse_periods():
     assert unit == "quarter" and s.iloc[1] == pd.Timestamp("2022-04-01")
     s, unit = parse_periods(pd.Series([1, 2]))
     assert unit is None
+
+
+def test_donor_list_by_code_or_name(sample):
+    a = run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1",
+                  donors=["A04", "A09", "A15", "A02", "A03"])
+    assert int(a.result.extra["n_donors"]) == 5
+    assert set(a.weights_table()["Comparison area"]) <= set(sample.loc[sample["unit"].isin(
+        ["A04", "A09", "A15", "A02", "A03"]), "unit_name"])
+    with pytest.raises(DataError) as exc:
+        run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1", donors=["A04", "Z99"])
+    assert "stages.synth.parameters.donors" in str(exc.value)
+
+
+def test_areas_table_shows_every_area_and_its_role(sample):
+    d = sample[~((sample["unit"] == "A05") & (sample["time"] == "2016Q1"))]
+    t = run_synth(d, stage="synth", treated_unit="A01", treatment_start="2022Q1").areas_table()
+    assert len(t) == 20 and t["Role"].iloc[0] == "has the scheme"
+    assert (t["Role"] == "not used").sum() == 1
+    assert t["Weight"].sum() == pytest.approx(1.0)

@@ -182,6 +182,22 @@ class RDAnalysis:
                 f"neighbourhoods), map that column to the 'group' role.")
 
     # -------------------------------------------------------------- tables
+    def data_table(self) -> pd.DataFrame:
+        """The data either side of the threshold: units, range of the running variable, mean outcome."""
+        b = self.result.bins
+        rows = []
+        for side in ("below", "above"):
+            d = b[b["side"] == side]
+            if d.empty:
+                continue
+            n = int(d["n"].sum())
+            rows.append({"Side of threshold": "below" if side == "below" else "at or above",
+                         "Gets the scheme": (side == "below") == (self.treated_side == "below"), "Units": n,
+                         f"{self.running_label} from": float(d["x_low"].min()),
+                         f"{self.running_label} to": float(d["x_high"].max()),
+                         f"Average: {self.outcome_label}": float((d["y"] * d["n"]).sum() / n)})
+        return pd.DataFrame(rows)
+
     def bins_table(self) -> pd.DataFrame:
         b = self.result.bins
         treated_below = self.treated_side == "below"
@@ -190,7 +206,7 @@ class RDAnalysis:
             "Gets the scheme": [(s == "below") == treated_below for s in b["side"]],
             f"Bin from ({self.running_label})": b["x_low"].to_numpy(),
             "Bin to": b["x_high"].to_numpy(),
-            f"Mean {self.outcome_label}": b["y"].to_numpy(), "Units": b["n"].astype(int).to_numpy()})
+            f"Average: {self.outcome_label}": b["y"].to_numpy(), "Units": b["n"].astype(int).to_numpy()})
 
     def sensitivity_table(self) -> pd.DataFrame:
         s = self.result.sensitivity

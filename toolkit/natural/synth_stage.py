@@ -84,6 +84,7 @@ class SynthAnalysis:
     time_unit: str | None
     by_group: pd.DataFrame | None = None
     group_label: str = "deprivation quintile"
+    panel: pd.DataFrame | None = field(default=None, repr=False)
     settings: dict = field(default_factory=dict)
 
     @property
@@ -172,6 +173,30 @@ class SynthAnalysis:
         w = self.result.weights
         w = w[w["weight"] > 0]
         return pd.DataFrame({"Comparison area": w["unit"].astype(str).to_numpy(), "Weight": w["weight"].to_numpy()})
+
+    def areas_table(self) -> pd.DataFrame | None:
+        """The data: every area's mean outcome before and after the start, its role and weight."""
+        if self.panel is None:
+            return None
+        r = self.result
+        start = r.gaps.loc[r.gaps["post"], "time"].iloc[0]
+        p = self.panel.assign(post=self.panel["time"] >= start)
+        means = p.groupby(["unit", "post"])["outcome"].mean().unstack()
+        periods = p.groupby("unit")["outcome"].count()
+        weights = dict(zip(r.weights["unit"].astype(str), r.weights["weight"]))
+        treated = str(r.extra["treated_unit"])
+
+        def role(u):
+            return "has the scheme" if u == treated else "comparison" if u in weights else "not used"
+
+        out = pd.DataFrame({"Area": means.index.astype(str),
+                            "Role": [role(str(u)) for u in means.index],
+                            "Periods with data": periods.reindex(means.index).to_numpy(),
+                            "Mean before the start": means.get(False, pd.Series(np.nan, index=means.index)).to_numpy(),
+                            "Mean since the start": means.get(True, pd.Series(np.nan, index=means.index)).to_numpy(),
+                            "Weight": [weights.get(str(u), np.nan) for u in means.index]})
+        order = out["Role"].map({"has the scheme": 0, "comparison": 1, "not used": 2})
+        return out.assign(_o=order).sort_values(["_o", "Area"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
     def weights_alt(self) -> str:
         w = self.weights_table()
@@ -360,5 +385,5 @@ def run_synth(
         by_group = pd.DataFrame(rows)
     return SynthAnalysis(result=result, verdicts=verdicts, notes=notes, sd_pre=sd_pre, outcome_label=outcome_label,
                          period_label=period_label, treated_label=str(treated), time_unit=unit, by_group=by_group,
-                         group_label=group_label,
+                         group_label=group_label, panel=panel,
                          settings={"treated_unit": treated_unit, "treatment_start": treatment_start})
