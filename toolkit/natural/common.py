@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.errors import ConfigError, DesignError, Problem, ToolkitError
+from toolkit.errors import ConfigError, Problem, ToolkitError
 from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = ["fmt_time", "slug", "interval_text", "pct_change_text", "effects_frame", "reraise_with_parameter",

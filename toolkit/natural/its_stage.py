@@ -14,6 +14,7 @@ import pandas as pd
 
 from toolkit.designs import its
 from toolkit.errors import DataError, DesignError, ToolkitError
+from toolkit.natural.its_inputs import parse_seasonality, split_series
 from toolkit.natural.common import fmt_p, fmt_time, interval_text, pct_change_text, reraise_with_parameter, require_roles, slug
 from toolkit.natural.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
                                       periods_verdict, seasonality_verdict)
@@ -23,27 +24,6 @@ __all__ = ["ITSAnalysis", "run_its", "parse_seasonality", "MIN_PRE_PERIODS"]
 
 MIN_PRE_PERIODS = its.MIN_PRE_PERIODS
 _COMPARISON_ROLES = ("comparison_outcome", "comparison_denominator")
-
-
-def parse_seasonality(value: Any) -> None | str | int:
-    """Template parameter → estimator argument: ``"month"``, ``"none"`` or a number of Fourier pairs.
-
-    Raises
-    ------
-    DesignError
-        For anything else, saying what is accepted.
-    """
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text in ("", "none", "no", "false"):
-        return None
-    if text in ("month", "months", "monthly", "season", "seasonal"):
-        return "month"
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    raise DesignError(f"seasonality {value!r} is not understood: use \"month\" (one term per month or quarter of "
-                      "the year), \"none\", or a number of Fourier pairs such as \"2\"")
 
 
 @dataclass(frozen=True)
@@ -379,30 +359,6 @@ def _certainty(row: pd.Series, ratio: bool) -> str:
     return f"The interval includes {null:g} (no change), so we cannot rule out that the scheme made no difference."
 
 
-# ------------------------------------------------------------------ the stage
-def _split(data: pd.DataFrame, *, comparison: bool, group: bool, family: str) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
-    """Role-named data → intervention series (and comparison series), one row per period."""
-    notes: list[str] = []
-    cols = ["time", "outcome"] + (["denominator"] if "denominator" in data else [])
-    series = data[cols].copy()
-    control = None
-    if comparison:
-        ccols = {"time": "time", "comparison_outcome": "outcome"}
-        if "comparison_denominator" in data:
-            ccols["comparison_denominator"] = "denominator"
-        control = data[list(ccols)].rename(columns=ccols)
-    if group:
-        if family == "gaussian" and "denominator" not in data:
-            raise DesignError("with a 'group' column the total series is formed by adding the groups up, which needs "
-                              "counts: map a 'denominator' role, or remove the 'group' role")
-        n_groups = data["group"].nunique()
-        series = series.groupby("time", as_index=False, sort=True).sum(min_count=1)
-        if control is not None:
-            control = control.groupby("time", as_index=False, sort=True).sum(min_count=1)
-        notes.append(f"The headline adds the {n_groups} groups together for each period.")
-    return series, control, notes
-
-
 def run_its(
     data: pd.DataFrame,
     *,
@@ -467,7 +423,7 @@ def run_its(
     season = parse_seasonality(seasonality)
     comparison = use_comparison and "comparison_outcome" in data
     group = "group" in data
-    series, control, notes = _split(data, comparison=comparison, group=group, family=family)
+    series, control, notes = split_series(data, comparison=comparison, group=group, family=family)
     den = "denominator" if "denominator" in series else None
     common = dict(denominator=den, seasonality=season, family=family, per=per, level=level, min_pre=min_pre,
                   outcome_label=outcome_label, season_period=12 if period_label == "month" else
