@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
+__all__ = ["quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
            "bounds_sentence", "completeness_sentence"]
 
 
@@ -124,3 +124,24 @@ def completeness_sentence(table: pd.DataFrame) -> str:
             text += (f" (between {by['not_stated_pct'].min():.1f}% and {by['not_stated_pct'].max():.1f}% "
                      f"in a single period)")
     return text + "."
+
+
+def quintile_gap_sentence(gap: dict, *, level: float = 0.95) -> str:
+    """Most against least deprived quintile, in words."""
+    if math.isnan(gap["value"]):
+        return f"The gap between the most and least deprived quintiles could not be calculated ({gap.get('note')})."
+    side = "below" if gap["value"] < 0 else "above"
+    return (f"Between the two ends of the gradient, the most deprived quintile's value is {abs(gap['value']):.1f} "
+            f"percentage points {side} the least deprived quintile's "
+            f"{interval(gap['lower_ci'], gap['upper_ci'], level=level, unit='percentage points')}.")
+
+
+def not_stated_sentence(by_quintile: pd.DataFrame, completeness: pd.DataFrame) -> str:
+    """Ethnicity not stated overall and at the two ends of the deprivation gradient."""
+    total = completeness["not_stated_pct"].iloc[-1]
+    q = by_quintile.set_index("quintile")["not_stated_pct"]
+    most, least = q.get("Quintile 1 (most deprived)"), q.get("Quintile 5 (least deprived)")
+    text = f"Ethnicity is not stated for {total:.1f}% of people"
+    if most is not None and least is not None:
+        text += f": {most:.1f}% in the most deprived quintile against {least:.1f}% in the least deprived"
+    return text + ". Gaps between ethnic groups are measured only among people whose ethnicity is recorded."
