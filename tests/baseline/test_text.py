@@ -1,0 +1,45 @@
+"""Report sentences: levels, signs and special causes put into words correctly."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from toolkit.baseline import text as words
+
+
+def test_levels_and_intervals():
+    assert words.level_text(0.95) == "95%" and words.level_text(0.998) == "99.8%"
+    assert words.interval(1.234, 5.0, level=0.998) == "(99.8% confidence interval 1.2% to 5.0%)"
+    assert words.pct(float("nan")) == "–"
+
+
+def test_core20_sentence_sign_and_certainty():
+    base = {"core20": {"value": 53.3}, "rest": {"value": 60.1}}
+    sure = words.core20_sentence({**base, "gap": {"value": -6.8, "lower_ci": -7.2, "upper_ci": -6.2}},
+                                 indicator="recording")
+    assert "6.8 percentage points lower" in sure and "very unlikely to be chance" in sure
+    unsure = words.core20_sentence({**base, "gap": {"value": -0.5, "lower_ci": -1.5, "upper_ci": 0.5}})
+    assert "cannot rule out" in unsure
+
+
+def test_spc_sentence_names_each_kind_and_its_periods():
+    t = pd.DataFrame({"period": ["a", "b", "c", "d"], "centre": 50.0, "lower_limit": 40.0, "upper_limit": 60.0,
+                      "special_cause": [False, True, True, False], "beyond_limits": [False, True, False, False],
+                      "shift": False, "trend": False, "two_in_three": [False, False, True, False],
+                      "variation": ["common cause", "special cause concern", "special cause concern", "common cause"]})
+    s = words.spc_sentence(t)
+    assert "2 point(s) show special-cause concern (b to c; signals: a point beyond the process limits, 2 of 3" in s
+    stable = words.spc_sentence(t.assign(special_cause=False, variation="common cause"))
+    assert "No special cause" in stable
+
+
+def test_bounds_and_completeness_sentences():
+    b = {"unknown": 20.0, "unknown_pct": 9.1, "unknown_value": 50.0, "gap": -30.0, "gap_if_core20": -26.7,
+         "gap_if_rest": -28.3}
+    s = words.bounds_sentence(b)
+    assert "20 people (9.1%)" in s and "-26.7" in s and "-28.3" in s
+    table = pd.DataFrame({"period": ["a", "b", "All periods"], "people": [10, 10, 20], "no_imd_pct": [0.0, 10.0, 5.0],
+                          "not_stated_pct": [20.0, 30.0, 25.0]})
+    c = words.completeness_sentence(table)
+    assert c.startswith("5.0% of people could not be given an IMD decile (between 0.0% and 10.0%")
+    assert "not stated for 25.0% (between 20.0% and 30.0% in a single period)" in c
