@@ -252,7 +252,8 @@ def segmented(
     post_first = post[: len(first)]
     n_pre, n_post = int((~post_first).sum()), int(post_first.sum())
     if n_post == 0 or n_pre == 0:
-        lo, hi = first[time].iloc[0], first[time].iloc[-1]
+        lo, hi = (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else v
+                  for v in (first[time].iloc[0], first[time].iloc[-1]))
         raise DesignError(
             f"intervention_start {intervention_start!r} is outside the data ({lo} to {hi}); "
             "a segmented regression needs periods both before and after the start"

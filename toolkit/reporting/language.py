@@ -18,6 +18,8 @@ def fmt_number(x: float, *, digits: int = 3) -> str:
         return "0"
     magnitude = math.floor(math.log10(abs(x)))
     decimals = max(0, digits - 1 - magnitude)
+    if decimals == 0 and abs(x - round(x)) >= 0.05:
+        decimals = 1  # never round 6,751.5 to 6,752: a threshold must read as written
     return f"{x:,.{decimals}f}"
 
 
