@@ -4,7 +4,8 @@
 pyfixest).  Each case runs in its own subprocess so that its peak memory is its
 own: the peak resident set size comes from ``os.wait4`` (``ru_maxrss`` of that
 child, including the kernels and processes it waited for), which counts numpy,
-DuckDB and Arrow memory that ``tracemalloc`` cannot see.
+DuckDB and Arrow memory that ``tracemalloc`` cannot see.  The parent imports
+nothing heavy (a forked child's peak starts at its parent's size).
 
 Cases
 -----
@@ -240,11 +241,9 @@ def measure(case: str, repeats: int) -> dict:
 
 
 def _has_pyfixest() -> bool:
-    try:
-        import pyfixest  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("pyfixest") is not None  # not imported: the parent must stay small
 
 
 def main() -> None:
@@ -258,11 +257,10 @@ def main() -> None:
         print(json.dumps(_worker(args.worker, args.repeats)))
         return
 
-    from _generate import generate
-
     t_start = time.perf_counter()
     print("Generating seeded data in benchmarks/_data/ (kept between runs) ...", flush=True)
-    generate()
+    # in a subprocess: a child's peak RSS starts from its parent's size at fork, so the parent stays small
+    subprocess.run([sys.executable, str(HERE / "_generate.py")], check=True, stdout=subprocess.DEVNULL)
     pf = _has_pyfixest()
     r = 1 if args.quick else 3
     plan = [("twfe:toolkit:390k", r), ("twfe:pyfixest:390k", r), ("twfe:toolkit:4m", r),

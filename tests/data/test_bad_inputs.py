@@ -79,7 +79,7 @@ def _write_template(project: Project) -> None:
     path.write_text(json.dumps(nb))
 
 
-def _config(source: dict | None = None, **top) -> None:
+def _config(source: dict | None = None) -> dict:
     src = {"path": "extract.csv", "columns": dict(MAPPING)}
     src.update(source or {})
     return src
@@ -302,7 +302,6 @@ def many_problems_at_once(f):
 
 
 def wrong_parameter_type(f):
-    make_template_extra = None  # noqa: F841 - parameters of the test template: none accepted
     _edit_yaml(f, lambda d: d["stages"][0].__setitem__("parameters", {"level": "high"}))
 
 

@@ -22,7 +22,7 @@ from typing import Mapping
 
 import duckdb
 
-from toolkit.data.contracts import Compare, Contract, RoleSpec
+from toolkit.data.contracts import Contract, RoleSpec
 from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, _relation_sql, quote_ident
 from toolkit.errors import Problem
 
