@@ -43,3 +43,16 @@ def test_bounds_and_completeness_sentences():
     c = words.completeness_sentence(table)
     assert c.startswith("5.0% of people could not be given an IMD decile (between 0.0% and 10.0%")
     assert "not stated for 25.0% (between 20.0% and 30.0% in a single period)" in c
+
+
+def test_result_names_are_valid():
+    from toolkit.results import Results
+
+    names = [words.result_name("ethnicity", "Black, Black British, Black Welsh, Caribbean or African"),
+             words.result_name("age_band", "90+"), words.result_name("age_band", "40-44"),
+             words.result_name("sex", "Not known")]
+    assert names == ["ethnicity_black_black_british_black_welsh_caribbean_or_african", "age_band_90plus",
+                     "age_band_40_44", "sex_not_known"]
+    r = Results()
+    for n in names:
+        r.record(n, 1.0)

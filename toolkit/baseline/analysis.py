@@ -38,6 +38,14 @@ def _pct(cells: pd.DataFrame, by, level: float) -> pd.DataFrame:
     return ind.proportion(cells, "numerator", "denominator", multiplier=100, by=by, confidence=level)
 
 
+def _se(res: pd.DataFrame) -> np.ndarray:
+    """Binomial standard error of each percentage, √(p(1−p)/n) × 100 (NaN for an empty group)."""
+    p = res["value"].to_numpy(dtype=float) / 100
+    n = res["denominator"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, np.sqrt(p * (1 - p) / n) * 100, np.nan)
+
+
 def overall(cells: pd.DataFrame, *, level: float = 0.95) -> pd.Series:
     """The indicator over every counted row (matched to an IMD decile or not).
 
@@ -71,7 +79,8 @@ def by_imd(cells: pd.DataFrame, *, quantile: str = "decile", level: float = 0.95
     -------
     pandas.DataFrame
         ``group`` (1..N), ``label``, ``numerator``, ``denominator``, ``share`` (% of
-        the matched population), ``value``, ``lower_ci``, ``upper_ci`` and, with a
+        the matched population), ``value``, ``lower_ci``, ``upper_ci``, ``se``
+        (√(p(1−p)/n) × 100) and, with a
         benchmark, ``compared`` ("higher", "similar", "lower": the interval above,
         around or below it).  Cells without a decile are left out; their
         denominator is in ``attrs["unmatched"]``.  Every quantile 1..N appears
@@ -96,7 +105,8 @@ def by_imd(cells: pd.DataFrame, *, quantile: str = "decile", level: float = 0.95
     res.insert(1, "label", [f"{quantile.title()} {g}" + (" (most deprived)" if g == 1 else
                                                           " (least deprived)" if g == least else "")
                             for g in res["group"]])
-    res = res[["group", "label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci"]]
+    res["se"] = _se(res)
+    res = res[["group", "label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci", "se"]]
     if benchmark is not None:
         res["compared"] = compare(res["lower_ci"], res["upper_ci"], benchmark)
         res.loc[res["value"].isna(), "compared"] = "no data"
@@ -112,7 +122,7 @@ def by_dimension(cells: pd.DataFrame, dimension: str, *, level: float = 0.95,
     -------
     pandas.DataFrame
         ``label``, ``numerator``, ``denominator``, ``share`` (% of the population),
-        ``value``, ``lower_ci``, ``upper_ci`` and, with a benchmark, ``compared``.
+        ``value``, ``lower_ci``, ``upper_ci``, ``se`` and, with a benchmark, ``compared``.
         Age bands are in age order; other groups by size, "Not stated" / "Not
         known" last.
     """
@@ -129,7 +139,8 @@ def by_dimension(cells: pd.DataFrame, dimension: str, *, level: float = 0.95,
         unknown = res["label"].isin(["Not stated", "Not known"])
         res = (res.assign(_u=unknown).sort_values(["_u", "denominator"], ascending=[True, False])
                .drop(columns="_u").reset_index(drop=True))
-    res = res[["label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci"]]
+    res["se"] = _se(res)
+    res = res[["label", "numerator", "denominator", "share", "value", "lower_ci", "upper_ci", "se"]]
     if benchmark is not None:
         res["compared"] = compare(res["lower_ci"], res["upper_ci"], benchmark)
     return res

@@ -6,8 +6,17 @@ import math
 
 import pandas as pd
 
-__all__ = ["quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
+__all__ = ["result_name", "quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
            "bounds_sentence", "completeness_sentence"]
+
+
+def result_name(prefix: str, label: str) -> str:
+    """A results.json name for a group: ``result_name("ethnicity", "Black, Black British ...")`` →
+    ``"ethnicity_black_black_british_..."``; ``"90+"`` → ``"90plus"``."""
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "_", str(label).lower().replace("+", "plus")).strip("_") or "blank"
+    return f"{prefix}_{slug}"
 
 
 def level_text(level: float) -> str:
