@@ -56,3 +56,12 @@ def test_result_names_are_valid():
     r = Results()
     for n in names:
         r.record(n, 1.0)
+
+
+def test_spc_headline():
+    t = pd.DataFrame({"period": ["a", "b", "c", "d"],
+                      "variation": ["special cause concern", "common cause", "special cause improvement",
+                                    "special cause improvement"]})
+    assert words.spc_headline(t) == ("Trend from a to d (4 periods): special-cause improvement in c to d; "
+                                     "special-cause concern in a to a (see the SPC chart).")
+    assert words.spc_headline(t.assign(variation="common cause")).endswith("no special cause; the level has been stable.")

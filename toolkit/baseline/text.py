@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["result_name", "quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
+__all__ = ["spc_headline", "result_name", "quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
            "bounds_sentence", "completeness_sentence"]
 
 
@@ -154,3 +154,18 @@ def not_stated_sentence(by_quintile: pd.DataFrame, completeness: pd.DataFrame) -
     if most is not None and least is not None:
         text += f": {most:.1f}% in the most deprived quintile against {least:.1f}% in the least deprived"
     return text + ". Gaps between ethnic groups are measured only among people whose ethnicity is recorded."
+
+
+def spc_headline(trend: pd.DataFrame) -> str:
+    """One short line on the trend for the summary box: which special causes, and when."""
+    first, last = trend["period"].iloc[0], trend["period"].iloc[-1]
+    text = f"Trend from {first} to {last} ({len(trend)} periods): "
+    parts = []
+    for kind, word in (("special cause improvement", "improvement"), ("special cause concern", "concern"),
+                       ("special cause neutral", "a change that is neither better nor worse")):
+        k = trend[trend["variation"] == kind]
+        if len(k):
+            parts.append(f"special-cause {word} in {k['period'].iloc[0]} to {k['period'].iloc[-1]}")
+    if not parts:
+        return text + "no special cause; the level has been stable."
+    return text + "; ".join(parts) + " (see the SPC chart)."
