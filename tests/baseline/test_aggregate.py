@@ -180,3 +180,25 @@ def test_messages_name_the_analysts_own_columns(counts):
         aggregate(counts, file="extract.csv", columns={"numerator": "bp_checked", "denominator": "adults"})
     p = e.value.problems[0]
     assert p.column == "bp_checked" and "(role 'numerator')" in p.message and p.rows == (5,)
+
+
+@pytest.mark.parametrize("periods,order", [
+    ([1, 2, 10, 9], [1, 2, 9, 10]),
+    (["1", "2", "10", "9"], [1, 2, 9, 10]),
+    (["01/04/2024", "15/03/2024", "01/12/2023", "01/04/2024"], ["2023-12-01", "2024-03-15", "2024-04-01"]),
+    (["2024Q2", "2023Q4", "2024Q1", "2024Q2"], ["2023Q4", "2024Q1", "2024Q2"]),
+])
+def test_periods_sort_in_time_order(counts, periods, order):
+    from toolkit.baseline import trend
+
+    data = counts.iloc[:4].assign(period=periods, imd_decile=[1, 2, 3, 4])
+    t = trend(aggregate(data).cells)
+    assert [p for p in t["period"]] == order
+
+
+def test_period_numbers_label_as_whole_numbers(counts):
+    from toolkit.baseline import completeness_by_period
+
+    data = counts.assign(period=[1, 2, 10, 9, 1, 2, 10, 9])
+    t = completeness_by_period(aggregate(data).cells)
+    assert list(t["period"]) == ["1", "2", "9", "10", "All periods"]

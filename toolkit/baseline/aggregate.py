@@ -185,11 +185,35 @@ def _ethnicities(data: pd.DataFrame, not_stated) -> pd.Series:
     return raw.map(mapping)
 
 
+_DMY = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Whole-number periods as integers (labels "9", not "9.0")."""
+    v = values.dropna()
+    return values.astype("Int64") if (v == v.round()).all() else values
+
+
 def _periods(data: pd.DataFrame) -> pd.Series:
+    """Periods as labels that sort in time order.
+
+    Dates become ``YYYY-MM-DD`` (``31/03/2024`` is read day first, as in UK
+    extracts); period numbers (1, 2, ... 36) stay numbers so that 10 follows 9;
+    anything else (``2024-03``, ``2024Q1``) is kept as text, which sorts in time
+    order when written year first.
+    """
     s = data["period"]
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.strftime("%Y-%m-%d").astype("string")
-    return _labels(s).mask(lambda x: x == "")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return _whole(s.astype("Float64"))
+    text = _labels(s).mask(lambda x: x == "")
+    filled = text.dropna()
+    if len(filled) and filled.str.fullmatch(r"\d+(?:\.0+)?").all():
+        return _whole(pd.to_numeric(text, errors="coerce").astype("Float64"))
+    if len(filled) and filled.str.match(_DMY).all():
+        return pd.to_datetime(text, format="%d/%m/%Y", errors="coerce").dt.strftime("%Y-%m-%d").astype("string")
+    return text
 
 
 def name_columns(error: DataError, columns) -> DataError:
