@@ -13,6 +13,7 @@ import glob as globlib
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -116,9 +117,38 @@ def _csv_options(files: SourceFiles) -> str:
     return ", ".join(opts)
 
 
+@lru_cache(maxsize=256)
+def _sniffed(path: str, mtime_ns: int, size: int, delimiter: str | None) -> str | None:
+    """``read_csv(...)`` with the dialect and column types sniffed once (over every row) and spelled out.
+
+    DuckDB otherwise sniffs the whole file again for every query; the explicit
+    call reads it straight away.  Cached by path, modification time and size, so a
+    changed file is sniffed afresh.  ``None`` when sniffing fails (the ordinary
+    call then reports the error) or finds no header.
+    """
+    quoted = "'" + path.replace("'", "''") + "'"
+    opts = "sample_size = -1" + (f", delim = '{delimiter}'" if delimiter else "")
+    try:
+        prompt = duckdb.connect().execute(f"SELECT Prompt FROM sniff_csv({quoted}, {opts})").fetchone()[0]
+    except duckdb.Error:
+        return None
+    prompt = prompt.strip().rstrip(";").strip()
+    if not prompt.startswith("FROM read_csv(") or "header=true" not in prompt.replace(" ", ""):
+        return None
+    return prompt[len("FROM "):]
+
+
 def _relation_sql(files: SourceFiles, path: Path) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if files.format == "csv":
+        if files.encoding in (None, "utf-8"):
+            try:
+                st = path.stat()
+            except OSError:
+                st = None
+            explicit = _sniffed(str(path), st.st_mtime_ns, st.st_size, files.delimiter) if st else None
+            if explicit:
+                return explicit
         return f"read_csv({quoted}, {_csv_options(files)})"
     return f"read_parquet({quoted})"
 
