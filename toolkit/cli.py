@@ -54,6 +54,11 @@ def cmd_validate(args) -> int:
     stages = ", ".join(s.name for s in checked.evaluation.config.stages)
     print(f"{checked.evaluation.yaml_path}: valid. Stages: {stages}. "
           f"Data sources checked: {len(checked.sources)}.")
+    for source, n in checked.rows.items():
+        print(f"  {source}: {n:,} rows")
+    for e in checked.exclusions:
+        print(f"  {e.source}: {e.rows:,} row(s) of {Path(e.file).name} will be left out: {e.reason} "
+              f"(column '{e.column}')")
     return 0
 
 

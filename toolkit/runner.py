@@ -88,6 +88,14 @@ def _failure_paragraph(stage: str, template: str, failure, notebook: Path, proje
     )
 
 
+def _exclusion_text(exclusion, rule: DisclosureRule) -> str:
+    """One sentence for the report: how many rows a documented rule left out, and why."""
+    from toolkit.reporting.disclosure import mask_count
+
+    return (f"{mask_count(exclusion.rows, rule)} row(s) of {Path(exclusion.file).name} were left out of the "
+            f"analysis: {exclusion.reason} (column '{exclusion.column}', role '{exclusion.role}').")
+
+
 def _stage_results_path(run: RunFolder, stage: str) -> Path:
     return run.path / "stages" / f"{stage}.results.json"
 
@@ -187,6 +195,7 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
             params += [(k, v) for k, v in stage.parameters.items()]
             if stage.source:
                 params.append(("data source", ev.config.data.sources[stage.source].path))
+            excluded = [_exclusion_text(e, rule) for e in checked.exclusions if e.source == stage.source]
             out = run.path / f"{name}.html"
             stats = render_notebook(
                 run.path / f"{name}.ipynb", out,
@@ -194,7 +203,7 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
                 template=template.name, run_id=run.run_id, run_date=run.manifest["started_at"],
                 toolkit_version=__version__, parameters=params,
                 organisation=ev.config.reporting.organisation, disclosure_note=rule.describe(),
-                attributions=attributions, signoff_html=banner,
+                attributions=attributions, signoff_html=banner, exclusions=excluded,
             )
             dropped[name] = stats.dropped
             reports[name] = out
@@ -215,4 +224,8 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
         run.finish("failed", failure={"stage": None, "error": type(exc).__name__, "message": f"rendering failed: {exc}"})
         raise RunError(f"Rendering the reports failed: {exc}. No report was kept; earlier runs are untouched.") from exc
     run.manifest["dropped_outputs"] = dropped
+    run.manifest["exclusions"] = [
+        {"source": e.source, "file": e.file, "role": e.role, "column": e.column, "reason": e.reason, "rows": e.rows}
+        for e in checked.exclusions
+    ]
     return reports, summary_path

@@ -149,6 +149,7 @@ def render_notebook(
     disclosure_note: str = "",
     attributions: Iterable[str] = (),
     signoff_html: str = "",
+    exclusions: Iterable[str] = (),
 ) -> RenderStats:
     """Render ``notebook`` to ``output`` (HTML) and return what was dropped.
 
@@ -182,6 +183,7 @@ def render_notebook(
             "disclosure_note": disclosure_note,
             "attributions": list(attributions),
             "signoff_html": signoff_html,
+            "exclusions": list(exclusions),
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
