@@ -124,3 +124,17 @@ def test_run_works_with_mplbackend_agg_in_environment(project, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     run = run_evaluation(project, "example-hypertension").run_dir
     assert "data:image/png;base64," in (run / "charter.html").read_text()
+
+
+def test_sources_named_in_stage_parameters_are_fingerprinted(project):
+    """A lookup source a stage names in its parameters is an input of the run too."""
+    make_template(project.templates_dir / "lookup.ipynb", "pass", extra_params='lookup: str = ""\n')
+    folder = project.evaluations_dir / "with-lookup"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"area": ["A", "B"], "decile": [1, 9]}).to_csv(folder / "lookup.csv", index=False)
+    make_evaluation(project, "with-lookup",
+                    stages=[{"name": "charter", "template": "charter"},
+                            {"name": "l", "template": "lookup", "parameters": {"lookup": "areas"}}],
+                    sources={"areas": {"path": "lookup.csv"}})
+    manifest = json.loads((run_evaluation(project, "with-lookup").run_dir / "manifest.json").read_text())
+    assert [(i["source"], i["rows"]) for i in manifest["inputs"]] == [("areas", 2)]

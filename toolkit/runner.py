@@ -41,11 +41,15 @@ class RunOutcome:
 
 def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> list[dict]:
     """SHA-256, size and row count of every input file the selected stages read."""
-    used = {checked.evaluation.config.stage(s).source for s in stage_names} - {None}
+    config = checked.evaluation.config
+    used = {config.stage(s).source for s in stage_names} - {None}
+    # sources a stage names in its parameters (e.g. baseline's imd_lookup) are inputs too
+    used |= {value for s in stage_names for value in config.stage(s).parameters.values()
+             if isinstance(value, str) and value in config.data.sources and value in checked.sources}
     out = []
     for name in sorted(used):
         files = checked.sources[name]
-        mapping = checked.evaluation.config.data.sources[name].columns
+        mapping = config.data.sources[name].columns
         period_col = next((mapping[r] for r in PERIOD_ROLES if r in mapping), None)
         for path in files.files:
             item = {
