@@ -186,3 +186,36 @@ def test_summary_reports_pretest_and_alt_text():
     r = staggered(MPDTA, "lemp", "countyreal", "year", "first.treat")
     assert "p = 0.1681" in r.summary()
     assert "from -3 to 3" in r.aggregate("dynamic").alt_text
+
+
+def test_time_varying_weights_warn_only_when_the_drift_is_material():
+    # Rule (staggered docstring): warn when, for some unit, the weight's coefficient of variation over
+    # its periods (sd/mean, ddof=0) exceeds 10% or its max/min ratio exceeds 1.25; otherwise the first
+    # period's weight is used silently (list sizes drift by a few per cent).
+    from toolkit.designs.did.staggered import WEIGHT_CV_LIMIT, WEIGHT_RATIO_LIMIT
+
+    assert (WEIGHT_CV_LIMIT, WEIGHT_RATIO_LIMIT) == (0.10, 1.25)
+    df = panel(n_units=60, seed=59)
+    base = 1000.0 + 100.0 * (df.unit % 7)
+
+    def warned(col):
+        r = staggered(df.assign(wt=col), "y", "unit", "time", "first_treated", weights="wt")
+        return [w for w in r.warnings if "vary over time" in w], r
+
+    assert warned(base)[0] == []  # constant within units
+    growth = base * (1 + 0.02 * (df.time - 1))  # +2% a period over 8 periods: ratio 1.14, CV 4.6%
+    quiet, r_quiet = warned(growth)
+    assert quiet == []
+    # the first period's weight is still the one used
+    r_base = staggered(df.assign(wt=base), "y", "unit", "time", "first_treated", weights="wt")
+    np.testing.assert_allclose(r_quiet.att_gt.estimate, r_base.att_gt.estimate, atol=1e-12)
+    # one unit whose weight jumps by 30% half-way: ratio 1.3 > 1.25 (CV 13%)
+    jump = base.where(~((df.unit == 5) & (df.time > 4)), base * 1.3)
+    loud, _ = warned(jump)
+    assert len(loud) == 1 and "1 unit(s)" in loud[0] and "first period" in loud[0]
+    # ratio just under 1.25 but CV over 10%: alternating 1.0 / 1.24 gives CV 10.7%
+    alt = base * np.where(df.time % 2 == 0, 1.24, 1.0)
+    assert len(warned(alt)[0]) == 1
+    # ratio just under 1.25 and CV under 10%: one period at 1.2
+    one = base * np.where(df.time == 8, 1.2, 1.0)
+    assert warned(one)[0] == []

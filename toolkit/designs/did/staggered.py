@@ -81,6 +81,37 @@ class _CSFit:
         return mu1 - mu0, psi * self.n, n1, n0
 
 
+#: Within-unit variation of the weights above which :func:`staggered` warns
+#: (coefficient of variation over a unit's periods, and max/min ratio).
+WEIGHT_CV_LIMIT = 0.10
+WEIGHT_RATIO_LIMIT = 1.25
+
+
+def _weight_drift_warning(wg: np.ndarray, column: str | None) -> list[str]:
+    """A warning when weights vary materially over time within units (else nothing).
+
+    Notes
+    -----
+    ``wg`` is the unit x period grid of weights (NaN where unobserved).  Per
+    unit, :math:`CV = sd(w)/mean(w)` (``ddof=0``) and :math:`r = \\max w/\\min w`;
+    the warning is given when :math:`CV >` :data:`WEIGHT_CV_LIMIT` or
+    :math:`r >` :data:`WEIGHT_RATIO_LIMIT` for at least one unit.  Smaller drift
+    (e.g. list sizes growing by a few per cent) is expected and not reported.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(wg, axis=1)
+        cv = np.nanstd(wg, axis=1) / mean
+        ratio = np.nanmax(wg, axis=1) / np.nanmin(wg, axis=1)
+    material = (cv > WEIGHT_CV_LIMIT) | (ratio > WEIGHT_RATIO_LIMIT)
+    if not material.any():
+        return []
+    return [
+        f"Weights in '{column}' vary over time within units ({int(material.sum()):,} unit(s) by more than "
+        f"{WEIGHT_CV_LIMIT:.0%} (coefficient of variation) or a max/min ratio above {WEIGHT_RATIO_LIMIT:g}; "
+        f"largest ratio {np.nanmax(ratio):.3g}); each unit's weight in its first period is used."
+    ]
+
+
 def _balanced_grid(panel: P.Panel) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Keep units observed in every period (as ``did`` does for panels); warn with the count."""
     counts = np.bincount(panel.unit, minlength=panel.n_unit)
@@ -124,7 +155,12 @@ def staggered(
         period t (and by the base period).
     weights : str, optional
         Unit weights (e.g. population), taken from each unit's first period
-        (as ``did`` does).
+        (as ``did`` does).  Weights that drift a little over time (list sizes)
+        are expected; a warning is given only when the drift is material: for
+        some unit the coefficient of variation of its weight over its periods
+        (standard deviation with ``ddof=0`` over the mean) exceeds
+        :data:`WEIGHT_CV_LIMIT` (10%) or its max/min ratio exceeds
+        :data:`WEIGHT_RATIO_LIMIT` (1.25).
     level : float
         Confidence level (normal critical values, as ``did``).
 
@@ -169,8 +205,7 @@ def staggered(
         wg[panel.unit, panel.time] = panel.weights
         first_col = np.argmax(~np.isnan(wg), axis=1)
         w_unit = wg[np.arange(panel.n_unit), first_col]
-        if (np.nanmax(wg, axis=1) != np.nanmin(wg, axis=1)).any():
-            warns.append(f"Weights in '{weights}' vary over time within units; each unit's weight in its first period is used.")
+        warns += _weight_drift_warning(wg, weights)
     tmin, tmax = tvals.min(), tvals.max()
     always = (G > 0) & (G <= tmin)
     if always.any():
