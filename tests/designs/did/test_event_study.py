@@ -127,3 +127,42 @@ def test_covariates_match_live_pyfixest():
         assert tab.loc[e, "se"] == pytest.approx(m.se()[k], rel=1e-6)
     cov = r.extra["covariates"].set_index("term")
     assert cov.loc["x", "estimate"] == pytest.approx(m.coef()["x"], abs=1e-8)
+
+
+def test_pretrend_test_with_too_many_leads_for_the_clusters_gives_no_p_value():
+    # Simulation: treated units trend upwards before adoption (a real violation, so a valid test
+    # would reject), clustered by a column with few clusters.  A CRV1 covariance has rank at most
+    # G-1, so testing q >= G-1 leads at once has no p-value and no "rejects" warning (fixest warns).
+    from toolkit.designs.did import event_study as es_fn
+
+    df = panel(n_units=300, n_periods=10, seed=69, cohorts=(0, 7))
+    df.loc[df.first_treated > 0, "y"] += 0.4 * df.loc[df.first_treated > 0, "time"]
+    for n_cl in (4, 6):  # q = 5 leads (-6..-2): q > G-1 = 3, and q = G-1 = 5
+        df["cl"] = df.unit % n_cl
+        r = es_fn(df, "y", "unit", "time", "first_treated", cluster="cl")
+        pt = r.pretrend
+        assert pt["df1"] == 5 and pt["df2"] == n_cl - 1
+        assert np.isnan(pt["p_value"]) and np.isnan(pt["stat"]) and np.isnan(pt["p_value_chi2"])
+        assert not any("rejects parallel trends" in w for w in r.warnings)
+        assert "cannot be computed" in r.pretrend_note and f"only {n_cl} clusters" in r.pretrend_note
+        assert r.pretrend_note in r.warnings and "not computed" in r.summary()
+        assert all(isinstance(v, (int, float)) for v in pt.values())  # the template stores them as floats
+    # well-conditioned: 30 clusters, the same violation is detected
+    df["cl"] = df.unit % 30
+    r = es_fn(df, "y", "unit", "time", "first_treated", cluster="cl")
+    assert r.pretrend["rank"] == 5 and r.pretrend["p_value"] < 1e-6 and r.pretrend_note == ""
+    assert any("rejects parallel trends" in w for w in r.warnings)
+
+
+def test_wald_test_refuses_a_singular_covariance():
+    from toolkit.designs.did.event_study import wald_test
+
+    b = np.array([0.5, -0.2, 0.1])
+    V = np.diag([0.04, 0.09, 0.01])
+    ok = wald_test(b, V, 40)
+    assert ok["chi2"] == pytest.approx(0.5**2 / 0.04 + 0.2**2 / 0.09 + 0.1**2 / 0.01, rel=1e-12)
+    assert ok["rank"] == 3 and ok["p_value"] > 0
+    L = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    sing = wald_test(b, L @ L.T * 0.01, 40)  # rank 2 < 3 leads although 3 < G-1
+    assert sing["rank"] == 2 and np.isnan(sing["p_value"]) and np.isnan(sing["chi2"])
+    assert np.isnan(wald_test(b, V, 3)["p_value"])  # q = G-1

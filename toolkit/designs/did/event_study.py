@@ -26,11 +26,23 @@ def wald_test(coef: np.ndarray, vcov: np.ndarray, df2: int) -> dict[str, float]:
     :math:`F(q, G-1)` (fixest's ``wald()`` with a clustered covariance uses the
     same residual degrees of freedom as its t-tests); the asymptotic
     :math:`\\chi^2_q` p-value is reported too.
+
+    A clustered covariance has rank at most :math:`G-1` (``df2``), so with
+    :math:`q \\ge G-1` coefficients, or whenever the numerical rank of
+    :math:`V` (``numpy.linalg.matrix_rank``, default tolerance) is below
+    :math:`q`, the test is not defined: ``stat``, ``chi2`` and both p-values
+    are NaN (fixest warns in the same situation).  ``rank`` is returned too.
     """
     q = int(coef.size)
+    nan = {"stat": float("nan"), "df1": q, "df2": int(df2), "p_value": float("nan"),
+           "chi2": float("nan"), "p_value_chi2": float("nan"), "rank": 0}
     if q == 0:
-        return {"stat": float("nan"), "df1": 0, "df2": df2, "p_value": float("nan"),
-                "chi2": float("nan"), "p_value_chi2": float("nan")}
+        return nan
+    vcov = np.asarray(vcov, dtype=float)
+    rank = int(np.linalg.matrix_rank(vcov, hermitian=True)) if np.all(np.isfinite(vcov)) else 0
+    nan["rank"] = rank
+    if q >= df2 or rank < q:
+        return nan
     w = float(coef @ np.linalg.solve(vcov, coef))
     f = w / q
     return {
@@ -40,7 +52,20 @@ def wald_test(coef: np.ndarray, vcov: np.ndarray, df2: int) -> dict[str, float]:
         "p_value": float(stats.f.sf(f, q, df2)),
         "chi2": w,
         "p_value_chi2": float(stats.chi2.sf(w, q)),
+        "rank": rank,
     }
+
+
+def _pretrend_note(pretrend: dict) -> str:
+    """Why the event-study pre-trend test has no p-value ("" when it has one or tests nothing)."""
+    q, df2, rank = pretrend.get("df1", 0), pretrend.get("df2", 0), pretrend.get("rank", 0)
+    if not q or np.isfinite(pretrend.get("p_value", float("nan"))):
+        return ""
+    why = (f"it tests {q} leads at once but the clustered covariance rests on only {df2 + 1} clusters "
+           "(a joint test needs fewer leads than clusters minus one)" if q >= df2
+           else f"the clustered covariance of the {q} leads is singular (rank {rank})")
+    return (f"The joint test of the pre-adoption coefficients cannot be computed: {why}, so no p-value is "
+            "reported. Test fewer leads (leads=) or judge the pre-trends from the plot.")
 
 
 def event_study(
@@ -189,8 +214,11 @@ def event_study(
     pre_idx = np.flatnonzero(est_e_arr < -1)
     post_idx = np.flatnonzero(est_e_arr >= 0)
     pretrend = wald_test(fit.coef[pre_idx], fit.vcov[np.ix_(pre_idx, pre_idx)], fit.df_t)
+    note = _pretrend_note(pretrend)
     if pre_idx.size == 0:
         warns.append("Only one pre-adoption period is available (the reference), so pre-trends cannot be tested.")
+    elif note:
+        warns.append(note)
     elif pretrend["p_value"] < 0.05:
         warns.append(
             f"The joint test of the pre-adoption coefficients rejects parallel trends "
@@ -215,6 +243,7 @@ def event_study(
         level=level, outcome=outcome, name="att_event_average", table=table,
         extra={
             "pretrend": pretrend,
+            "pretrend_note": note,
             "vcov": pd.DataFrame(fit.vcov, index=names, columns=names),
             "n_clusters": Gc,
             "reference": tuple(refs),

@@ -92,10 +92,17 @@ class EventStudyResult(DesignResult):
     def pretrend(self) -> dict[str, float]:
         return dict(self.extra["pretrend"])
 
+    @property
+    def pretrend_note(self) -> str:
+        """Why :attr:`pretrend` has no p-value (too many leads for the clusters), or ``""``."""
+        return str(self.extra.get("pretrend_note", ""))
+
     def summary(self) -> str:
         text = super().summary()
         pt = self.extra["pretrend"]
-        if pt.get("df1"):
+        if pt.get("df1") and self.pretrend_note:
+            text += f"\nPre-trend test (all {pt['df1']} leads = 0): not computed. {self.pretrend_note}"
+        elif pt.get("df1"):
             text += (f"\nPre-trend test (all {pt['df1']} leads = 0): F = {pt['stat']:.4g}, "
                      f"p = {pt['p_value']:.4g}")
         return text
