@@ -219,3 +219,47 @@ def test_time_varying_weights_warn_only_when_the_drift_is_material():
     # ratio just under 1.25 and CV under 10%: one period at 1.2
     one = base * np.where(df.time == 8, 1.2, 1.0)
     assert warned(one)[0] == []
+
+
+def _parallel(n_units, n_periods, cohorts, seed):
+    df = panel(n_units=n_units, n_periods=n_periods, seed=seed, cohorts=cohorts)
+    df["y"] -= 0.2 * df["time"] * (df["q"] == 1)  # remove the quintile trend: parallel trends hold
+    return df
+
+
+@pytest.mark.parametrize("control", ["never", "not_yet"])
+def test_pretest_not_reported_with_too_many_cells_for_the_units(control):
+    # Simulation with parallel trends by construction: 27 pre-period cells (cohorts 9, 11, 13 of 16
+    # periods).  On 40 units the covariance of the cells cannot be estimated well enough for a joint
+    # test (it used to give p ~ 1e-30): no p-value, a note, and no "rejects" warning.  On 20 units
+    # the cells outnumber the units.  On 400 units (about 15 per cell) the test is reported.
+    for n, why in ((40, "at least 10 units per cell"), (20, "fewer cells than units")):
+        r = staggered(_parallel(n, 16, (0, 9, 11, 13), 71), "y", "unit", "time", "first_treated", control=control)
+        pt = r.pretrend
+        assert pt["df"] == 27 and np.isnan(pt["p_value"]) and np.isnan(pt["stat"])
+        assert why in r.pretrend_note and "too many pre-period cells" in r.pretrend_note
+        assert "event-study pre-trend test" in r.pretrend_note
+        assert r.pretrend_note in r.warnings and not any("rejects parallel trends" in w for w in r.warnings)
+        assert "not computed" in r.summary()
+        assert np.isfinite(r.estimate) and r.se > 0  # the estimates themselves are unaffected
+    r = staggered(_parallel(400, 16, (0, 9, 11, 13), 72), "y", "unit", "time", "first_treated", control=control)
+    assert r.pretrend["rank"] == 27 and 0 < r.pretrend["p_value"] <= 1 and r.pretrend_note == ""
+
+
+def test_pretest_not_reported_when_the_cells_covariance_is_singular():
+    # Two single-unit cohorts (6 and 7) compared with the never-treated: their pre-period cells at the
+    # same period have identical influence functions (a single treated unit contributes none), so the
+    # covariance of the 11 pre cells has rank < 11 although 200 units >= 10 per cell.
+    df = _parallel(200, 8, (0, 4), 73)
+    df.loc[df.unit == 1, "first_treated"] = 6
+    df.loc[df.unit == 2, "first_treated"] = 7
+    r = staggered(df, "y", "unit", "time", "first_treated")
+    pt = r.pretrend
+    assert pt["df"] == 11 and pt["rank"] < 11 and np.isnan(pt["p_value"])
+    assert "singular" in r.pretrend_note and not any("rejects parallel trends" in w for w in r.warnings)
+
+
+def test_mpdta_pretest_is_still_reported(fitted):
+    _, r = fitted
+    assert r.pretrend_note == "" and r.pretrend["rank"] == 5 and np.isfinite(r.pretrend["p_value"])
+    assert not any("pre-adoption ATT(g,t)" in w for w in r.warnings)

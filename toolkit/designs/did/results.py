@@ -222,13 +222,24 @@ class StaggeredResult(DesignResult):
 
     @property
     def pretrend(self) -> dict[str, float]:
-        """Wald pre-test that all pre-adoption ATT(g,t) are zero: ``stat``, ``df``, ``p_value``."""
+        """Wald pre-test that all pre-adoption ATT(g,t) are zero: ``stat``, ``df``, ``p_value``, ``rank``.
+
+        ``stat`` and ``p_value`` are NaN when the test is not reliable (too
+        many pre-period cells for the units); :attr:`pretrend_note` says why.
+        """
         return dict(self.extra["pretrend"])
+
+    @property
+    def pretrend_note(self) -> str:
+        """Why :attr:`pretrend` has no p-value, or ``""``."""
+        return str(self.extra.get("pretrend_note", ""))
 
     def summary(self) -> str:
         text = super().summary()
         pt = self.extra.get("pretrend", {})
-        if pt.get("df"):
+        if pt.get("df") and self.pretrend_note:
+            text += f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): not computed. {self.pretrend_note}"
+        elif pt.get("df"):
             text += (f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): "
                      f"chi2 = {pt['stat']:.4g}, p = {pt['p_value']:.4g}")
         return text

@@ -291,8 +291,10 @@ def staggered(
             for r in cells.itertuples()
         ]
     )
-    pretrend = _pretest(fit)
-    if np.isfinite(pretrend["p_value"]) and pretrend["p_value"] < 0.05:
+    pretrend, pretrend_note = _pretest(fit)
+    if pretrend_note:
+        warns.append(pretrend_note)
+    elif np.isfinite(pretrend["p_value"]) and pretrend["p_value"] < 0.05:
         warns.append(
             f"The joint test that all pre-adoption ATT(g,t) are zero rejects parallel trends "
             f"(p = {pretrend['p_value']:.3g}): the estimates may be biased."
@@ -315,33 +317,68 @@ def staggered(
         p_value=simple.p_value, n_obs=int(Y.size), method=method, level=level, outcome=outcome,
         name="att_simple", table=tab,
         extra={"att_gt": tab, "n_units": fit.n, "n_periods": int(times.size), "control": control,
-               "cohorts": tuple(float(c) for c in cohorts), "pretrend": pretrend},
+               "cohorts": tuple(float(c) for c in cohorts), "pretrend": pretrend,
+               "pretrend_note": pretrend_note},
         warnings=tuple(warns), _state=fit,
     )
 
 
-def _pretest(fit: _CSFit) -> dict[str, float]:
+#: The pre-test is reported only with at least this many units per pre-period cell.
+PRETEST_UNITS_PER_CELL = 10
+
+
+def _pretest(fit: _CSFit) -> tuple[dict[str, float], str]:
     r"""Wald pre-test that every pre-adoption ATT(g,t) is zero (as ``did::att_gt`` reports).
+
+    Returns the test (``stat``, ``df``, ``p_value``, ``rank``) and a note saying
+    why it has no p-value (``""`` when it has one or there are no pre cells).
 
     Notes
     -----
     With :math:`\Psi` the influence functions of the :math:`q` pre-adoption
     cells, :math:`\hat V = \Psi'\Psi/n^2` and
     :math:`W = \widehat{ATT}' \hat V^{-1} \widehat{ATT} \sim \chi^2_q`.
+
+    :math:`\hat V` is estimated from :math:`n` units, so the test needs
+    :math:`q` small relative to :math:`n`.  No p-value is reported (``stat``
+    and ``p_value`` NaN) when :math:`q \ge n`, when the numerical rank of
+    :math:`\Psi` (``numpy.linalg.matrix_rank``, default tolerance) is below
+    :math:`q`, or when there are fewer than :data:`PRETEST_UNITS_PER_CELL`
+    (10) units per cell (:math:`n < 10q`).  In simulations with parallel
+    trends by construction the 5% test rejected in 95% of panels with 27
+    cells on 40 units and 40% with 27 cells on 100, but 9-12% with 10-20
+    units per cell; the R ``did`` mpdta example (5 cells, 500 units) is
+    unaffected.
     """
     cells = fit.cells
     idx = np.flatnonzero((cells["time"] < cells["group"]).to_numpy() & cells["att"].notna().to_numpy())
-    nan = {"stat": float("nan"), "df": int(idx.size), "p_value": float("nan")}
-    if idx.size == 0:
-        return nan
+    q, n = int(idx.size), fit.n
+    nan = {"stat": float("nan"), "df": q, "p_value": float("nan"), "rank": 0}
+    if q == 0:
+        return nan, ""
     psi = np.column_stack([fit.cell(int(k))[1] for k in idx])
-    V = psi.T @ psi / fit.n**2
+    rank = int(np.linalg.matrix_rank(psi)) if np.all(np.isfinite(psi)) else 0
+    nan["rank"] = rank
+    why = ""
+    if q >= n:
+        why = f"{q} pre-period cells on {n} units (a joint test needs fewer cells than units)"
+    elif rank < q:
+        why = f"the covariance of the {q} pre-period cells is singular (rank {rank})"
+    elif n < PRETEST_UNITS_PER_CELL * q:
+        why = (f"{q} pre-period cells on {n} units (a reliable joint test needs at least "
+               f"{PRETEST_UNITS_PER_CELL} units per cell)")
+    if why:
+        note = (f"The joint test that all pre-adoption ATT(g,t) are zero is not reported: {why}; there are "
+                "too many pre-period cells for the number of units for a joint test, and its p-value would be "
+                "unreliable. Use the event-study pre-trend test (with a few leads) instead.")
+        return nan, note
+    V = psi.T @ psi / n**2
     att = cells["att"].to_numpy()[idx]
     try:
         W = float(att @ np.linalg.solve(V, att))
     except np.linalg.LinAlgError:
-        return nan
-    return {"stat": W, "df": int(idx.size), "p_value": float(stats.chi2.sf(W, idx.size))}
+        return nan, ""
+    return {"stat": W, "df": q, "p_value": float(stats.chi2.sf(W, q)), "rank": rank}, ""
 
 
 def _wif(fit: _CSFit, groups: np.ndarray, pg: np.ndarray, att: np.ndarray) -> np.ndarray:
