@@ -361,16 +361,17 @@ def _pretest(fit: _CSFit) -> tuple[dict[str, float], str]:
     nan["rank"] = rank
     why = ""
     if q >= n:
-        why = f"{q} pre-period cells on {n} units (a joint test needs fewer cells than units)"
+        why = (f"there are too many pre-period cells for the number of units for a joint test ({q} cells on "
+               f"{n} units; it needs fewer cells than units)")
     elif rank < q:
-        why = f"the covariance of the {q} pre-period cells is singular (rank {rank})"
+        why = (f"the covariance of the {q} pre-period cells is singular (rank {rank}), e.g. because cohorts or "
+               "comparison groups have a single unit")
     elif n < PRETEST_UNITS_PER_CELL * q:
-        why = (f"{q} pre-period cells on {n} units (a reliable joint test needs at least "
-               f"{PRETEST_UNITS_PER_CELL} units per cell)")
+        why = (f"there are too many pre-period cells for the number of units for a joint test ({q} cells on "
+               f"{n} units; a reliable joint test needs at least {PRETEST_UNITS_PER_CELL} units per cell)")
     if why:
-        note = (f"The joint test that all pre-adoption ATT(g,t) are zero is not reported: {why}; there are "
-                "too many pre-period cells for the number of units for a joint test, and its p-value would be "
-                "unreliable. Use the event-study pre-trend test (with a few leads) instead.")
+        note = (f"The joint test that all pre-adoption ATT(g,t) are zero is not reported: {why}, so its "
+                "p-value would be unreliable. Use the event-study pre-trend test (with a few leads) instead.")
         return nan, note
     V = psi.T @ psi / n**2
     att = cells["att"].to_numpy()[idx]
