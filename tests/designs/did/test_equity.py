@@ -82,3 +82,45 @@ def test_bad_inputs():
     miss.loc[miss.unit == 1, "q"] = np.nan
     r = equity(miss, "y", "unit", "time", "q", treatment="d")
     assert any("no deprivation quintile" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize("control", ["never", "not_yet"])
+def test_quintile_with_one_treated_and_one_comparison_unit_is_not_estimable(control):
+    # Simulation: quintile 5 holds one treated unit (cohort 4) and one never-treated unit.  Its
+    # influence-function SE would be exactly 0 (one unit per side has no variation), so the quintile is
+    # reported as not estimable with a warning naming it and why; the other quintiles and the gap stand.
+    df = panel(n_units=300, seed=85, cohorts=(0, 4, 6), effect=1.0)
+    df.loc[df.q == 5, "q"] = 4
+    treated = df.loc[df.first_treated == 4, "unit"].iloc[0]
+    never = df.loc[df.first_treated == 0, "unit"].iloc[0]
+    df.loc[df.unit.isin([treated, never]), "q"] = 5
+    r = equity(df, "y", "unit", "time", "q", first_treated="first_treated", control=control)
+    tab = r.table.set_index("term")
+    assert tab.loc["quintile 5", ["estimate", "se", "ci_low", "ci_high", "p_value"]].isna().all()
+    msg = [w for w in r.warnings if w.startswith("No estimate for quintile 5")]
+    assert len(msg) == 1 and "too few units" in msg[0] and "1 treated and 1 comparison" in msg[0]
+    for q in (1, 2, 3, 4):
+        assert np.isfinite(tab.loc[f"quintile {q}", "se"]) and tab.loc[f"quintile {q}", "se"] > 0
+    assert np.isfinite(r.estimate) and r.se > 0
+
+
+def test_sample_panel_quintile_4_is_reported_not_estimable():
+    # data_samples/did_practice_panel.csv: quintile 4 has two practices, one starting Oct 2023 and one
+    # Apr 2024 (no never-treated), so with not-yet-treated comparison it is 1 treated vs 1 comparison
+    # practice.  It used to get an estimate (0.626) with SE 0 and no warning.
+    from pathlib import Path
+
+    import pandas as pd
+
+    raw = pd.read_csv(Path(__file__).parents[3] / "data_samples" / "did_practice_panel.csv")
+    raw["month"] = pd.to_datetime(raw["month"])
+    raw["first_treated"] = pd.to_datetime(raw["first_treated"])
+    r = equity(raw, "outcome", "practice_code", "month", "imd_quintile", first_treated="first_treated",
+               control="not_yet", weights="list_size")
+    tab = r.table.set_index("term")
+    assert np.isnan(tab.loc["quintile 4", "estimate"]) and np.isnan(tab.loc["quintile 4", "se"])
+    assert any(w.startswith("No estimate for quintile 4: too few units") for w in r.warnings)
+    for q in (1, 2, 3):
+        assert tab.loc[f"quintile {q}", "se"] > 0
+    assert np.isfinite(r.estimate) and r.se > 0
+    assert not any("vary over time" in w for w in r.warnings)  # list sizes drift by about 1.6%

@@ -40,6 +40,33 @@ def _unit_quintile(data: pd.DataFrame, unit: str, quintile: str, positions) -> p
     return q
 
 
+def _no_standard_error(r) -> str:
+    """Why a subgroup's estimate has no usable standard error, or ``""`` when it has one.
+
+    An estimate without a positive, finite standard error is reported as not
+    estimable.  With Callaway & Sant'Anna this happens when no post-adoption
+    cell has comparison units, or every post-adoption cell has a single
+    treated and a single comparison unit (one unit per side has no variation
+    around its own mean, so the influence-function standard error is 0).
+    """
+    se = r.se
+    if np.isfinite(r.estimate) and np.isfinite(se) and se > 1e-10 * max(1.0, abs(r.estimate)):
+        return ""
+    att = r.extra.get("att_gt") if hasattr(r.extra, "get") else None
+    if att is None:
+        return "its standard error could not be estimated (too few units or clusters)"
+    post = att[att["post"].astype(bool) & att["estimate"].notna()]
+    if post.empty:
+        return "no post-adoption group-time cell has comparison units (no comparison cells)"
+    n_tr = int(post.groupby("group")["n_treated"].max().sum())
+    n_co = int(post["n_comparison"].max())
+    units = f"{n_tr:,} treated and {n_co:,} comparison unit(s) in the post-adoption cells"
+    if n_tr <= 1 and n_co <= 1:
+        return f"too few units for a standard error ({units}, so there is no variation between units to estimate it from)"
+    return f"its standard error could not be estimated ({units})"
+
+
+
 def _label(values: Sequence) -> str:
     vals = ", ".join(f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v) for v in values)
     return f"deprivation quintile{'s' if len(values) > 1 else ''} {vals}"
@@ -109,6 +136,11 @@ def equity(
     (disjoint sets of units, so independent influence functions).
     Baseline gap: weighted mean outcome of the most deprived group minus the
     rest over the periods before the first adoption.
+
+    A quintile (or group) whose estimate has no positive, finite standard
+    error (e.g. one treated and one comparison unit, or no comparison cells)
+    is reported as not estimable: its row is NaN and ``warnings`` names it
+    and says why.
     """
     if (treatment is None) == (first_treated is None):
         raise ValueError("give exactly one of treatment= (0/1 column) or first_treated= (adoption period)")
@@ -140,6 +172,12 @@ def equity(
                          "ci_high": math.nan, "p_value": math.nan, **more})
             return None
         r = res_or_err
+        why = _no_standard_error(r)
+        if why:
+            warns.append(f"No estimate for {label}: {why}.")
+            rows.append({"term": label, "estimate": math.nan, "se": math.nan, "ci_low": math.nan,
+                         "ci_high": math.nan, "p_value": math.nan, "n_obs": r.n_obs, **more})
+            return None
         rows.append({"term": label, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "p_value": r.p_value, "n_obs": r.n_obs, **more})
         return r
