@@ -62,9 +62,9 @@ def _no_standard_error(r) -> str:
     n_co = int(post["n_comparison"].max())
     units = f"{n_tr:,} treated and {n_co:,} comparison unit(s) in the post-adoption cells"
     if n_tr <= 1 and n_co <= 1:
-        return f"too few units for a standard error ({units}, so there is no variation between units to estimate it from)"
+        return (f"too few units for a standard error ({units}, so there is no variation between units "
+                "to estimate it from)")
     return f"its standard error could not be estimated ({units})"
-
 
 
 def _label(values: Sequence) -> str:

@@ -238,7 +238,8 @@ class StaggeredResult(DesignResult):
         text = super().summary()
         pt = self.extra.get("pretrend", {})
         if pt.get("df") and self.pretrend_note:
-            text += f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): not computed. {self.pretrend_note}"
+            text += (f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): not computed. "
+                     f"{self.pretrend_note}")
         elif pt.get("df"):
             text += (f"\nPre-test of parallel trends (all {pt['df']} pre-adoption ATT(g,t) = 0): "
                      f"chi2 = {pt['stat']:.4g}, p = {pt['p_value']:.4g}")
