@@ -92,6 +92,16 @@ def _failure_paragraph(stage: str, template: str, failure, notebook: Path, proje
     )
 
 
+DEPRIVATION_ROLES = {"lsoa", "imd_decile", "imd_quintile", "imd_score", "imd_rank", "quintile", "decile"}
+
+
+def _uses_deprivation(ev, stage) -> bool:
+    """Whether a stage's data carry IMD-derived columns (so the OGL notice must go with its report)."""
+    if ev.config.imd_vintage is None or stage.source is None:
+        return False
+    return bool(DEPRIVATION_ROLES & set(ev.config.data.sources[stage.source].columns))
+
+
 def _exclusion_text(exclusion, rule: DisclosureRule) -> str:
     """One sentence for the report: how many rows a documented rule left out, and why."""
     from toolkit.reporting.disclosure import mask_count
@@ -194,6 +204,10 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
             attributions = []
             if results_file.exists():
                 attributions = json.loads(results_file.read_text(encoding="utf-8")).get("attributions", [])
+            if _uses_deprivation(ev, stage):
+                from toolkit.data.imd import ATTRIBUTION
+
+                attributions = attributions + ([ATTRIBUTION] if ATTRIBUTION not in attributions else [])
             all_attributions += [a for a in attributions if a not in all_attributions]
             params = [("evaluation", ev.name), ("stage", name), ("template", template.name)]
             params += [(k, v) for k, v in stage.parameters.items()]

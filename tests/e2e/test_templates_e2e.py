@@ -83,3 +83,19 @@ def test_templates_run_unchanged_with_their_defaults(tmp_path):
     for template in sorted((REPO / "templates").glob("*.ipynb")):
         failure = execute(template, tmp_path / template.name, parameters={}, cwd=REPO / "templates", timeout=600)
         assert failure is None, f"{template.name}: {failure}"
+
+
+def test_reports_on_deprivation_data_carry_the_ogl_attribution(demo_runs):
+    """Issue 8: every report that uses the IMD data shows the Open Government Licence notice."""
+    project, outcomes = demo_runs
+    from toolkit.evaluations.loader import load_evaluation
+    from toolkit.runner import _uses_deprivation
+
+    checked = 0
+    for evaluation, outcome in outcomes.items():
+        ev = load_evaluation(project.evaluations_dir / evaluation)
+        for stage, path in outcome.reports.items():
+            if _uses_deprivation(ev, ev.config.stage(stage)):
+                checked += 1
+                assert "Open Government Licence v3.0" in path.read_text(), f"{evaluation}/{stage}"
+    assert checked >= 2
