@@ -278,7 +278,15 @@ def aggregate(data: pd.DataFrame, *, file: str | None = None, columns=None, not_
         raise name_columns(exc, columns) from None
 
 
-def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregated:
+def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated, weights: np.ndarray | None = None,
+               example_rows=None) -> Aggregated:
+    """The checks and the sums; with ``weights`` each row stands for that many records.
+
+    ``weights`` and ``example_rows`` (``(reason, mask) -> "2, 5, 9"``) serve the DuckDB route
+    (:mod:`toolkit.baseline.records`): its rows are the distinct combinations of the raw values,
+    which go through exactly the same label rules; checks that fail there are re-run on the
+    records themselves so that messages name real rows.
+    """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"baseline data must be a pandas DataFrame, not {type(data).__name__}",
                         file=file, fix="read the source with ctx.data()")
@@ -292,10 +300,14 @@ def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregate
             Problem(f"no column for role '{r}'", file=file, column=r, fix=fixes[r]) for r in missing])
     if len(data) == 0:
         raise DataError("the data has no rows", file=file, count=0, fix="check the extract is not empty")
-    n = len(data)
+    w = np.ones(len(data), dtype="int64") if weights is None else np.asarray(weights, dtype="int64")
+    n = int(w.sum())
+    if example_rows is None:
+        def example_rows(reason, mask):
+            return ", ".join(map(str, _rows(mask)))
     num = _numbers(data, "numerator", file, "numerators")
     record_level = "denominator" not in data.columns
-    den = np.ones(n) if record_level else _numbers(data, "denominator", file, "denominators")
+    den = np.ones(len(data)) if record_level else _numbers(data, "denominator", file, "denominators")
     neg = num < 0
     if neg.any():
         _fail("numerators cannot be negative", "numerator", neg, "correct the negative counts", file)
@@ -317,15 +329,16 @@ def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregate
               "use national IMD deciles with 1 = most deprived (not ranks, scores or quintiles)", file)
 
     reasons = []
-    excl = np.zeros(n, dtype=bool)
+    excl = np.zeros(len(data), dtype=bool)
     for mask, reason in ((np.isnan(num), "a missing numerator"),
                          (np.isnan(den), "a missing denominator")):
         mask = mask & ~excl
         if mask.any():
-            reasons.append({"reason": reason, "rows": int(mask.sum()), "example_rows": ", ".join(map(str, _rows(mask)))})
+            reasons.append({"reason": reason, "rows": int(w[mask].sum()), "example_rows": example_rows(reason, mask)})
         excl |= mask
 
-    cells = pd.DataFrame({"numerator": num, "denominator": den})
+    cells = pd.DataFrame({"numerator": num * w if weights is not None else num,
+                          "denominator": den * w if weights is not None else den})
     cells["imd_decile"] = pd.array(np.where(np.isnan(dec), np.nan, dec), dtype="Float64").astype("Int8")
     keys = []
     has_period = "period" in data.columns
@@ -333,8 +346,8 @@ def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregate
         period = _periods(data)
         mask = period.isna().to_numpy() & ~excl
         if mask.any():
-            reasons.append({"reason": "a missing period", "rows": int(mask.sum()),
-                            "example_rows": ", ".join(map(str, _rows(mask)))})
+            reasons.append({"reason": "a missing period", "rows": int(w[mask].sum()),
+                            "example_rows": example_rows("a missing period", mask)})
         excl |= mask
         cells["period"] = period
         keys.append("period")
@@ -345,10 +358,11 @@ def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated) -> Aggregate
                     "sex": lambda: _sexes(data)}[d]()
         keys.append(d)
 
-    _check_duplicates(data, cells, keys, record_level, file)
+    if weights is None:  # the DuckDB route checks person × period in SQL before it gets here
+        _check_duplicates(data, cells, keys, record_level, file)
 
     used = cells.loc[~excl]
-    grouped = (used.assign(rows=1).groupby(keys, dropna=False, sort=True, observed=True)
+    grouped = (used.assign(rows=w[~excl]).groupby(keys, dropna=False, sort=True, observed=True)
                [["rows", "numerator", "denominator"]].sum().reset_index())
     grouped["rows"] = grouped["rows"].astype("int64")
     grouped.insert(grouped.columns.get_loc("imd_decile") + 1, "imd_quintile",

@@ -36,7 +36,9 @@ class Deprivation:
     Attributes
     ----------
     data : pandas.DataFrame
-        The input rows in their order, with ``imd_decile`` (nullable integer).
+        The input rows in their order, with ``imd_decile`` (nullable integer).  From the
+        DuckDB route (:func:`toolkit.baseline.records.aggregate_source`) the distinct
+        combinations of the raw values instead, each with ``rows``, the records it stands for.
     route : str
         ``"imd_decile"``, ``"lsoa"`` or ``"imd_score"``.
     audit : pandas.DataFrame
@@ -53,7 +55,8 @@ class Deprivation:
 
     @property
     def n_unmatched(self) -> int:
-        return int(self.data["imd_decile"].isna().sum())
+        """Rows kept without a decile."""
+        return int(self.audit["rows"].sum() - self.audit.loc[self.audit["category"] == "matched", "rows"].sum())
 
 
 def national_score_cutoffs(vintage: int = 2025) -> np.ndarray:
