@@ -128,6 +128,32 @@ def test_two_csv_files_with_exclusions(tmp_path, monkeypatch, messy, route):
     assert excluded["example_rows"].str.len().gt(0).all()  # spreadsheet rows across both files
 
 
+def test_area_lookup_route(tmp_path, monkeypatch, messy):
+    """Area codes joined through the analyst's own lookup (one of data.sources), some codes missing from it."""
+    from toolkit.baseline import read_lookup
+    from toolkit.data.imd import load_imd
+
+    imd = load_imd(2025)
+    lk = imd.loc[imd["lsoa_code"].isin(messy["lsoa21_code"].dropna().str.strip().str.upper()), ["lsoa_code", "imd_decile"]]
+    lk = lk.iloc[::2].rename(columns={"lsoa_code": "code", "imd_decile": "decile"})  # half the areas: not in lookup
+    lk.to_csv(tmp_path / "lookup.csv", index=False)
+    path = tmp_path / "records.parquet"
+    messy.to_parquet(path, index=False)
+    columns = {**RECORD_COLUMNS, "area": "lsoa21_code"}
+    columns.pop("lsoa")
+    ev = _evaluation(tmp_path, path, columns)
+    data = yaml.safe_load((tmp_path / "ev" / "evaluation.yaml").read_text())
+    data["data"]["sources"]["lookup"] = {"path": str(tmp_path / "lookup.csv"),
+                                         "columns": {"area": "code", "imd_decile": "decile"}}
+    (tmp_path / "ev" / "evaluation.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    lookup = read_lookup(open_stage(ev, "baseline"), "lookup")
+    ref, duck = _both(ev, monkeypatch, lookup=lookup)
+    _assert_same(ref, duck)
+    audit = duck[0].audit.set_index("category")["rows"]
+    assert duck[0].route == "area" and audit["not_in_lookup"] > 0 and audit["blank"] > 0
+    assert "e.g." in duck[0].sentence
+
+
 def test_parquet_exclusions_and_example_rows(tmp_path, monkeypatch, messy):
     path = tmp_path / "records.parquet"
     messy.to_parquet(path, index=False)

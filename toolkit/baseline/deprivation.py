@@ -173,20 +173,37 @@ def join_lookup(data: pd.DataFrame, lookup: pd.DataFrame, *, file: str | None = 
     out = data.copy()
     k = _key(out["area"])
     out["imd_decile"] = k.map(table).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    n = len(out)
-    blank = int(k.isna().sum())
-    missing = int(out["imd_decile"].isna().sum()) - blank
+    audit, sentence = _lookup_audit(k, out["imd_decile"].to_numpy(), lk_file)
+    return Deprivation(out, "area", audit, sentence)
+
+
+def _lookup_audit(k: pd.Series, decile: np.ndarray, lk_file: str, weights: np.ndarray | None = None,
+                  order: np.ndarray | None = None) -> tuple[pd.DataFrame, str]:
+    """Audit and sentence of a lookup join: ``k`` the trimmed, upper-cased areas, ``decile`` joined.
+
+    With ``weights`` each area stands for that many rows and ``order`` (its first row) puts
+    the example codes in row order (the DuckDB route of :mod:`toolkit.baseline.records`).
+    """
+    w = np.ones(len(k), dtype="int64") if weights is None else np.asarray(weights, dtype="int64")
+    is_blank = k.isna().to_numpy()
+    no_decile = np.isnan(decile)
+    n = int(w.sum())
+    blank = int(w[is_blank].sum())
+    missing = int(w[no_decile].sum()) - blank
     matched = n - blank - missing
     share = (lambda x: x / n * 100 if n else np.nan)
     audit = pd.DataFrame({
         "category": ["matched", "blank", "not_in_lookup"],
         "description": ["area found in the lookup", "blank area code", "area code not in the lookup"],
         "rows": [matched, blank, missing], "share": [share(matched), share(blank), share(missing)]})
-    examples = k[out["imd_decile"].isna() & k.notna()].drop_duplicates().head(5).tolist()
+    unmatched = np.flatnonzero(no_decile & ~is_blank)
+    if order is not None:
+        unmatched = unmatched[np.argsort(np.asarray(order)[unmatched], kind="stable")]
+    examples = k.iloc[unmatched].drop_duplicates().head(5).tolist()
     sentence = (f"{matched:,} of {n:,} rows ({share(matched):.1f}%) were matched to an IMD decile through {lk_file}"
                 + (f"; {n - matched:,} were kept without one ({blank:,} blank, {missing:,} not in the lookup"
                    + (f", e.g. {', '.join(examples)}" if examples else "") + ")" if n - matched else "") + ".")
-    return Deprivation(out, "area", audit, sentence)
+    return audit, sentence
 
 
 def attach_deprivation(data: pd.DataFrame, *, attach_imd: Callable | None = None, vintage: int | None = None,

@@ -4,10 +4,11 @@
 (no ``denominator`` mapped; CSV or Parquet) nothing is loaded whole into pandas:
 
 1. the deprivation key is reduced to its distinct values in DuckDB (``GROUP BY``
-   the LSOA code or IMD score, ~thousands of values); the toolkit's rules —
-   :func:`toolkit.data.imd.attach_imd`'s normalising, vintage guard, match
-   categories and audit, or :func:`toolkit.baseline.deprivation.decile_from_score`
-   — are applied to those values, weighted by their row counts;
+   the LSOA code, IMD score or area code, ~thousands of values); the toolkit's
+   rules — :func:`toolkit.data.imd.attach_imd`'s normalising, vintage guard, match
+   categories and audit, :func:`toolkit.baseline.deprivation.decile_from_score` or
+   :func:`toolkit.baseline.deprivation.join_lookup` — are applied to those values,
+   weighted by their row counts;
 2. one ``GROUP BY`` over the records joins that code → decile table and counts
    the records per distinct combination of the *raw* numerator, decile, period,
    age band, sex and ethnicity (a ``decile`` column is passed through as it is);
@@ -18,10 +19,11 @@
 4. the person × period duplicate check is one ``GROUP BY ... HAVING`` query, and
    example rows of excluded records come from a numbered scan (spreadsheet rows).
 
-If any check fails, the pandas route is run instead so that the error names the
-same rows it always did.  **Aggregated** sources (a ``denominator`` mapped: a few
-rows per area and period), Excel files and the area → lookup route
-(``imd_lookup``) take the pandas route.
+The area → lookup route (``imd_lookup``) works the same way: the distinct area
+codes go through :func:`toolkit.baseline.deprivation.join_lookup` and are joined
+back.  If any check fails, the pandas route is run instead so that the error names
+the same rows it always did.  **Aggregated** sources (a ``denominator`` mapped: a
+few rows per area and period) and Excel files take the pandas route.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def aggregate_source(ctx, *, lookup: pd.DataFrame | None = None, not_stated=NOT_
     mapping = dict(ctx.evaluation.config.data.sources[ctx.stage.source].columns) if ctx.stage.source else {}
     if engine != "pandas" and _duck_covers(ctx, mapping, lookup):
         try:
-            return _duck(ctx, mapping, not_stated)
+            return _duck(ctx, mapping, lookup, not_stated)
         except (_Fallback, ToolkitError, duckdb.Error):
             pass  # the pandas route gives the error (with its rows), or the answer
     return _pandas(ctx, mapping, lookup, not_stated)
@@ -93,8 +95,9 @@ def _duck_covers(ctx, mapping, lookup) -> bool:
     if ctx.stage.source is None or "numerator" not in mapping or "denominator" in mapping:
         return False
     if lookup is not None and "imd_decile" not in mapping:
-        return False
-    if not any(r in mapping for r in ("imd_decile", "lsoa", "imd_score")):
+        if "area" not in mapping:
+            return False
+    elif not any(r in mapping for r in ("imd_decile", "lsoa", "imd_score")):
         return False
     try:
         return ctx.source_files().format in ("csv", "parquet")
@@ -192,6 +195,19 @@ def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
     return pd.DataFrame({"__k": codes["__k"], "__dec": dec}), Deprivation(None, "lsoa", audit, sentence)
 
 
+def _area_map(con, numbered_sql, column, lookup):
+    """Area → decile for the distinct areas through the analyst's lookup, audited as :func:`join_lookup` does."""
+    from toolkit.baseline.deprivation import _key, _lookup_audit, join_lookup
+
+    codes = con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n, min(__pos) AS __p FROM {numbered_sql()} "
+                        "GROUP BY 1").df()
+    joined = join_lookup(pd.DataFrame({"area": codes["__k"]}), lookup)  # the lookup's own checks
+    dec = joined.data["imd_decile"].to_numpy(dtype="float64")
+    audit, sentence = _lookup_audit(_key(codes["__k"]), dec, lookup.attrs.get("file", "the IMD lookup"),
+                                    weights=codes["__n"].to_numpy(dtype="int64"), order=codes["__p"].to_numpy())
+    return pd.DataFrame({"__k": codes["__k"], "__dec": dec}), Deprivation(None, "area", audit, sentence)
+
+
 def _simple(decile: np.ndarray, w: np.ndarray, description: str) -> pd.DataFrame:
     """:func:`toolkit.baseline.deprivation._simple_audit` with each value counted ``w`` times."""
     n = int(w.sum())
@@ -222,7 +238,7 @@ def _score_map(ctx, con, scan, column):
     return pd.DataFrame({"__k": raw, "__dec": dec}), Deprivation(None, "imd_score", audit, sentence)
 
 
-def _duck(ctx, mapping, not_stated):
+def _duck(ctx, mapping, lookup, not_stated):
     files = ctx.source_files()
     file = ctx.source_label
     con = duckdb.connect()
@@ -246,14 +262,16 @@ def _duck(ctx, mapping, not_stated):
             raise _Fallback("duplicated person")
 
     join, dep = "", None
-    if "imd_decile" in mapping:
+    if lookup is not None and "imd_decile" not in mapping:
+        table, dep = _area_map(con, numbered_sql, mapping["area"], lookup)
+    elif "imd_decile" in mapping:
         dec_sql = f"__s.{_q(mapping['imd_decile'])}"
     elif "lsoa" in mapping:
         table, dep = _lsoa_map(ctx, con, scan, numbered_sql, mapping["lsoa"], file)
     else:
         table, dep = _score_map(ctx, con, scan, mapping["imd_score"])
     if dep is not None:
-        key = mapping["lsoa" if dep.route == "lsoa" else "imd_score"]
+        key = mapping[{"lsoa": "lsoa", "imd_score": "imd_score", "area": "area"}[dep.route]]
         _register(con, "__map", table)
         join = f"LEFT JOIN __map ON __s.{_q(key)} = __map.__k"
         dec_sql = "__map.__dec"
