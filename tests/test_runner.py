@@ -138,3 +138,12 @@ def test_sources_named_in_stage_parameters_are_fingerprinted(project):
                     sources={"areas": {"path": "lookup.csv"}})
     manifest = json.loads((run_evaluation(project, "with-lookup").run_dir / "manifest.json").read_text())
     assert [(i["source"], i["rows"]) for i in manifest["inputs"]] == [("areas", 2)]
+
+
+def test_input_deleted_during_the_run_fails_cleanly(project):
+    body = RECORDING_BODY + "\nimport pathlib\npathlib.Path('extract.csv').unlink()\n"
+    _data_project(project, body=body)
+    with pytest.raises(RunError, match="changed while the run was executing"):
+        run_evaluation(project, "with-data")
+    failed_dir, failed = list_runs(project.evaluations_dir / "with-data" / "runs")[-1]
+    assert failed["status"] == "failed" and not list(failed_dir.glob("*.html"))

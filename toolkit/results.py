@@ -115,8 +115,6 @@ class Results:
         self._tables: dict[str, Any] = {}
         self._attributions: list[str] = []
 
-    open = classmethod(lambda cls, path, *, stage="stage": cls(path, stage=stage))
-
     def __iter__(self):
         return iter(self._items.values())
 

@@ -66,6 +66,14 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
     return out
 
 
+def _current_hash(path: Path) -> str | None:
+    """SHA-256 of an input now (None if it has gone), to detect files changed during a run."""
+    try:
+        return file_fingerprint(path)
+    except OSError:
+        return None
+
+
 def _select(checked: CheckedEvaluation, only: list[str] | None) -> list[str]:
     names = [s.name for s in checked.evaluation.config.stages]
     if not only:
@@ -150,7 +158,7 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
             run.finish("failed", failure={"stage": name, "cell": failure.cell_index, "error": failure.error_name,
                                           "message": failure.error_value, "notebook": str(notebook)})
             raise RunError(message)
-    changed = [i for i, now in zip(inputs, fingerprint_inputs(checked, selected)) if i["sha256"] != now["sha256"]]
+    changed = [i for i in inputs if _current_hash(Path(i["path"])) != i["sha256"]]
     if changed:
         message = (f"Input file {changed[0]['path']} changed while the run was executing, so its results "
                    "cannot be trusted. No report was rendered; rerun when the file is complete.")
@@ -167,20 +175,12 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
 def publish_index(project: Project) -> Path:
     """Render ``evaluations/index.html`` listing every evaluation (``hitk index`` and every run)."""
     rows = portfolio_rows(project.evaluations())
-    organisations = {load_org(p) for p in project.evaluations()} - {None}
+    organisations = {r.organisation for r in rows} - {None}
     organisation = organisations.pop() if len(organisations) == 1 else "NHS integrated care board"
     out = project.evaluations_dir / "index.html"
     render_index(rows, out, organisation=organisation, generated=iso(utc_now()))
     return out
 
-
-def load_org(folder: Path) -> str | None:
-    try:
-        from toolkit.evaluations.loader import load_evaluation
-
-        return load_evaluation(folder).config.reporting.organisation
-    except Exception:  # noqa: BLE001 - an invalid evaluation is listed as such by the index
-        return None
 
 
 def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,

@@ -26,6 +26,7 @@ class PortfolioRow:
     headline: str
     verdict: str
     summary_link: str | None
+    organisation: str | None = None
 
 
 def portfolio_rows(evaluations: list[Path]) -> list[PortfolioRow]:
@@ -57,6 +58,6 @@ def portfolio_rows(evaluations: list[Path]) -> list[PortfolioRow]:
             target_group=target_group_text(ev.config.charter), stages=stage_status,
             last_status=last.get("status", "?") if last else "never run",
             last_run=last.get("started_at", "–") if last else "–", headline=headline, verdict=verdict,
-            summary_link=link,
+            summary_link=link, organisation=ev.config.reporting.organisation,
         ))
     return rows

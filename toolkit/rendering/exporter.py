@@ -188,9 +188,8 @@ def render_notebook(
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     body = _add_toc(body)
-    if EXTERNAL_RESOURCE.search(body):
-        bad = EXTERNAL_RESOURCE.search(body).group(0)
-        raise RuntimeError(f"report would load an external resource: {bad[:120]}")
+    if found := EXTERNAL_RESOURCE.search(body):
+        raise RuntimeError(f"report would load an external resource: {found.group(0)[:120]}")
     output.write_text(body, encoding="utf-8")
     return stats
 

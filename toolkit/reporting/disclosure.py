@@ -49,8 +49,6 @@ def mask_count(value: Any, rule: DisclosureRule = DEFAULT_RULE) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if rule.suppress_from <= number <= rule.suppress_to and number == int(number):
-        return rule.symbol
     if rule.suppress_from <= number <= rule.suppress_to:
         return rule.symbol
     if rule.round_to:
