@@ -96,7 +96,8 @@ def test_missing_counts_are_zero_and_fewer_than_ten_events_withheld():
     assert "fewer than 10" in res.loc[0, "note"]
     df.loc[0, "d"] = 1  # 10 events: now calculated
     res = dsr(df, "d", "n", "age")
-    assert res.loc[0, "note"] is None and res.loc[0, "value"] > 0
+    # hand value: (1·5000 + 4·1500 + 5·1000)/1000 / 100,000 × 100,000 = 16
+    assert res.loc[0, "note"] is None and res.loc[0, "value"] == pytest.approx(16.0, abs=1e-9)
 
 
 def test_zero_events_withheld():
