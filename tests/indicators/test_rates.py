@@ -78,7 +78,7 @@ def test_exact_limits_match_tables(o, lo, hi):
 def test_byar_formula_and_closeness_to_exact():
     o = np.array([10, 65, 1045])
     z = stats.norm.ppf(0.975)
-    # hand formula from METHODS.md
+    # hand formula from docs/methods.md
     lo = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
     hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
     np.testing.assert_allclose(byar_lower(o, 0.95), lo, rtol=1e-12)
