@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,10 @@ from toolkit.data.imd import (
 )
 from toolkit.errors import DataError, InputError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
+# The official CSVs sit beside the repository in CI (../shared/reference-data); set
+# HITK_REFERENCE_DATA to point elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("HITK_REFERENCE_DATA")
+              or Path(__file__).resolve().parents[2].parent / "shared" / "reference-data")
 
 # Official totals: England has 32,844 LSOAs (2011) and 33,755 (2021); deciles split them in tenths.
 OFFICIAL = {2019: 32_844, 2025: 33_755}
@@ -106,16 +110,67 @@ def test_icb_summary_and_attribution_shipped():
     assert ATTRIBUTION.split(". Source")[0] in text.replace("\n", " ")
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="official CSVs not available here")
+def _committed_digests() -> dict:
+    import json
+
+    from toolkit.data.reference import build
+
+    return json.loads((imd.REFERENCE_DIR / build.DIGESTS).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("csv_name", ["imd2019_lsoa11.csv", "imd2025_lsoa21.csv", "imd2025_icb24.csv"])
+def test_shipped_parquet_matches_the_committed_digest_of_the_official_file(csv_name):
+    # Runs everywhere, also in a fresh clone without ../shared: the canonical CSV of each
+    # shipped Parquet table must hash to the digest computed from the official MHCLG file
+    # (toolkit/data/reference/official_digests.json, written by build.py from the CSVs;
+    # the next test ties those digests to the official files wherever they are present).
+    from toolkit.data.reference import build
+
+    entry = _committed_digests()[csv_name]
+    pq_name, code_col, n_rows = build.FILES[csv_name]
+    shipped = pd.read_parquet(imd.REFERENCE_DIR / pq_name)
+    assert entry["parquet"] == pq_name and entry["rows"] == n_rows == len(shipped)
+    assert list(shipped.columns) == entry["columns"]
+    assert build.canonical_sha256(shipped, code_col) == entry["canonical_sha256"]
+
+
+def test_canonical_digest_sees_a_single_changed_value():
+    # the check can fail: one decile moved by one in one LSOA changes the digest, and so
+    # does a dropped row; narrowing storage types does not
+    from toolkit.data.reference import build
+
+    d = pd.read_parquet(imd.REFERENCE_DIR / "imd2025_icb24.parquet")
+    base = build.canonical_sha256(d, "icb24_code")
+    assert build.canonical_sha256(d.astype({c: "int64" for c in d.select_dtypes("integer")}), "icb24_code") == base
+    assert build.canonical_sha256(d.sample(frac=1, random_state=1), "icb24_code") == base
+    changed = d.copy()
+    col = d.select_dtypes("integer").columns[0]
+    changed.loc[5, col] = changed.loc[5, col] + 1
+    assert build.canonical_sha256(changed, "icb24_code") != base
+    assert build.canonical_sha256(d.iloc[1:], "icb24_code") != base
+    floats = d.copy()
+    fcol = d.select_dtypes("float").columns[0]
+    floats.loc[0, fcol] = floats.loc[0, fcol] + 1e-9
+    assert build.canonical_sha256(floats, "icb24_code") != base
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="official CSVs not available here (the digest test above still runs)")
 def test_parquet_holds_the_official_values(tmp_path):
+    import hashlib
+
     from toolkit.data.reference import build
 
     build.build(SHARED, tmp_path)
-    for csv_name, (pq_name, _, _) in build.FILES.items():
+    digests = _committed_digests()
+    for csv_name, (pq_name, code_col, _) in build.FILES.items():
         shipped = pd.read_parquet(imd.REFERENCE_DIR / pq_name)
         pd.testing.assert_frame_equal(shipped, pd.read_parquet(tmp_path / pq_name))  # rebuildable
-        official = pd.read_csv(SHARED / csv_name)
+        official = pd.read_csv(SHARED / csv_name, dtype={code_col: str})
         pd.testing.assert_frame_equal(shipped, official, check_dtype=False)  # values unchanged
+        # the committed digests are those of the official files
+        assert hashlib.sha256((SHARED / csv_name).read_bytes()).hexdigest() == digests[csv_name]["source_file_sha256"]
+        assert build.canonical_sha256(official, code_col) == digests[csv_name]["canonical_sha256"]
+    assert (tmp_path / build.DIGESTS).read_text() == (imd.REFERENCE_DIR / build.DIGESTS).read_text()
 
 
 # --------------------------------------------------------------------------- detection

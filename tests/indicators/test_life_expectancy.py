@@ -38,7 +38,7 @@ def test_values_match_published_to_1e_6():
 
 def test_limits_match_published():
     # The published limits were produced with z = 1.96; we use z = Φ⁻¹(0.975) = 1.959964
-    # (METHODS.md), which moves them by at most 1.9e-5 × half-width (< 1e-5 years here).
+    # (docs/methods.md), which moves them by at most 1.9e-5 × half-width (< 1e-5 years here).
     res = life_expectancy(_df1(), "deaths", "pops", "age")
     np.testing.assert_allclose(res["lower_ci"], LOWER, atol=1e-5)
     np.testing.assert_allclose(res["upper_ci"], UPPER, atol=1e-5)
@@ -98,7 +98,7 @@ def test_missing_band_only_affects_that_group():
 
 def test_wide_interval_withholds_value_but_keeps_limits():
     # One death in tiny 85-89 and 90+ populations: the 95% interval at older ages is wider
-    # than 20 years, so the value is withheld there but the limits stay (METHODS.md).
+    # than 20 years, so the value is withheld there but the limits stay (docs/methods.md).
     df = _df1()
     df.loc[18, ["pops", "deaths"]] = [20, 1]  # 85-89: 1 death in 20 people
     df.loc[19, ["pops", "deaths"]] = [12, 1]  # 90+: 1 death in 12 people

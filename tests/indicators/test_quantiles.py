@@ -1,4 +1,4 @@
-"""Deprivation quantiles against the METHODS.md / PHEindicatormethods phe_quantile formula."""
+"""Deprivation quantiles against the docs/methods.md / PHEindicatormethods phe_quantile formula."""
 
 import math
 
@@ -11,7 +11,7 @@ from toolkit.indicators import deprivation_quantile
 
 
 def _hand(scores, n_q):
-    # Direct transcription of METHODS.md: rank from most deprived (highest score = 1),
+    # Direct transcription of docs/methods.md: rank from most deprived (highest score = 1),
     # ties take the lowest rank; q = floor((N+1) - ceiling((n+1-rank)/(n/N))).
     n = len(scores)
     out = []

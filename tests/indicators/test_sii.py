@@ -64,7 +64,7 @@ def test_se_and_limits_give_same_answer_and_seed_reproducible():
 
 def test_order_statistics_positions():
     # R = 1000, c = 0.95: order statistics round(25) = 25th and round(975) = 975th of the
-    # sorted simulations (METHODS.md). Rates fitted on their own scale are simulated value by
+    # sorted simulations (docs/methods.md). Rates fitted on their own scale are simulated value by
     # value on the log scale; reproduce those draws with the same generator and refit each
     # simulated data set with statsmodels.
     df = LE.assign(lo=LE["le"] * 0.95, hi=LE["le"] / 0.95)

@@ -1,4 +1,4 @@
-"""SPC (Making Data Count XmR) against hand calculations of the METHODS.md rules."""
+"""SPC (Making Data Count XmR) against hand calculations of the docs/methods.md rules."""
 
 import warnings
 

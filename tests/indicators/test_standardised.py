@@ -1,4 +1,4 @@
-"""DSR (Dobson) and ISR against hand calculations from the METHODS.md formulas and simulation."""
+"""DSR (Dobson) and ISR against hand calculations from the docs/methods.md formulas and simulation."""
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ def _byar(o, z):
 
 
 def _hand_dsr(d, p, w, z):
-    # Dobson et al. (1991) as written in METHODS.md, computed with plain Python loops.
+    # Dobson et al. (1991) as written in docs/methods.md, computed with plain Python loops.
     sw = sum(w)
     val = sum(di * wi / pi for di, pi, wi in zip(d, p, w)) / sw
     var = sum(di * wi**2 / pi**2 for di, pi, wi in zip(d, p, w)) / sw**2
@@ -96,7 +96,8 @@ def test_missing_counts_are_zero_and_fewer_than_ten_events_withheld():
     assert "fewer than 10" in res.loc[0, "note"]
     df.loc[0, "d"] = 1  # 10 events: now calculated
     res = dsr(df, "d", "n", "age")
-    assert res.loc[0, "note"] is None and res.loc[0, "value"] > 0
+    # hand value: (1·5000 + 4·1500 + 5·1000)/1000 / 100,000 × 100,000 = 16
+    assert res.loc[0, "note"] is None and res.loc[0, "value"] == pytest.approx(16.0, abs=1e-9)
 
 
 def test_zero_events_withheld():
@@ -115,7 +116,7 @@ def test_missing_band_warns_and_uses_weights_present():
 
 def test_non_independent_events_variance():
     # People by number of events (frequency 1, 2, 3) per band; hand calculation of
-    # METHODS.md: DSR from all events, var = sum_f f^2 var_f, O = sum_f f x_f.
+    # docs/methods.md: DSR from all events, var = sum_f f^2 var_f, O = sum_f f x_f.
     rng = np.random.default_rng(7)
     pop = rng.integers(3000, 8000, 19).astype(float)
     rows = []

@@ -26,9 +26,17 @@ def analysis(sample):
                   running_set_externally=True, effect_unit="percentage points")
 
 
-def test_sample_recovers_the_true_jump(analysis):
+def test_sample_recovers_the_true_jump(analysis, sample):
     r = analysis.result
     assert r.ci_low < 3.0 < r.ci_high and r.estimate > 0  # treated side (below) minus the other side
+    # Reference implementation: rdrobust (defaults) run directly on the sample gives the
+    # above-minus-below jump; the stage reports below minus above, so the signs flip.
+    from rdrobust import rdrobust
+
+    ref = rdrobust(sample["outcome"], sample["running"], c=6751.5)
+    assert r.estimate == pytest.approx(-float(ref.coef.iloc[0, 0]), abs=1e-10)
+    assert (r.ci_low, r.ci_high) == pytest.approx((-float(ref.ci.iloc[2, 1]), -float(ref.ci.iloc[2, 0])), abs=1e-10)
+    assert r.p_value == pytest.approx(float(ref.pv.iloc[2, 0]), rel=1e-8)
     answer, _ = analysis.headline()
     assert "percentage points higher" in answer and "6,751.5" in " ".join(analysis.headline()[1])
 

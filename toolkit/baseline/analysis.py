@@ -56,7 +56,7 @@ def overall(cells: pd.DataFrame, *, level: float = 0.95) -> pd.Series:
 
     Notes
     -----
-    value = ΣO/Σn × 100 with the Wilson score interval (METHODS.md).
+    value = ΣO/Σn × 100 with the Wilson score interval (docs/methods.md).
     """
     return _pct(cells, None, level).iloc[0]
 

@@ -4,7 +4,7 @@ Every function takes a DataFrame and column names, ``by=`` (grouping columns,
 one output row per group) and ``confidence=`` (0.95, or the pair
 ``(0.95, 0.998)``).  Outputs carry ``value`` with ``lower_ci``/``upper_ci`` (one
 level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
-(the pair), and a ``note`` saying why a value is withheld.  Formulas: METHODS.md.
+(the pair), and a ``note`` saying why a value is withheld.  Formulas: docs/methods.md.
 
 >>> from toolkit import indicators as ind
 >>> ind.crude_rate(df, "deaths", "pop", by=["quintile"], confidence=(0.95, 0.998))  # doctest: +SKIP

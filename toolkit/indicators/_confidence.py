@@ -104,7 +104,7 @@ def byar_lower(o, level: float):
 
     Notes
     -----
-    O_L = O·(1 − 1/(9O) − z/(3√O))³ (METHODS.md); 0 when O = 0.
+    O_L = O·(1 − 1/(9O) − z/(3√O))³ (docs/methods.md); 0 when O = 0.
     """
     o = np.asarray(o, dtype=float)
     z = z_of(level)
@@ -118,7 +118,7 @@ def byar_upper(o, level: float):
 
     Notes
     -----
-    O_U = (O+1)·(1 − 1/(9(O+1)) + z/(3√(O+1)))³ (METHODS.md).
+    O_U = (O+1)·(1 − 1/(9(O+1)) + z/(3√(O+1)))³ (docs/methods.md).
     """
     o1 = np.asarray(o, dtype=float) + 1.0
     z = z_of(level)
@@ -162,7 +162,7 @@ def wilson(o, n, level: float):
 
     Notes
     -----
-    (2O + z² ∓ z·√(z² + 4O(1 − O/n))) / (2(n + z²)) (METHODS.md; Wilson 1927,
+    (2O + z² ∓ z·√(z² + 4O(1 − O/n))) / (2(n + z²)) (docs/methods.md; Wilson 1927,
     Newcombe 1998 method 3).
     """
     o = np.asarray(o, dtype=float)

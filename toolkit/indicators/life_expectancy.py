@@ -29,7 +29,7 @@ _A = np.array([0.1] + [0.5] * 19)
 def _life_table(D: np.ndarray, P: np.ndarray):
     """Chiang II life expectancy and its standard error at every band (rows = groups).
 
-    Own implementation of the METHODS.md formulas (vectorised over groups).
+    Own implementation of the docs/methods.md formulas (vectorised over groups).
     """
     g = D.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -102,7 +102,7 @@ def life_expectancy(
     No value (nor limits) for a group with a missing band, total population
     ≤ 5,000, a band with population ≤ 0, deaths above population in a band, or
     no deaths at 90+; the value (not the limits) is withheld where the 95%
-    interval is wider than 20 years (METHODS.md; PHEindicatormethods
+    interval is wider than 20 years (docs/methods.md; PHEindicatormethods
     ``phe_life_expectancy``).  Each rule leaves a ``note``.
     """
     data = check_frame(data)

@@ -49,7 +49,7 @@ def deprivation_quantile(
     Notes
     -----
     Areas are ranked within their group from most to least deprived, ties
-    taking the lowest rank; with N quantiles and n scored areas (METHODS.md;
+    taking the lowest rank; with N quantiles and n scored areas (docs/methods.md;
     PHEindicatormethods ``phe_quantile``)::
 
         q = floor((N + 1) − ceiling((n + 1 − rank) / (n / N)))

@@ -128,7 +128,7 @@ def crude_rate(
     value = O/n × multiplier; limits O_L/n × multiplier, O_U/n × multiplier with
     exact limits O_L = χ²(α/2; 2O)/2, O_U = χ²(1 − α/2; 2O+2)/2 when O < 10 and
     Byar's O_L = O(1 − 1/(9O) − z/(3√O))³,
-    O_U = (O+1)(1 − 1/(9(O+1)) + z/(3√(O+1)))³ otherwise (METHODS.md;
+    O_U = (O+1)(1 − 1/(9(O+1)) + z/(3√(O+1)))³ otherwise (docs/methods.md;
     PHEindicatormethods ``phe_rate``).
     """
     data = check_frame(data)

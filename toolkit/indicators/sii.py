@@ -154,7 +154,7 @@ def sii(
     when the multiplier is negative).  With
     ``transform``: SII = (g⁻¹(c₀+s) − g⁻¹(c₀)) × multiplier, RII = g⁻¹(c₀+s)/g⁻¹(c₀).
 
-    Limits by simulation (METHODS.md; PHEindicatormethods ``phe_sii``): SE on the
+    Limits by simulation (docs/methods.md; PHEindicatormethods ``phe_sii``): SE on the
     simulation scale is (g(U) − g(L))/(2·1.959964) from the 95% limits (when an SE
     is given for a rate or proportion, L, U = value ∓ 1.959964·SE first); each
     repetition draws g(yᵢ) ~ Normal(g(valueᵢ), SEᵢ), back-transforms (unless

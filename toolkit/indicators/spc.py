@@ -20,7 +20,7 @@ from toolkit.indicators._validate import (
 
 __all__ = ["spc", "SPC_COLOURS"]
 
-#: Making Data Count colours (METHODS.md). Several fail 3:1 contrast on white,
+#: Making Data Count colours (docs/methods.md). Several fail 3:1 contrast on white,
 #: so charts must add a shape or label (see the ``variation`` column).
 SPC_COLOURS = {
     "common cause": "#A6A6A6",
@@ -146,7 +146,7 @@ def spc(
     -----
     centre x̄ = mean; moving range mRₜ = |xₜ − xₜ₋₁|; limits x̄ ± 2.66·mean(mR);
     the two-thirds lines are x̄ ± (2/3)·2.66·mean(mR) (NHS England, *Making Data
-    Count*, 2019; METHODS.md).  Special cause rules: a point beyond a limit; a
+    Count*, 2019; docs/methods.md).  Special cause rules: a point beyond a limit; a
     run of 7 or more points on one side of the mean (points on the mean break a
     run); 7 or more consecutive points strictly rising or falling; 2 of 3
     consecutive points beyond the same two-thirds line (the points beyond it are

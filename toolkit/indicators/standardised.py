@@ -2,7 +2,7 @@
 
 :func:`dsr` (Dobson limits, ESP2013 by default) and :func:`isr` (indirectly
 standardised ratio or rate) follow the Fingertips / PHEindicatormethods methods in
-METHODS.md.  Age-band labels are joined by their normalised text, never by row position.  The
+docs/methods.md.  Age-band labels are joined by their normalised text, never by row position.  The
 normaliser accepts the spellings found in ONS and Fingertips extracts:
 ``"0-4"``, ``"0–4"`` (en dash), ``"00-04"``, ``"0 to 4"``, ``"Aged 0-4 years"``,
 ``"90+"``, ``"90 and over"``, ``"90 plus"``, ``"<1"``/``"under 1"`` (= ``"0"``).
@@ -33,7 +33,7 @@ from toolkit.indicators._validate import (
 
 __all__ = ["ESP2013", "normalise_age_band", "standard_weights", "band_labels", "dsr", "isr"]
 
-#: 2013 European Standard Population (Eurostat 2013; weights as in METHODS.md).
+#: 2013 European Standard Population (Eurostat 2013; weights as in docs/methods.md).
 ESP2013: Mapping[str, float] = dict(
     zip(
         [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"],
@@ -198,7 +198,7 @@ def dsr(
         frequency when ``frequency`` is given).
     numerator, denominator, age_band : str
         Columns with the event count, the population and the age-band label.
-        Missing counts are read as 0 (METHODS.md); populations must be > 0.
+        Missing counts are read as 0 (docs/methods.md); populations must be > 0.
     standard : {"esp2013"} or mapping or DataFrame, default "esp2013"
         Standard population, joined to ``age_band`` by normalised label.
     multiplier : float, default 100000
@@ -362,7 +362,7 @@ def isr(
     Notes
     -----
     E = Σᵢ (x_refᵢ/n_refᵢ)·nᵢ; ratio = O/E; limits O_L/E and O_U/E with exact
-    Poisson limits below 10 events and Byar's otherwise (METHODS.md;
+    Poisson limits below 10 events and Byar's otherwise (docs/methods.md;
     PHEindicatormethods ``calculate_ISRatio`` / ``calculate_ISRate``).  The rate
     multiplies the ratio and its limits by the reference rate Σx_ref/Σn_ref.
     """
