@@ -454,8 +454,9 @@ def segmented_by(data: pd.DataFrame, outcome: str, time: str, intervention_start
     pandas.DataFrame
         Tidy table: for each group the ``level_change`` and ``slope_change`` rows
         (``by``, term, estimate, se, ci_low, ci_high, p_value, n_obs), then for each
-        term a Cochran's Q test that the effect is the same in every group and an
-        inverse-variance weighted gradient across the ordered groups (see
+        term a Cochran's Q test that the effect is the same in every group and, when
+        the groups are numbered (quintiles, deciles), an inverse-variance weighted
+        gradient across them, ranked by their numbers (see
         :func:`toolkit.designs._timeseries.heterogeneity`).  Groups that cannot be
         analysed are listed with the reason in ``note``.
 
@@ -489,7 +490,7 @@ def segmented_by(data: pd.DataFrame, outcome: str, time: str, intervention_start
     extra = []
     for term in ("level_change", "slope_change"):
         sub = res[(res["term"] == term) & res["estimate"].notna()] if "estimate" in res else res.iloc[0:0]
-        h = heterogeneity(sub, by=by, log_scale=ratio)
+        h = heterogeneity(sub, by=by, log_scale=ratio, level=kwargs.get("level", 0.95))
         h["term"] = term + "_" + h["term"]
         extra.append(h)
     return pd.concat([res] + extra, ignore_index=True)

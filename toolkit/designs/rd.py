@@ -370,8 +370,9 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
     pandas.DataFrame
         One ``rd_effect`` row per group (``by``, term, estimate, se, ci_low, ci_high,
         p_value, n_obs, h, note) — conventional estimate/SE with the robust interval —
-        then Cochran's Q (``difference_across_groups``) and the weighted ``gradient``
-        across ordered groups, computed from the conventional estimates and SEs.
+        then Cochran's Q (``difference_across_groups``) and, for numbered groups
+        (quintiles, deciles), the weighted ``gradient`` ranked by their numbers, both
+        computed from the robust bias-corrected estimates and SEs.
 
     Notes
     -----
@@ -392,11 +393,15 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
         except (DesignError, DataError) as exc:
             rows.append({by: key, "term": "rd_effect", "note": str(exc)})
             continue
+        robust = r.table.set_index("term").loc["robust"]
         rows.append({by: key, "term": "rd_effect", "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "p_value": r.p_value, "n_obs": r.n_obs, "h": r.extra["h_left"],
-                     "note": "; ".join(r.warnings)})
+                     "note": "; ".join(r.warnings), "_bc": float(robust["estimate"]), "_se_rb": float(robust["se"])})
     res = pd.DataFrame(rows)
     if "estimate" not in res:
-        res["estimate"], res["se"] = np.nan, np.nan
-    het = heterogeneity(res[res["estimate"].notna()], by=by)
-    return pd.concat([res, het], ignore_index=True)
+        res["estimate"], res["se"], res["_bc"], res["_se_rb"] = np.nan, np.nan, np.nan, np.nan
+    # the tests across groups use the robust bias-corrected estimates and SEs (those behind the robust intervals)
+    fitted = res[res["estimate"].notna()]
+    het = heterogeneity(fitted[[by]].assign(estimate=fitted["_bc"], se=fitted["_se_rb"]), by=by,
+                        level=kwargs.get("level", 0.95))
+    return pd.concat([res.drop(columns=["_bc", "_se_rb"]), het], ignore_index=True)
