@@ -2,7 +2,8 @@
 
 ``fit`` wraps the ``rdrobust`` package (Calonico, Cattaneo, Farrell & Titiunik):
 local linear fits either side of the cutoff, triangular kernel, MSE-optimal
-bandwidth, conventional estimate and SE with the robust bias-corrected interval.
+bandwidth, conventional estimate with the robust bias-corrected SE, interval and
+p-value (the conventional SE is kept in ``extra["se_conventional"]``).
 It adds a manipulation (density) test from ``rddensity`` (Cattaneo, Jansson & Ma),
 a bandwidth-sensitivity table and the binned means used for the RD plot.
 ``fit_by`` repeats the analysis within groups and tests for a gradient.
@@ -303,8 +304,8 @@ def fit(
         table.append({"term": method.lower(), "estimate": c, "se": s, "ci_low": lo, "ci_high": hi,
                       "p_value": pv, "n_obs": int(sum(res.N_h))})
     table = pd.DataFrame(table)
-    est, se, *_ = _row(res, "Conventional")
-    _, _, rlo, rhi, rp = _row(res, "Robust")
+    est, se_conv, *_ = _row(res, "Conventional")
+    _, se, rlo, rhi, rp = _row(res, "Robust")  # the SE behind the robust interval is the result's one SE
     h_l, h_r = float(res.bws.loc["h", "left"]), float(res.bws.loc["h", "right"])
     b_l, b_r = float(res.bws.loc["b", "left"]), float(res.bws.loc["b", "right"])
     nh_l, nh_r = (int(v) for v in res.N_h)
@@ -338,11 +339,11 @@ def fit(
     bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
     method = (f"Sharp regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
               f"{kernel} kernel, {bwselect if h is None else 'user'} bandwidth {bw_text}; conventional estimate "
-              f"and SE, robust bias-corrected CI and p-value")
+              f"with the robust bias-corrected SE, CI and p-value")
     return RDResult(
         estimate=est, se=se, ci_low=rlo, ci_high=rhi, p_value=rp, n_obs=nh_l + nh_r, method=method,
         level=level, outcome=outcome_label or outcome, name="rd_effect", scale="difference", table=table,
-        extra={"cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
+        extra={"se_conventional": se_conv, "cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
                "b_right": b_r, "n_left": n_left, "n_right": n_right, "n_eff_left": nh_l, "n_eff_right": nh_r,
                "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p},
         warnings=tuple(warnings), sensitivity=sens, density=dens,
@@ -369,7 +370,7 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
     -------
     pandas.DataFrame
         One ``rd_effect`` row per group (``by``, term, estimate, se, ci_low, ci_high,
-        p_value, n_obs, h, note) — conventional estimate/SE with the robust interval —
+        p_value, n_obs, h, note) — conventional estimate with the robust SE and interval —
         then Cochran's Q (``difference_across_groups``) and, for numbered groups
         (quintiles, deciles), the weighted ``gradient`` ranked by their numbers, both
         computed from the robust bias-corrected estimates and SEs.
