@@ -25,7 +25,7 @@ def _audit(frame: pd.DataFrame, has_ethnicity: bool) -> dict:
     return row
 
 
-def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
+def completeness_by_period(cells: pd.DataFrame, *, latest_only: bool = False) -> pd.DataFrame:
     """Share of people with ethnicity not stated and with no IMD decile, by period and overall.
 
     Parameters
@@ -34,10 +34,15 @@ def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
         Cells from :func:`toolkit.baseline.aggregate` (``denominator``,
         ``imd_decile``, optional ``period`` and ``ethnicity``).
 
+    latest_only : bool
+        For a snapshot extract (:func:`toolkit.baseline.period_scope` with
+        ``"latest"``): the last row is the latest period, labelled "Latest period
+        (…)", instead of every period added up (which would count people once per period).
+
     Returns
     -------
     pandas.DataFrame
-        ``period`` (the last row is "All periods"), ``people``, ``no_imd``,
+        ``period`` (the last row is "All periods", or the latest period), ``people``, ``no_imd``,
         ``no_imd_pct`` and, when ethnicity is mapped, ``not_stated``,
         ``not_stated_pct`` (percentages of people).
 
@@ -50,7 +55,10 @@ def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
     if "period" in cells.columns:
         for period, part in cells.groupby("period", sort=True, observed=True):
             rows.append({"period": str(period), **_audit(part, has_eth)})
-    rows.append({"period": "All periods", **_audit(cells, has_eth)})
+    if latest_only and len(rows):
+        rows.append({**rows[-1], "period": f"Latest period ({rows[-1]['period']})"})
+    else:
+        rows.append({"period": "All periods", **_audit(cells, has_eth)})
     return pd.DataFrame(rows)
 
 
