@@ -34,11 +34,14 @@ CODES: dict[str, str] = {
     "quantiles.no_score": "rows without a score get no quantile",
     "quantiles.small_group": "a group has fewer scored areas than quantiles",
     "standardised.missing_bands": "a group lacks some standard age bands (weights of the bands present only)",
-    "baseline.empty_quantile": "an IMD quantile has nobody in it, so the SII/RII is skipped",
     "baseline.single_period": "only one period, so the trend and SPC chart are skipped",
-    "baseline.snapshot_latest": "a snapshot extract: only the latest period is analysed",
+    "its.short_pre": "fewer than 12 periods before an interrupted time series' intervention",
+    "its.short_post": "fewer than 12 periods after an interrupted time series' intervention",
+    "its.autocorrelation": "the segmented regression's residuals are autocorrelated",
+    "its.overdispersion": "Poisson counts are over-dispersed",
     "estimator.runtime": "a numerical routine warned while fitting (e.g. a division by zero or no convergence)",
     "rd.reference_routine": "rdrobust/rddensity printed or warned something",
+    "rd.density_jump": "the running variable's density jumps at the cutoff (possible manipulation)",
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
+from toolkit.cautions import code_of
 from toolkit.errors import InputError, Problem
 
 __all__ = ["Results", "Estimate", "write_json", "merge_stage_results", "RESULTS_SCHEMA_VERSION", "read_results"]
@@ -180,7 +181,8 @@ class Results:
             ci_low=result.ci_low, ci_high=result.ci_high,
             level=result.level, p_value=result.p_value, n=result.n_obs, method=result.method,
             sentence=result.interpretation, unit=unit, kind="effect",
-            extra={"scale": result.scale, "warnings": list(result.warnings), **(extra or {})},
+            extra={"scale": result.scale, "warnings": [str(w) for w in result.warnings],
+                   "warning_codes": [code_of(w) for w in result.warnings], **(extra or {})},
         )
 
     def record_table(self, name: str, table: Any) -> None:

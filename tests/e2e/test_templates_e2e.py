@@ -99,3 +99,44 @@ def test_reports_on_deprivation_data_carry_the_ogl_attribution(demo_runs):
                 checked += 1
                 assert "Open Government Licence v3.0" in path.read_text(), f"{evaluation}/{stage}"
     assert checked >= 2
+
+
+def _runtime_warnings(run_dir) -> list[str]:
+    """RuntimeWarnings a run let through: printed by a kernel, or collected as a report caution."""
+    found = []
+    for path in sorted(run_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                text = out.get("text", "") if out.get("output_type") == "stream" else ""
+                if "RuntimeWarning" in text:
+                    found.append(f"{path.stem}: {text.strip()[:300]}")
+    results = run_dir / "results.json"
+    if results.exists():
+        data = json.loads(results.read_text())
+        for stage, body in (data.get("stages") or {}).items():
+            for caution in (body.get("tables") or {}).get("cautions", []) or []:
+                if caution.get("code") == "estimator.runtime":
+                    found.append(f"{stage}: {caution.get('message')}")
+    return found
+
+
+def test_no_stage_lets_a_runtime_warning_through(demo_runs):
+    """Issue 11: a RuntimeWarning (division by zero, no convergence) fails the end-to-end tests."""
+    _, outcomes = demo_runs
+    for evaluation, outcome in outcomes.items():
+        assert not _runtime_warnings(outcome.run_dir), (evaluation, _runtime_warnings(outcome.run_dir))
+
+
+def test_baseline_stage_runs_without_runtime_warnings(project):
+    """The baseline example alone (fast): no RuntimeWarning, and its cautions are recorded with codes."""
+    from toolkit.runner import run_evaluation
+
+    outcome = run_evaluation(project, "example-hypertension", stages=["baseline"])
+    assert not _runtime_warnings(outcome.run_dir)
+    data = json.loads((outcome.run_dir / "results.json").read_text())
+    body = data["stages"]["baseline"]
+    assert "cautions" in body["tables"]
+    assert all(set(c) == {"code", "message"} for c in body["tables"]["cautions"])
+    template = (REPO / "templates" / "baseline.ipynb").read_text()
+    assert "simplefilter(\\\"ignore\\\"" not in template and 'simplefilter("ignore"' not in template

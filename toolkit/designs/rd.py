@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
@@ -331,10 +332,9 @@ def fit(
         dens, dnotes = _density(x_density, cutoff)
         warnings += dnotes
         if dens is not None and dens["p_value"].iloc[0] < 0.05:
-            warnings.append(
+            warnings.append(Caution(
                 f"The density of '{running}' jumps at the cutoff (manipulation test p = {dens['p_value'].iloc[0]:.3g}): "
-                "units may have sorted themselves across the threshold."
-            )
+                "units may have sorted themselves across the threshold.", code="rd.density_jump"))
 
     bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
     method = (f"Sharp regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "

@@ -15,7 +15,8 @@ import pandas as pd
 from toolkit.designs import its
 from toolkit.errors import DataError, DesignError, ToolkitError
 from toolkit.natural.its_inputs import parse_seasonality, split_series
-from toolkit.natural.common import fmt_p, fmt_time, interval_text, pct_change_text, reraise_with_parameter, require_roles, slug
+from toolkit.natural.common import (collecting_cautions, fmt_p, fmt_time, interval_text, pct_change_text,
+                                   reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
                                       periods_verdict, seasonality_verdict)
 from toolkit.reporting.language import fmt_number
@@ -60,6 +61,7 @@ class ITSAnalysis:
     gradient: Verdict | None = None
     cautions: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     # -------------------------------------------------------------- views
     @property
@@ -78,7 +80,8 @@ class ITSAnalysis:
     def warnings(self) -> list[str]:
         """Input cautions and estimator warnings, each once."""
         seen: list[str] = []
-        for w in list(self.cautions) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ())):
+        for w in (list(self.cautions) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ()))
+                  + list(self.raised)):
             if w not in seen:
                 seen.append(w)
         return seen
@@ -364,6 +367,7 @@ def _certainty(row: pd.Series, ratio: bool) -> str:
     return f"The interval includes {null:g} (no change), so we cannot rule out that the scheme made no difference."
 
 
+@collecting_cautions
 def run_its(
     data: pd.DataFrame,
     *,
