@@ -140,3 +140,31 @@ def test_baseline_stage_runs_without_runtime_warnings(project):
     assert all(set(c) == {"code", "message"} for c in body["tables"]["cautions"])
     template = (REPO / "templates" / "baseline.ipynb").read_text()
     assert "simplefilter(\\\"ignore\\\"" not in template and 'simplefilter("ignore"' not in template
+
+
+def test_baseline_with_an_empty_quintile_and_one_period_runs_with_cautions(tmp_path):
+    """Issue 11: a small area with nobody in quintile 5 crashed on an internal column; one period crashed SPC."""
+    import pandas as pd
+    import yaml
+
+    from toolkit.execution import execute
+
+    rows = [{"area_decile": d, "month": "2024-03", "checked": 30 + 3 * d, "adults": 300} for d in range(1, 9)]
+    folder = tmp_path / "small-icb"
+    folder.mkdir()
+    pd.DataFrame(rows).to_csv(folder / "small.csv", index=False)
+    ev = yaml.safe_load((REPO / "evaluations/example-hypertension/evaluation.yaml").read_text())
+    ev["data"]["sources"] = {"small": {"path": "small.csv", "columns": {
+        "imd_decile": "area_decile", "period": "month", "numerator": "checked", "denominator": "adults"}}}
+    ev["stages"] = [{"name": "baseline", "template": "baseline", "source": "small"}]
+    (folder / "evaluation.yaml").write_text(yaml.safe_dump(ev, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "baseline.ipynb"
+    failure = execute(REPO / "templates/baseline.ipynb", out, cwd=REPO / "templates", timeout=600,
+                      parameters={"evaluation_dir": str(folder), "sii_repetitions": 2000})
+    assert failure is None, failure
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(out, as_version=4).cells
+                   for o in c.get("outputs", []))
+    assert "nobody in the data is in IMD quintile 5" in html and "&#x27;area_decile&#x27;" in html
+    assert "single period (2024-03 in &#x27;month&#x27;)" in html
+    assert "column &#x27;denominator&#x27;" not in html and "Traceback" not in html
+    assert not _runtime_warnings(tmp_path)
