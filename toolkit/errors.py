@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from toolkit.cautions import ToolkitWarning  # noqa: F401  (the structured warning, re-exported)
+
 __all__ = [
     "ToolkitError",
     "Problem",
@@ -22,10 +24,6 @@ __all__ = [
     "RunError",
     "ToolkitWarning",
 ]
-
-
-class ToolkitWarning(UserWarning):
-    """A condition the analyst should know about; reports show these in plain English."""
 
 
 @dataclass(frozen=True)

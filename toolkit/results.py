@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
+from toolkit.cautions import code_of
 from toolkit.errors import InputError, Problem
 
 __all__ = ["Results", "Estimate", "write_json", "merge_stage_results", "RESULTS_SCHEMA_VERSION", "read_results"]
@@ -66,6 +67,7 @@ class Estimate:
     name: str
     estimate: float | None
     se: float | None = None
+    se_scale: str | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     level: float = 0.95
@@ -79,7 +81,8 @@ class Estimate:
 
     def as_dict(self) -> dict[str, Any]:
         return _clean({
-            "name": self.name, "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
+            "name": self.name, "estimate": self.estimate, "se": self.se, "se_scale": self.se_scale,
+            "ci_low": self.ci_low,
             "ci_high": self.ci_high, "level": self.level, "p_value": self.p_value, "n": self.n,
             "method": self.method, "sentence": self.sentence, "unit": self.unit, "kind": self.kind,
             "extra": self.extra,
@@ -130,6 +133,7 @@ class Results:
         estimate: float | None,
         *,
         se: float | None = None,
+        se_scale: str | None = None,
         ci_low: float | None = None,
         ci_high: float | None = None,
         level: float = 0.95,
@@ -141,7 +145,11 @@ class Results:
         kind: str = "estimate",
         extra: dict[str, Any] | None = None,
     ) -> Estimate:
-        """Record one named estimate (replacing an earlier one of the same name)."""
+        """Record one named estimate (replacing an earlier one of the same name).
+
+        ``se_scale`` says on which scale ``se`` is: ``"estimate"`` (the estimate's own
+        units, the default when an SE is given) or ``"log"`` (the log of a ratio).
+        """
         if not isinstance(name, str) or not _NAME.match(name):
             raise InputError(
                 f"Result name {name!r} is not allowed.",
@@ -153,8 +161,15 @@ class Results:
                   {"estimate": estimate, "se": se, "ci_low": ci_low, "ci_high": ci_high, "p_value": p_value}.items()}
         if values["ci_low"] is not None and values["ci_high"] is not None and values["ci_low"] > values["ci_high"]:
             raise InputError(f"Result '{name}': ci_low ({ci_low}) is above ci_high ({ci_high}).")
+        if se_scale not in (None, "estimate", "log"):
+            raise InputError(f"Result '{name}': se_scale must be 'estimate' or 'log', got {se_scale!r}.")
+        if values["se"] is None:
+            se_scale = None
+        elif se_scale is None:
+            se_scale = "estimate"
         item = Estimate(name=name, level=level, n=None if n is None else int(n), method=method,
-                        sentence=sentence, unit=unit, kind=kind, extra=dict(extra or {}), **values)
+                        sentence=sentence, unit=unit, kind=kind, extra=dict(extra or {}), se_scale=se_scale,
+                        **values)
         self._items[name] = item
         self._flush()
         return item
@@ -162,10 +177,12 @@ class Results:
     def record_design(self, name: str, result: Any, *, unit: str = "", extra: dict[str, Any] | None = None) -> Estimate:
         """Record a :class:`toolkit.designs.DesignResult` under ``name``."""
         return self.record(
-            name, result.estimate, se=result.se, ci_low=result.ci_low, ci_high=result.ci_high,
+            name, result.estimate, se=result.se, se_scale=getattr(result, "se_scale", None),
+            ci_low=result.ci_low, ci_high=result.ci_high,
             level=result.level, p_value=result.p_value, n=result.n_obs, method=result.method,
             sentence=result.interpretation, unit=unit, kind="effect",
-            extra={"scale": result.scale, "warnings": list(result.warnings), **(extra or {})},
+            extra={"scale": result.scale, "warnings": [str(w) for w in result.warnings],
+                   "warning_codes": [code_of(w) for w in result.warnings], **(extra or {})},
         )
 
     def record_table(self, name: str, table: Any) -> None:

@@ -60,9 +60,7 @@ def test_sii_of_an_exact_gradient():
     n = 100_000
     mids = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
     p = 0.40 + 0.20 * mids                       # 42% ... 58%: SII = 20 points, RII = 0.60 / 0.40
-    frame = pd.DataFrame({"group": range(1, 6), "denominator": n, "value": p * 100})
-    lo, hi = zip(*(_wilson(round(x * n), n) for x in p))
-    frame["lower_ci"], frame["upper_ci"] = lo, hi
+    frame = pd.DataFrame({"group": range(1, 6), "numerator": np.round(p * n), "denominator": n, "value": p * 100})
     res = inequality_indices(frame, repetitions=20_000, seed=3)
     assert res["sii"] == pytest.approx(20.0, abs=1e-9)
     assert res["rii"] == pytest.approx(1.5, abs=1e-9)
@@ -101,3 +99,57 @@ def test_quintile_gap_by_hand(counts):
     assert g["value"] == pytest.approx(100 / 3 - 70)
     assert g["upper_ci"] == pytest.approx(100 / 3 - 70 + 1.959964 * np.hypot(*se), abs=1e-4)
     assert g["ratio"] == pytest.approx((100 / 300) / 0.7)
+
+
+def _quintile_cells(values, people):
+    """Aggregated cells with one area per quintile (deciles 1, 3, 5, 7, 9)."""
+    frame = pd.DataFrame({"lsoa": [f"A{q}" for q in range(len(values))],
+                          "imd_decile": [2 * q + 1 for q in range(len(values))],
+                          "numerator": [round(v * n) for v, n in zip(values, people)], "denominator": people})
+    return aggregate(frame).cells
+
+
+def test_sii_interval_at_998_reads_95_limits_whatever_the_table_level():
+    """Issue 11: the table's limits at `level` were read by sii as 95% limits (1.58x too wide at 99.8%)."""
+    from toolkit import indicators as ind
+
+    cells = _quintile_cells([0.30, 0.34, 0.40, 0.43, 0.50], [400, 350, 300, 320, 380])
+    kw = dict(level=0.998, seed=11, repetitions=50_000)
+    got = inequality_indices(by_imd(cells, quantile="quintile", level=0.998), **kw)
+    same = inequality_indices(by_imd(cells, quantile="quintile", level=0.95), **kw)
+    assert got["sii_lower"] == pytest.approx(same["sii_lower"]) and got["sii_upper"] == pytest.approx(same["sii_upper"])
+    # independent route: PHEindicatormethods' convention, each quintile's Wilson 95% limits (scipy) into phe_sii
+    q = by_imd(cells, quantile="quintile")
+    ref = pd.DataFrame({"q": q["group"], "pop": q["denominator"], "p": q["numerator"] / q["denominator"]})
+    ref["lo"], ref["hi"] = zip(*((lo / 100, hi / 100) for lo, hi in (_wilson(k, n) for k, n in
+                                                                      zip(q["numerator"], q["denominator"]))))
+    want = ind.sii(ref, "q", "pop", "p", lower_ci="lo", upper_ci="hi", value_type="proportion", multiplier=100,
+                   repetitions=50_000, seed=11, confidence=0.998).iloc[0]
+    assert got["sii_lower"] == pytest.approx(want["sii_lower"], abs=1e-9)
+    assert got["sii_upper"] == pytest.approx(want["sii_upper"], abs=1e-9)
+    # the 99.8% interval is about z(0.999)/z(0.975) = 1.58 times the 95% one, not 1.58² = 2.5 times
+    at95 = inequality_indices(q, level=0.95, seed=11, repetitions=50_000)
+    ratio = (got["sii_upper"] - got["sii_lower"]) / (at95["sii_upper"] - at95["sii_lower"])
+    assert ratio == pytest.approx(stats.norm.ppf(0.999) / stats.norm.ppf(0.975), rel=0.06)
+
+
+def test_empty_quintile_skips_sii_with_the_users_column_named():
+    """Issue 11: a small area with nobody in quintile 5 crashed with an internal column's name."""
+    cells = _quintile_cells([0.30, 0.34, 0.40, 0.43], [1000, 800, 700, 500])
+    q = by_imd(cells, quantile="quintile")
+    assert q.loc[4, "denominator"] == 0
+    res = inequality_indices(q, repetitions=2000, columns={"numerator": "bp_done", "lsoa": "lsoa11cd",
+                                                          "denominator": "patients"})
+    assert res["skipped"] and np.isnan(res["sii"]) and np.isnan(res["rii_upper"])
+    assert "quintile 5" in res["note"] and "'lsoa11cd'" in res["note"] and "'patients'" in res["note"]
+    assert "column 'denominator'" not in res["note"]
+    from toolkit.baseline.text import sii_sentence
+
+    assert "could not be calculated" in sii_sentence(res)
+
+
+def test_single_period_trend_is_skipped_with_a_caution(counts):
+    cells = aggregate(counts[counts["period"] == "2024-01"]).cells
+    t = trend(cells, columns={"period": "month"})
+    assert len(t) == 1 and "centre" not in t
+    assert "'month'" in t.attrs["caution"] and t.attrs["caution_code"] == "baseline.single_period"

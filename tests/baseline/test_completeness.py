@@ -16,24 +16,51 @@ def _cells(rows):
 
 def test_bounds_by_hand():
     # Core20 30/100, rest 60/100, unknown 10/20.  Gap -30 points.
-    # All unknown in Core20: 40/120 - 60/100 = -26.667; all in the rest: 30/100 - 70/120 = -28.333.
+    # Scenarios (their own rate on one side): 40/120 - 60/100 = -26.667; 30/100 - 70/120 = -28.333.
+    # Worst case: the 10 with an event in Core20 and the 10 without in the rest: 40/110 - 60/110 = -18.18;
+    # the 10 without in Core20 and the 10 with in the rest: 30/110 - 70/110 = -36.36.
     cells = _cells([("a", 1, 30, 100), ("b", 7, 60, 100), ("c", None, 10, 20)])
     b = core20_gap_bounds(cells)
     assert b["gap"] == pytest.approx(-30.0)
     assert b["gap_if_core20"] == pytest.approx(-80 / 3)
     assert b["gap_if_rest"] == pytest.approx(-85 / 3)
-    assert (b["low"], b["high"]) == (pytest.approx(-85 / 3), pytest.approx(-80 / 3))
+    assert b["low"] == pytest.approx(-400 / 11) and b["high"] == pytest.approx(-200 / 11)
     assert b["unknown"] == 20 and b["unknown_pct"] == pytest.approx(20 / 220 * 100)
     assert b["unknown_value"] == pytest.approx(50.0)
+    assert "worst-case" in b["method"]
 
 
-def test_every_split_lies_within_the_bounds():
-    o1, n1, o2, n2, ou, nu = 30, 100, 60, 100, 19, 20
-    g1, g2 = gap_if_unknown_joined(o1, n1, o2, n2, ou, nu)
-    lo, hi = min(g1, g2), max(g1, g2)
-    for f in np.linspace(0, 1, 101):
-        g = (o1 + f * ou) / (n1 + f * nu) - (o2 + (1 - f) * ou) / (n2 + (1 - f) * nu)
-        assert lo - 1e-12 <= g <= hi + 1e-12
+def test_issue_counterexample_split_lies_inside_the_bounds_not_the_scenarios():
+    """Issue 11: n1 = n2 = 100, p1 = 0.6, p2 = 0.4, 1,000 unknowns at 50%: scenarios [10.9, 10.9], a 50/50 split 3.3."""
+    cells = _cells([("a", 1, 60, 100), ("b", 7, 40, 100), ("c", None, 500, 1000)])
+    b = core20_gap_bounds(cells)
+    assert b["gap_if_core20"] == pytest.approx(b["gap_if_rest"]) == pytest.approx(100 * (560 / 1100 - 0.4))
+    half = (60 + 250) / 600 - (40 + 250) / 600
+    assert half * 100 == pytest.approx(3.33, abs=0.01)
+    assert b["low"] < half * 100 < b["high"]
+    # extremes by hand: 500 with events + 0 without in Core20 vs 500 without in the rest, and the mirror
+    assert b["high"] == pytest.approx(100 * (560 / 600 - 40 / 600))
+    assert b["low"] == pytest.approx(100 * (60 / 600 - 540 / 600))
+
+
+def test_bounds_equal_brute_force_over_every_placement():
+    """Independent reference: every subset of 7 unknown people (3 with an event) placed in Core20."""
+    from itertools import product
+
+    from toolkit.baseline.completeness import worst_case_gap_bounds
+
+    o1, n1, o2, n2 = 4, 9, 5, 8
+    unknown = [1, 1, 1, 0, 0, 0, 0]
+    gaps = []
+    for where in product((0, 1), repeat=len(unknown)):
+        e1 = sum(u for u, w in zip(unknown, where) if w)
+        k = sum(where)
+        gaps.append((o1 + e1) / (n1 + k) - (o2 + sum(unknown) - e1) / (n2 + len(unknown) - k))
+    lo, hi = worst_case_gap_bounds(o1, n1, o2, n2, sum(unknown), len(unknown))
+    assert lo == pytest.approx(min(gaps), abs=1e-12) and hi == pytest.approx(max(gaps), abs=1e-12)
+    # and the old scenarios are strictly inside: they were never bounds
+    g1, g2 = gap_if_unknown_joined(o1, n1, o2, n2, 3, 7)
+    assert lo < min(g1, g2) and max(g1, g2) < hi
 
 
 def test_no_unknowns_no_movement():

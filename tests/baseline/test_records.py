@@ -191,3 +191,27 @@ def test_unknown_engine(tmp_path):
     ev = _evaluation(tmp_path, SAMPLES / "baseline_records.parquet", RECORD_COLUMNS)
     with pytest.raises(ValueError):
         aggregate_source(open_stage(ev, "baseline"), engine="spark")
+
+
+def test_unexpected_duckdb_errors_are_reported_not_hidden(tmp_path, monkeypatch):
+    """Issue 11: every duckdb.Error used to fall back to pandas silently; only data errors may now."""
+    import duckdb
+
+    from toolkit.baseline import records
+    from toolkit.errors import RunError
+
+    folder = _evaluation(tmp_path, SAMPLES / "baseline_records.parquet", RECORD_COLUMNS)
+
+    def broken(*args, **kwargs):
+        raise duckdb.BinderException('Referenced column "x" not found')
+
+    monkeypatch.setattr(records, "_duck", broken)
+    with pytest.raises(RunError, match="DuckDB aggregation .* failed unexpectedly.*BinderException"):
+        aggregate_source(open_stage(folder, "baseline"))
+
+    def unreadable(*args, **kwargs):
+        raise duckdb.ConversionException("Could not convert string 'x' to INT64")
+
+    monkeypatch.setattr(records, "_duck", unreadable)  # a data problem: the pandas route answers
+    _, agg = aggregate_source(open_stage(folder, "baseline"))
+    assert agg.n_rows > 0 and agg.columns["numerator"] == "bp_recorded"

@@ -99,3 +99,72 @@ def test_reports_on_deprivation_data_carry_the_ogl_attribution(demo_runs):
                 checked += 1
                 assert "Open Government Licence v3.0" in path.read_text(), f"{evaluation}/{stage}"
     assert checked >= 2
+
+
+def _runtime_warnings(run_dir) -> list[str]:
+    """RuntimeWarnings a run let through: printed by a kernel, or collected as a report caution."""
+    found = []
+    for path in sorted(run_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                text = out.get("text", "") if out.get("output_type") == "stream" else ""
+                if "RuntimeWarning" in text:
+                    found.append(f"{path.stem}: {text.strip()[:300]}")
+    results = run_dir / "results.json"
+    if results.exists():
+        data = json.loads(results.read_text())
+        for stage, body in (data.get("stages") or {}).items():
+            for caution in (body.get("tables") or {}).get("cautions", []) or []:
+                if caution.get("code") == "estimator.runtime":
+                    found.append(f"{stage}: {caution.get('message')}")
+    return found
+
+
+def test_no_stage_lets_a_runtime_warning_through(demo_runs):
+    """Issue 11: a RuntimeWarning (division by zero, no convergence) fails the end-to-end tests."""
+    _, outcomes = demo_runs
+    for evaluation, outcome in outcomes.items():
+        assert not _runtime_warnings(outcome.run_dir), (evaluation, _runtime_warnings(outcome.run_dir))
+
+
+def test_baseline_stage_runs_without_runtime_warnings(project):
+    """The baseline example alone (fast): no RuntimeWarning, and its cautions are recorded with codes."""
+    from toolkit.runner import run_evaluation
+
+    outcome = run_evaluation(project, "example-hypertension", stages=["baseline"])
+    assert not _runtime_warnings(outcome.run_dir)
+    data = json.loads((outcome.run_dir / "results.json").read_text())
+    body = data["stages"]["baseline"]
+    assert "cautions" in body["tables"]
+    assert all(set(c) == {"code", "message"} for c in body["tables"]["cautions"])
+    template = (REPO / "templates" / "baseline.ipynb").read_text()
+    assert "simplefilter(\\\"ignore\\\"" not in template and 'simplefilter("ignore"' not in template
+
+
+def test_baseline_with_an_empty_quintile_and_one_period_runs_with_cautions(tmp_path):
+    """Issue 11: a small area with nobody in quintile 5 crashed on an internal column; one period crashed SPC."""
+    import pandas as pd
+    import yaml
+
+    from toolkit.execution import execute
+
+    rows = [{"area_decile": d, "month": "2024-03", "checked": 30 + 3 * d, "adults": 300} for d in range(1, 9)]
+    folder = tmp_path / "small-icb"
+    folder.mkdir()
+    pd.DataFrame(rows).to_csv(folder / "small.csv", index=False)
+    ev = yaml.safe_load((REPO / "evaluations/example-hypertension/evaluation.yaml").read_text())
+    ev["data"]["sources"] = {"small": {"path": "small.csv", "columns": {
+        "imd_decile": "area_decile", "period": "month", "numerator": "checked", "denominator": "adults"}}}
+    ev["stages"] = [{"name": "baseline", "template": "baseline", "source": "small"}]
+    (folder / "evaluation.yaml").write_text(yaml.safe_dump(ev, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "baseline.ipynb"
+    failure = execute(REPO / "templates/baseline.ipynb", out, cwd=REPO / "templates", timeout=600,
+                      parameters={"evaluation_dir": str(folder), "sii_repetitions": 2000})
+    assert failure is None, failure
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(out, as_version=4).cells
+                   for o in c.get("outputs", []))
+    assert "nobody in the data is in IMD quintile 5" in html and "&#x27;area_decile&#x27;" in html
+    assert "single period (2024-03 in &#x27;month&#x27;)" in html
+    assert "column &#x27;denominator&#x27;" not in html and "Traceback" not in html
+    assert not _runtime_warnings(tmp_path)

@@ -9,6 +9,7 @@ Modules, one concern each:
 - :mod:`toolkit.baseline.records` — the stage's data step (:func:`aggregate_source`): record-level
   sources are joined to IMD and summed to cells in DuckDB without loading them into pandas, by the
   same rules as the pandas route;
+- :mod:`toolkit.baseline.periods` — every period added up, or only the latest (snapshot extracts);
 - :mod:`toolkit.baseline.analysis` — the indicator by deprivation, ethnicity, age and sex, Core20
   against the rest, SII/RII and the trend, all through :mod:`toolkit.indicators`;
 - :mod:`toolkit.baseline.completeness` — the data-completeness audit and the bounds on the Core20 gap;
@@ -36,6 +37,7 @@ from toolkit.baseline.analysis import (
 from toolkit.baseline.charts import bar_chart, completeness_chart, spc_chart
 from toolkit.baseline.completeness import completeness_by_period, core20_gap_bounds, not_stated_by_quintile
 from toolkit.baseline.deprivation import Deprivation, attach_deprivation, read_lookup
+from toolkit.baseline.periods import PERIOD_USES, PeriodScope, period_scope
 from toolkit.baseline.records import aggregate_source
 
 __all__ = [
@@ -49,6 +51,9 @@ __all__ = [
     "attach_deprivation",
     "read_lookup",
     "aggregate_source",
+    "PERIOD_USES",
+    "PeriodScope",
+    "period_scope",
     "overall",
     "by_imd",
     "by_dimension",

@@ -18,6 +18,7 @@ spreadsheet numbers them: header = row 1), how many rows and the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -76,6 +77,9 @@ class Aggregated:
         The mapped dimensions among ethnicity, age band and sex.
     has_period : bool
         Whether a period is mapped (a trend needs one).
+    columns : dict
+        ``{role: the user's column}`` as mapped in evaluation.yaml (for messages that
+        name the analyst's columns, not the toolkit's internal ones).
     """
 
     cells: pd.DataFrame
@@ -84,6 +88,7 @@ class Aggregated:
     record_level: bool
     dimensions: tuple[str, ...]
     has_period: bool
+    columns: dict = dataclasses.field(default_factory=dict)
 
     @property
     def n_excluded(self) -> int:
@@ -273,9 +278,10 @@ def aggregate(data: pd.DataFrame, *, file: str | None = None, columns=None, not_
     totals and are shown as their own group.
     """
     try:
-        return _aggregate(data, file=file, not_stated=not_stated)
+        agg = _aggregate(data, file=file, not_stated=not_stated)
     except DataError as exc:
         raise name_columns(exc, columns) from None
+    return dataclasses.replace(agg, columns=dict(columns or {}))
 
 
 def _aggregate(data: pd.DataFrame, *, file: str | None, not_stated, weights: np.ndarray | None = None,

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from toolkit import indicators as ind
+from toolkit.cautions import code_of
 from toolkit.errors import DataError, ToolkitWarning
 
 __all__ = ["overall", "by_imd", "by_dimension", "core20_summary", "quintile_gap", "inequality_indices", "trend",
@@ -213,6 +214,12 @@ def quintile_gap(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
     log scale likewise.
     """
     q95 = by_imd(cells, quantile="quintile", level=0.95)
+    empty = [int(g) for g in (1, 5) if not q95.loc[q95["group"] == g, "denominator"].gt(0).any()]
+    if empty:
+        nan = float("nan")
+        return {"value": nan, "lower_ci": nan, "upper_ci": nan, "se": nan, "ratio": nan, "ratio_lower": nan,
+                "ratio_upper": nan,
+                "note": f"nobody in the data is in IMD quintile {' or '.join(map(str, empty))}"}
     res = ind.quantile_gap(q95, "group", most=1, least=5, confidence=level)
     ab = res[res["gap"] == "absolute"].iloc[0]
     rel = res[res["gap"] == "relative"].iloc[0]
@@ -222,20 +229,33 @@ def quintile_gap(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
             "ratio_lower": float(rel["lower_ci"]), "ratio_upper": float(rel["upper_ci"]), "note": ab["note"]}
 
 
+def _user_column(columns, *roles: str) -> str | None:
+    """The analyst's column for the first of ``roles`` that is mapped (quoted), else None."""
+    for role in roles:
+        if columns and columns.get(role):
+            return f"'{columns[role]}'"
+    return None
+
+
 def inequality_indices(by_quintile: pd.DataFrame, *, level: float = 0.95, seed: int = 20250401,
-                       repetitions: int = 100_000) -> dict:
+                       repetitions: int = 100_000, columns: dict | None = None) -> dict:
     """Slope and relative index of inequality across IMD quantiles.
 
     Parameters
     ----------
     by_quintile : pandas.DataFrame
-        Output of :func:`by_imd` (quintiles or deciles).
+        Output of :func:`by_imd` (quintiles or deciles), at any level: the
+        limits the simulation needs are recomputed at 95% from ``numerator``
+        and ``denominator``.
     level : float
         Confidence level of the simulated limits.
     seed : int
         Seed of the simulation (recorded).
     repetitions : int
         Simulations (100,000 as PHEindicatormethods).
+    columns : dict, optional
+        ``{role: the analyst's column}`` (:attr:`Aggregated.columns`), named in the
+        note when a quantile is empty.
 
     Returns
     -------
@@ -243,27 +263,47 @@ def inequality_indices(by_quintile: pd.DataFrame, *, level: float = 0.95, seed: 
         ``sii`` (percentage points, least minus most deprived end of the
         fitted line), ``sii_lower``, ``sii_upper``, ``rii`` (least / most
         deprived end), ``rii_lower``, ``rii_upper``, ``seed``, ``repetitions``,
-        ``note``.
+        ``note`` and ``skipped`` (True when a quantile has nobody in it: the
+        SII needs every quantile, so nothing is calculated and ``note`` says
+        why in the analyst's column names).
 
     Notes
     -----
     :func:`toolkit.indicators.sii` on the quantile proportions (0-1) with
     ``value_type="proportion"`` (values simulated on the logit scale from their
-    Wilson limits) and ``multiplier=100``.  Rank 0 is the most deprived end, so
+    Wilson **95%** limits, which is what ``sii`` reads whatever ``level`` the
+    table was made at) and ``multiplier=100``.  Rank 0 is the most deprived end, so
     a positive SII means the indicator is higher in less deprived areas.
     """
-    frame = by_quintile.assign(p=by_quintile["value"] / 100, lo=by_quintile["lower_ci"] / 100,
-                               hi=by_quintile["upper_ci"] / 100)
+    nan = float("nan")
+    empty = by_quintile["denominator"].fillna(0).to_numpy(dtype=float) <= 0
+    if empty.any():
+        kind = "decile" if len(by_quintile) == 10 else "quintile"
+        groups = ", ".join(str(int(g)) for g in by_quintile.loc[empty, "group"])
+        where = _user_column(columns, "lsoa", "imd_decile", "imd_score", "area")
+        denom = _user_column(columns, "denominator")
+        note = (f"nobody in the data is in IMD {kind}{'s' if empty.sum() > 1 else ''} {groups}"
+                + (f" (no row's {where} falls there" + (f", so {denom} sums to nothing" if denom else "") + ")"
+                   if where else "")
+                + f"; the slope index needs every {kind}, so the SII and RII are not calculated"
+                + (" (try sii_by: quintile)" if kind == "decile" else ""))
+        return {"sii": nan, "sii_lower": nan, "sii_upper": nan, "rii": nan, "rii_lower": nan, "rii_upper": nan,
+                "note": note, "seed": int(seed), "repetitions": int(repetitions), "skipped": True}
+    ci95 = ind.proportion(by_quintile[["group", "numerator", "denominator"]], "numerator", "denominator",
+                          multiplier=1, by="group", confidence=0.95).set_index("group")
+    frame = by_quintile.assign(p=by_quintile["numerator"] / by_quintile["denominator"],
+                               lo=by_quintile["group"].map(ci95["lower_ci"]),
+                               hi=by_quintile["group"].map(ci95["upper_ci"]))
     res = ind.sii(frame, "group", "denominator", "p", lower_ci="lo", upper_ci="hi", value_type="proportion",
                   multiplier=100, repetitions=repetitions, seed=seed, confidence=level)
     row = res.iloc[0]
     return {k: (float(row[k]) if k != "note" else row[k]) for k in
             ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper", "note")} | {
-        "seed": int(res.attrs["seed"]), "repetitions": int(res.attrs["repetitions"])}
+        "seed": int(res.attrs["seed"]), "repetitions": int(res.attrs["repetitions"]), "skipped": False}
 
 
 def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "increase",
-          target: float | None = None) -> pd.DataFrame:
+          target: float | None = None, columns: dict | None = None) -> pd.DataFrame:
     """The indicator by period as an XmR chart, with Core20 and the rest alongside.
 
     Returns
@@ -277,10 +317,22 @@ def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "incre
         is True when there are fewer than 12 periods (limits unreliable);
         ``attrs["gap_spc"]`` holds an XmR chart of the gap (improvement
         "neutral": whether a narrower gap is a rise or a fall depends on its sign).
+        With a single period there is no chart: ``attrs["caution"]`` says so,
+        naming the analyst's period column (``columns``), and the SPC columns
+        are absent.
     """
     if "period" not in cells.columns:
         raise DataError("no column for role 'period'", column="period", fix="map `period:` to see the trend")
     res = _pct(cells, "period", level).sort_values("period").reset_index(drop=True)
+    if len(res) < 2:
+        col = _user_column(columns, "period") or "the period column"
+        out = res.copy()
+        out.attrs["short"] = True
+        out.attrs["caution"] = (f"The data hold a single period ({res['period'].iloc[0] if len(res) else 'none'} in "
+                                f"{col}), so there is no trend and no SPC chart: an SPC chart needs at least two "
+                                "periods (twelve for reliable limits).")
+        out.attrs["caution_code"] = "baseline.single_period"
+        return out
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ToolkitWarning)
         chart = ind.spc(res, "value", "period", improvement=improvement, target=target)
@@ -296,8 +348,8 @@ def trend(cells: pd.DataFrame, *, level: float = 0.95, improvement: str = "incre
         out["gap"] = out["core20_value"] - out["rest_value"]
         if out["gap"].notna().sum() >= 2:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ToolkitWarning)
+                warnings.simplefilter("ignore", ToolkitWarning)  # the main chart's shortness is reported once
                 gap_chart = ind.spc(out.loc[out["gap"].notna(), ["period", "gap"]], "gap", "period")
             out.attrs["gap_spc"] = gap_chart
-    out.attrs["short"] = any(issubclass(w.category, ToolkitWarning) for w in caught)
+    out.attrs["short"] = any(code_of(w.message) == "spc.short_series" for w in caught)
     return out

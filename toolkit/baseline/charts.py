@@ -184,7 +184,7 @@ def completeness_chart(table: pd.DataFrame, *, time: str = "period", tick_every:
     ----------
     table : pandas.DataFrame
         Output of :func:`toolkit.baseline.completeness_by_period` (its "All
-        periods" row is left out).
+        periods" or "Latest period (…)" row is left out).
     time : str
     tick_every : int, optional
 
@@ -193,7 +193,8 @@ def completeness_chart(table: pd.DataFrame, *, time: str = "period", tick_every:
     matplotlib.figure.Figure
         Two lines told apart by marker and line style as well as colour, named in the legend.
     """
-    frame = table[table[time] != "All periods"].reset_index(drop=True)
+    labels = table[time].astype(str)
+    frame = table[(labels != "All periods") & ~labels.str.startswith("Latest period (")].reset_index(drop=True)
     fig, ax = new_figure(9.0, 4.0)
     x = np.arange(len(frame))
     series = [("not_stated_pct", "Ethnicity not stated", NHS["blue"], "o", "-"),

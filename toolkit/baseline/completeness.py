@@ -11,7 +11,8 @@ import pandas as pd
 
 from toolkit.baseline.aggregate import NOT_STATED_LABEL
 
-__all__ = ["completeness_by_period", "not_stated_by_quintile", "core20_gap_bounds", "gap_if_unknown_joined"]
+__all__ = ["completeness_by_period", "not_stated_by_quintile", "core20_gap_bounds", "gap_if_unknown_joined",
+           "worst_case_gap_bounds"]
 
 
 def _audit(frame: pd.DataFrame, has_ethnicity: bool) -> dict:
@@ -24,7 +25,7 @@ def _audit(frame: pd.DataFrame, has_ethnicity: bool) -> dict:
     return row
 
 
-def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
+def completeness_by_period(cells: pd.DataFrame, *, latest_only: bool = False) -> pd.DataFrame:
     """Share of people with ethnicity not stated and with no IMD decile, by period and overall.
 
     Parameters
@@ -33,10 +34,15 @@ def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
         Cells from :func:`toolkit.baseline.aggregate` (``denominator``,
         ``imd_decile``, optional ``period`` and ``ethnicity``).
 
+    latest_only : bool
+        For a snapshot extract (:func:`toolkit.baseline.period_scope` with
+        ``"latest"``): the last row is the latest period, labelled "Latest period
+        (…)", instead of every period added up (which would count people once per period).
+
     Returns
     -------
     pandas.DataFrame
-        ``period`` (the last row is "All periods"), ``people``, ``no_imd``,
+        ``period`` (the last row is "All periods", or the latest period), ``people``, ``no_imd``,
         ``no_imd_pct`` and, when ethnicity is mapped, ``not_stated``,
         ``not_stated_pct`` (percentages of people).
 
@@ -49,7 +55,10 @@ def completeness_by_period(cells: pd.DataFrame) -> pd.DataFrame:
     if "period" in cells.columns:
         for period, part in cells.groupby("period", sort=True, observed=True):
             rows.append({"period": str(period), **_audit(part, has_eth)})
-    rows.append({"period": "All periods", **_audit(cells, has_eth)})
+    if latest_only and len(rows):
+        rows.append({**rows[-1], "period": f"Latest period ({rows[-1]['period']})"})
+    else:
+        rows.append({"period": "All periods", **_audit(cells, has_eth)})
     return pd.DataFrame(rows)
 
 
@@ -76,6 +85,9 @@ def not_stated_by_quintile(cells: pd.DataFrame) -> pd.DataFrame:
 def gap_if_unknown_joined(o1: float, n1: float, o2: float, n2: float, ou: float, nu: float) -> tuple[float, float]:
     """Gap p₁ − p₂ (as proportions) if the unknowns all joined group 1, or all joined group 2.
 
+    Two scenarios that assume the unknowns keep their own average rate wherever they
+    go; they are **not** bounds (see :func:`worst_case_gap_bounds`).
+
     Returns
     -------
     (float, float)
@@ -87,8 +99,56 @@ def gap_if_unknown_joined(o1: float, n1: float, o2: float, n2: float, ou: float,
     return float(into1), float(into2)
 
 
+def worst_case_gap_bounds(o1: float, n1: float, o2: float, n2: float, ou: float, nu: float,
+                          *, max_points: int = 2_000_001) -> tuple[float, float]:
+    """Sharp worst-case bounds on the gap p₁ − p₂ when nᵤ people (with Oᵤ events) have no group.
+
+    Parameters
+    ----------
+    o1, n1, o2, n2 : float
+        Events and people known to be in group 1 (Core20) and group 2 (the rest).
+    ou, nu : float
+        Events and people whose group is unknown.
+    max_points : int
+        Above this many possible splits, k is scanned on an even grid of this many points.
+
+    Returns
+    -------
+    (float, float)
+        The smallest and largest gap (as proportions) over every way of placing the
+        unknowns: any k of them in group 1 and the rest in group 2, carrying any
+        e of their Oᵤ events with them.
+
+    Notes
+    -----
+    Nothing is assumed about the unknowns except their number nᵤ and their total
+    events Oᵤ (both observed): not that they share one rate wherever they live.  For a
+    split k, group 1 gets e events with max(0, Oᵤ − (nᵤ − k)) ≤ e ≤ min(Oᵤ, k), and
+    gap(k, e) = (O₁ + e)/(n₁ + k) − (O₂ + Oᵤ − e)/(n₂ + nᵤ − k) increases with e, so for
+    each k the extremes are at the two ends of e's range; the bounds are the min and max
+    of those over k = 0 … nᵤ (Manski 1989's worst-case bounds for a missing covariate,
+    here computed by exhaustive scan; own code).
+    """
+    if not (n1 > 0 and n2 > 0):
+        return float("nan"), float("nan")
+    if nu <= 0:
+        g = o1 / n1 - o2 / n2
+        return float(g), float(g)
+    if nu + 1 <= max_points:
+        k = np.arange(0.0, np.floor(nu) + 1)
+        if k[-1] < nu:
+            k = np.append(k, nu)
+    else:
+        k = np.linspace(0.0, nu, max_points)
+    e_hi = np.minimum(ou, k)
+    e_lo = np.maximum(0.0, ou - (nu - k))
+    def gap(e):
+        return (o1 + e) / (n1 + k) - (o2 + ou - e) / (n2 + nu - k)
+    return float(gap(e_lo).min()), float(gap(e_hi).max())
+
+
 def core20_gap_bounds(cells: pd.DataFrame) -> dict:
-    """How far the Core20 gap could move if everyone with no IMD decile belonged to one side.
+    """How far the people with no IMD decile could move the Core20 gap.
 
     Parameters
     ----------
@@ -98,23 +158,25 @@ def core20_gap_bounds(cells: pd.DataFrame) -> dict:
     Returns
     -------
     dict
-        ``gap`` (observed, Core20 minus the rest, percentage points),
-        ``gap_if_core20`` (all unknowns in Core20), ``gap_if_rest`` (all in the
-        rest), ``low`` and ``high`` (the bounds), ``unknown`` (people with no
-        decile), ``unknown_pct`` (% of people), ``unknown_value`` (their indicator, %).
+        ``gap`` (observed, Core20 minus the rest, percentage points); ``low`` and
+        ``high``: **worst-case bounds** (no assumption about where the unknowns
+        live or which of them had the events; :func:`worst_case_gap_bounds`);
+        ``gap_if_core20`` and ``gap_if_rest``: two **scenarios that assume** the
+        unknowns all lived on one side and had their own average rate (not
+        bounds: a split between the two sides can lie outside them);
+        ``unknown`` (people with no decile), ``unknown_pct`` (% of people),
+        ``unknown_value`` (their indicator, %), ``method`` (how the bounds were found).
 
     Notes
     -----
     With O₁/n₁ the Core20 events and people, O₂/n₂ the rest's and Oᵤ/nᵤ those of
-    the people with no decile, the observed gap is g = O₁/n₁ − O₂/n₂.  If all
-    unknowns lived in Core20, g₁ = (O₁+Oᵤ)/(n₁+nᵤ) − O₂/n₂; if all lived
-    elsewhere, g₂ = O₁/n₁ − (O₂+Oᵤ)/(n₂+nᵤ).  Sending a fraction f of them (with
-    their own events) to Core20 gives a gap that is monotone in f (each side is a
-    ratio of two positive linear functions of f), so every such split lies between
-    g₁ and g₂: the bounds are [min(g₁, g₂), max(g₁, g₂)], × 100 for percentage points.
-    These are sharp "worst case" bounds for missing deprivation (Manski-style),
-    assuming only that the unknowns' events stay with them; they are not
-    confidence intervals.
+    the people with no decile, the observed gap is g = O₁/n₁ − O₂/n₂.  Scenarios:
+    g₁ = (O₁+Oᵤ)/(n₁+nᵤ) − O₂/n₂ (all unknowns in Core20), g₂ = O₁/n₁ −
+    (O₂+Oᵤ)/(n₂+nᵤ) (all elsewhere).  They are not bounds: with n₁ = n₂ = 100,
+    p₁ = 0.6, p₂ = 0.4 and 1,000 unknowns at 50%, both scenarios give 10.9 points
+    while a half-and-half split gives 3.3.  The bounds place any number of the
+    unknowns on either side with any share of their events.  Neither is a
+    confidence interval.
     """
     known = cells[cells["imd_decile"].notna()]
     unk = cells[cells["imd_decile"].isna()]
@@ -125,10 +187,13 @@ def core20_gap_bounds(cells: pd.DataFrame) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         g = o1 / n1 - o2 / n2 if n1 and n2 else np.nan
     g1, g2 = gap_if_unknown_joined(o1, n1, o2, n2, ou, nu) if n1 and n2 else (np.nan, np.nan)
+    low, high = worst_case_gap_bounds(o1, n1, o2, n2, ou, nu)
     total = n1 + n2 + nu
     return {
         "gap": g * 100, "gap_if_core20": g1 * 100, "gap_if_rest": g2 * 100,
-        "low": min(g1, g2) * 100, "high": max(g1, g2) * 100,
+        "low": low * 100, "high": high * 100,
         "unknown": nu, "unknown_pct": nu / total * 100 if total else np.nan,
         "unknown_value": ou / nu * 100 if nu else np.nan,
+        "method": ("worst-case bounds: the people with no IMD decile placed in Core20 or the rest in every "
+                   "possible split, carrying any share of their events (no assumption about their rates)"),
     }

@@ -21,12 +21,15 @@
 
 The area → lookup route (``imd_lookup``) works the same way: the distinct area
 codes go through :func:`toolkit.baseline.deprivation.join_lookup` and are joined
-back.  If any check fails, the pandas route is run instead so that the error names
-the same rows it always did.  **Aggregated** sources (a ``denominator`` mapped: a
+back.  If any check fails (or the data cannot be read as one relation), the pandas
+route is run instead so that the error names the same rows it always did; any other
+DuckDB error is a fault in the queries and is raised as a :class:`toolkit.errors.RunError`.  **Aggregated** sources (a ``denominator`` mapped: a
 few rows per area and period) and Excel files take the pandas route.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import duckdb
 import numpy as np
@@ -34,11 +37,17 @@ import pandas as pd
 
 from toolkit.baseline.aggregate import NOT_STATED, Aggregated, _aggregate, aggregate
 from toolkit.baseline.deprivation import Deprivation, attach_deprivation, decile_from_score, national_score_cutoffs
-from toolkit.errors import ToolkitError
+from toolkit.errors import RunError, ToolkitError
 
 __all__ = ["aggregate_source"]
 
 _EXAMPLES = 5
+
+
+#: DuckDB errors about the data themselves (a value that does not convert, a file that cannot be read): the pandas
+#: route reads each file on its own and either succeeds or names the file and rows.  Every other DuckDB error is a
+#: fault in the queries below and is reported, not hidden.
+_DATA_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException)
 
 
 class _Fallback(Exception):
@@ -78,8 +87,15 @@ def aggregate_source(ctx, *, lookup: pd.DataFrame | None = None, not_stated=NOT_
     if engine != "pandas" and _duck_covers(ctx, mapping, lookup):
         try:
             return _duck(ctx, mapping, lookup, not_stated)
-        except (_Fallback, ToolkitError, duckdb.Error):
-            pass  # the pandas route gives the error (with its rows), or the answer
+        except (_Fallback, ToolkitError):
+            pass  # a check failed: the pandas route names the same rows it always did
+        except _DATA_ERRORS:
+            pass  # the data cannot be read as one relation (e.g. types differ between files): pandas reads file by file
+        except duckdb.Error as exc:  # anything else is a fault in the query, never hidden by a silent fallback
+            raise RunError(f"The baseline's DuckDB aggregation of data source '{ctx.stage.source}' failed "
+                           f"unexpectedly ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+                           "This is a fault in the toolkit, not in your data: please report it with this message; "
+                           "meanwhile `engine=\"pandas\"` in bl.aggregate_source gives the same cells.") from exc
     return _pandas(ctx, mapping, lookup, not_stated)
 
 
@@ -312,5 +328,5 @@ def _duck(ctx, mapping, lookup, not_stated):
         raise _Fallback(str(exc)) from None
     con.close()
     out = data.assign(rows=weights)
-    return Deprivation(out, dep.route, dep.audit, dep.sentence), agg
+    return Deprivation(out, dep.route, dep.audit, dep.sentence), dataclasses.replace(agg, columns=dict(mapping))
 

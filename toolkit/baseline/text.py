@@ -115,9 +115,11 @@ def bounds_sentence(bounds: dict) -> str:
     if bounds["unknown"] == 0:
         return "Every row matched an IMD decile, so missing deprivation cannot move the Core20 gap."
     return (f"{bounds['unknown']:,.0f} people ({bounds['unknown_pct']:.1f}%) have no IMD decile; their value is "
-            f"{pct(bounds['unknown_value'])}. If all of them lived in Core20 neighbourhoods the gap would be "
-            f"{bounds['gap_if_core20']:.1f} percentage points; if none did, {bounds['gap_if_rest']:.1f}, against "
-            f"{bounds['gap']:.1f} as measured. Any split of them lies between these bounds.")
+            f"{pct(bounds['unknown_value'])}. Placed in the worst possible way — any of them in Core20 or the rest, "
+            f"with any of their events — the gap could be anywhere from {bounds['low']:.1f} to {bounds['high']:.1f} "
+            f"percentage points, against {bounds['gap']:.1f} as measured. If they all lived in Core20 neighbourhoods "
+            f"and had their own average value there, the gap would be {bounds['gap_if_core20']:.1f}; if none did, "
+            f"{bounds['gap_if_rest']:.1f} (these two assume their value is the same wherever they live).")
 
 
 def completeness_sentence(table: pd.DataFrame) -> str:

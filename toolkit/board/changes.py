@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.designs.result import se_distance
+
 __all__ = ["Changes", "compare_runs"]
 
 
@@ -39,6 +41,16 @@ def _num(x):
         return v if math.isfinite(v) else None
     except (TypeError, ValueError):
         return None
+
+
+def se_scale_of(estimate: dict) -> str:
+    """On which scale a recorded estimate's SE is: its ``se_scale``, or for results written before it
+    was recorded, ``"log"`` for ratios (their SE has always been that of the log ratio)."""
+    scale = estimate.get("se_scale")
+    if scale in ("estimate", "log"):
+        return scale
+    extra = estimate.get("extra") or {}
+    return "log" if extra.get("scale") == "ratio" or "ratio" in str(estimate.get("unit", "")).lower() else "estimate"
 
 
 def _by_source(inputs: list[dict]) -> dict[str, list[dict]]:
@@ -82,7 +94,10 @@ def _estimate_changes(old: dict, new: dict) -> pd.DataFrame:
         if now_v is None and was_v is None:
             continue
         diff = None if (now_v is None or was_v is None) else now_v - was_v
-        beyond = None if (diff is None or se is None or se == 0) else abs(diff) > se
+        beyond = None
+        if diff is not None and se is not None and se > 0:
+            moved = se_distance(was_v, now_v, se, se_scale_of(e))  # a ratio's SE is on the log scale
+            beyond = None if math.isnan(moved) else moved > 1
         rows.append({
             "Result": e["key"], "Before": was_v, "Now": now_v, "Change": diff,
             "Moved more than one SE": "new" if before is None else ("yes" if beyond else "no" if beyond is not None else "no SE"),

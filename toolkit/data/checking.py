@@ -179,6 +179,10 @@ def _role_rules(role: str, column: str, spec: RoleSpec, ctype: str, prior_excl: 
                 "or set delimiter:/encoding: if the file was read wrongly", role=role))
         rules.append(_Rule(f"finite:{role}", column, f"isinf({num})", txt, f"{label} are infinite (e.g. {{example}})",
                            f"replace the infinite values in '{column}'", role=role))
+        rules.append(_Rule(f"nan:{role}", column, f"isnan({num})", txt,
+                           f"{label} are NaN, 'not a number' (e.g. {{example}}), which would be used as a value "
+                           "or dropped without a count",
+                           f"leave a missing value in '{column}' blank (or fill in the real value)", role=role))
         rng = _range_rule(role, column, spec, num, label)
         if rng:
             rules.append(rng)

@@ -27,11 +27,15 @@ Kinds
 calendar day (``2024-03-31``, ``31/03/2024``); ``period`` months (``2024-03``),
 quarters (``2024Q1``), days or period numbers, one granularity per column;
 ``lsoa`` an LSOA code (unknown codes are kept and audited, never rejected);
-``imd_decile`` a whole number 1-10; ``binary`` 0/1 (or true/false).
+``imd_decile`` a whole number 1-10; ``binary`` 0/1 (or true/false).  A numeric value
+written as ``NaN`` is refused (a missing value is a blank cell), and a role whose
+``scale_parameter`` the stage sets (``outcome_scale: percentage``) must lie in that
+scale's range.
 
 Missing values
 --------------
-``missing="allow"`` (kept; the template shows them as their own group),
+``missing="allow"`` (kept; the template shows them as their own group, or — for the
+synthetic control's outcome — leaves out the donor that lacks them and says so),
 ``"exclude"`` (the row cannot count: it is left out, and the rows left out are
 counted by reason and shown in the report) or ``"error"`` (a violation).
 """
@@ -43,11 +47,20 @@ from typing import Any, Mapping
 
 from toolkit.errors import Problem, TemplateError
 
-__all__ = ["KINDS", "RoleSpec", "Compare", "Unique", "Contract", "REGISTRY", "contract_for"]
+__all__ = ["KINDS", "SCALES", "RoleSpec", "Compare", "Unique", "Contract", "REGISTRY", "contract_for"]
 
 KINDS = ("numeric", "count", "text", "date", "period", "lsoa", "imd_decile", "binary")
 _MISSING = ("allow", "exclude", "error")
 _OPS = ("<=", "<", ">=", ">")
+
+#: What an outcome can measure, and the values that are then possible: (min, max, whole numbers).
+#: Given in a stage parameter (``outcome_scale``); empty or "any" means any number.
+SCALES: dict[str, tuple[float | None, float | None, bool]] = {
+    "proportion": (0.0, 1.0, False),
+    "percentage": (0.0, 100.0, False),
+    "rate": (0.0, None, False),
+    "count": (0.0, None, True),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,11 @@ class RoleSpec:
         Values must be whole numbers.
     label : str, optional
         How messages name the values ("denominators (populations)").
+    scale_parameter : str, optional
+        The stage parameter in which the analyst says what the values measure
+        (:data:`SCALES`: ``proportion`` 0-1, ``percentage`` 0-100, ``rate`` or
+        ``count`` 0 or more); :meth:`Contract.with_parameters` turns it into a range,
+        so that a proportion of 250% or −3% is refused by ``hitk validate``.
     """
 
     kind: str = "text"
@@ -77,6 +95,7 @@ class RoleSpec:
     min_exclusive: bool = False
     whole: bool = False
     label: str | None = None
+    scale_parameter: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -194,6 +213,33 @@ class Contract:
             ) from None
         return cls(template, roles, compare, unique)
 
+    def with_parameters(self, parameters: Mapping[str, Any] | None, *, where: str = "parameters") -> "Contract":
+        """This contract with the ranges the stage's parameters declare (see ``RoleSpec.scale_parameter``).
+
+        Raises
+        ------
+        ConfigError
+            When a scale parameter holds something other than one of :data:`SCALES`.
+        """
+        from dataclasses import replace
+
+        from toolkit.errors import ConfigError
+
+        roles = dict(self.roles)
+        for role, spec in self.roles.items():
+            name = spec.scale_parameter
+            value = (parameters or {}).get(name) if name else None
+            if value in (None, "", "any"):
+                continue
+            if value not in SCALES:
+                raise ConfigError("A stage parameter is not valid.", [Problem(
+                    f"'{value}' is not a scale the toolkit knows", where=f"{where}.{name}",
+                    fix=f"use one of {', '.join(SCALES)}, or leave it empty for any number")])
+            lo, hi, whole = SCALES[value]
+            label = f"{spec.label or role} (declared as {'an' if value[0] in 'aeiou' else 'a'} {value} by {name})"
+            roles[role] = replace(spec, min=lo, max=hi, whole=spec.whole or whole, label=label)
+        return replace(self, roles=roles)
+
 
 # --------------------------------------------------------------------------- the registry
 
@@ -237,20 +283,23 @@ REGISTRY: dict[str, Contract] = {
         roles={
             "unit": RoleSpec("text", missing="error"),
             "time": RoleSpec("period", missing="error"),
-            "outcome": RoleSpec("numeric", label="outcomes"),
+            "outcome": RoleSpec("numeric", missing="exclude", label="outcomes", scale_parameter="outcome_scale"),
+            "numerator": RoleSpec("count", missing="exclude", label="numerators"),
+            "denominator": _DEN,
             "treatment": RoleSpec("binary", label="treatment flags"),
             "first_treated": RoleSpec("text"),
             "quintile": RoleSpec("numeric", min=1, max=5, whole=True, label="deprivation quintiles"),
             "weight": RoleSpec("numeric", min=0, label="weights"),
             "cluster": RoleSpec("text"),
         },
+        compare=(_NUM_LE_DEN,),
         unique=(Unique(("unit", "time"), fix="keep one row per unit and period (sum or average duplicates first)"),),
     ),
     "its": Contract(
         "its",
         roles={
             "time": RoleSpec("period", missing="error"),
-            "outcome": RoleSpec("numeric", label="outcomes"),
+            "outcome": RoleSpec("numeric", missing="error", label="outcomes", scale_parameter="outcome_scale"),
             "denominator": RoleSpec("count", min=0, min_exclusive=True, label="denominators (populations)"),
             "comparison_outcome": RoleSpec("numeric", label="comparison outcomes"),
             "comparison_denominator": RoleSpec("count", min=0, min_exclusive=True,
@@ -265,7 +314,7 @@ REGISTRY: dict[str, Contract] = {
         roles={
             "unit": RoleSpec("text", missing="error"),
             "time": RoleSpec("period", missing="error"),
-            "outcome": RoleSpec("numeric", label="outcomes"),
+            "outcome": RoleSpec("numeric", label="outcomes", scale_parameter="outcome_scale"),
             "unit_name": RoleSpec("text"),
             "group": RoleSpec("text"),
         },
@@ -275,8 +324,8 @@ REGISTRY: dict[str, Contract] = {
     "rd": Contract(
         "rd",
         roles={
-            "running": RoleSpec("numeric", label="running-variable values"),
-            "outcome": RoleSpec("numeric", label="outcomes"),
+            "running": RoleSpec("numeric", missing="exclude", label="running-variable values"),
+            "outcome": RoleSpec("numeric", missing="exclude", label="outcomes", scale_parameter="outcome_scale"),
             "unit": RoleSpec("text"),
             "group": RoleSpec("text"),
         },

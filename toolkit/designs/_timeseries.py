@@ -3,7 +3,7 @@
 * :func:`regular_time_index` turns a time column (integer periods or dates) into
   consecutive period numbers and reports gaps and duplicates with the rows concerned.
 * :func:`check_columns` / :func:`missing_rows` validate a DataFrame at entry.
-* :func:`heterogeneity` summarises whether an effect differs across ordered groups
+* :func:`heterogeneity` (from :mod:`toolkit.designs.heterogeneity`) summarises whether an effect differs across groups
   (e.g. IMD quintiles) from per-group estimates and standard errors.
 """
 
@@ -22,6 +22,7 @@ from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
 from toolkit.errors import DataError, DesignError, Problem
+from toolkit.designs.heterogeneity import group_ranks, heterogeneity  # noqa: F401  (re-exported)
 
 __all__ = [
     "TimeIndex",
@@ -188,66 +189,6 @@ def regular_time_index(values: pd.Series, *, column: str) -> TimeIndex:
         )
     period = np.round((t - order[0]) / step).astype(int)
     return TimeIndex(period, "period", None, None, False, step)
-
-
-def heterogeneity(groups: pd.DataFrame, *, by: str, log_scale: bool = False) -> pd.DataFrame:
-    """Does an effect differ across (ordered) groups?
-
-    Parameters
-    ----------
-    groups : pandas.DataFrame
-        One row per group with columns ``by``, ``estimate`` and ``se`` (groups sorted
-        in their natural order, e.g. IMD quintile 1 = most deprived first).
-    by : str
-        Name of the grouping column.
-    log_scale : bool
-        Whether estimates are ratios whose ``se`` is on the log scale.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Two rows: ``"difference_across_groups"`` (Cochran's Q test that all groups
-        share one effect; ``estimate`` = Q, df in ``df``) and ``"gradient"`` (the
-        inverse-variance weighted slope of the effect on group rank 1..k, with its
-        SE and p-value; a ratio per step when ``log_scale``).
-
-    Notes
-    -----
-    With θᵢ the group effects (log ratios when ``log_scale``), wᵢ = 1/SEᵢ² and
-    θ̄ = Σwᵢθᵢ/Σwᵢ: Q = Σwᵢ(θᵢ − θ̄)², compared with χ²(k − 1).  The gradient is the
-    weighted least-squares slope of θᵢ on rank rᵢ with weights wᵢ and known
-    variances, SE = 1/√(Σwᵢ(rᵢ − r̄_w)²), normal p-value.  The groups are treated as
-    independent samples (true when they are disjoint sets of areas or people).
-    Both are closed-form (written here; scipy supplies the χ² and normal tails).
-    """
-    g = groups.dropna(subset=["estimate", "se"])
-    g = g[g["se"] > 0]
-    theta = np.log(g["estimate"].to_numpy(float)) if log_scale else g["estimate"].to_numpy(float)
-    se = g["se"].to_numpy(float)
-    k = len(theta)
-    nan = float("nan")
-    rows = []
-    if k >= 2:
-        w = 1 / se**2
-        tbar = np.sum(w * theta) / np.sum(w)
-        q = float(np.sum(w * (theta - tbar) ** 2))
-        rows.append({"term": "difference_across_groups", "estimate": q, "se": nan, "ci_low": nan,
-                     "ci_high": nan, "p_value": float(stats.chi2.sf(q, k - 1)), "df": k - 1})
-        r = np.arange(1, k + 1, dtype=float)
-        rbar = np.sum(w * r) / np.sum(w)
-        sxx = np.sum(w * (r - rbar) ** 2)
-        slope = float(np.sum(w * (r - rbar) * (theta - tbar)) / sxx)
-        s_se = float(1 / np.sqrt(sxx))
-        z = stats.norm.ppf(0.975)
-        lo, hi = slope - z * s_se, slope + z * s_se
-        p = float(2 * stats.norm.sf(abs(slope / s_se)))
-        if log_scale:
-            slope, lo, hi = np.exp(slope), np.exp(lo), np.exp(hi)
-        rows.append({"term": "gradient", "estimate": float(slope), "se": s_se, "ci_low": float(lo),
-                     "ci_high": float(hi), "p_value": p, "df": nan})
-    out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p_value", "df"])
-    out.insert(0, by, "all groups")
-    return out
 
 
 # ----------------------------------------------------------------- ITS series preparation

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from toolkit.cautions import Caution
 from toolkit.designs._timeseries import (
     check_columns,
     crit_value,
@@ -264,13 +265,13 @@ def segmented(
             "underlying trend. Add earlier data or use a different design"
         )
     if n_pre < WARN_PERIODS:
-        warnings.append(f"Only {n_pre} periods before the intervention (fewer than {WARN_PERIODS}): "
-                        "the pre-intervention trend is uncertain.")
+        warnings.append(Caution(f"Only {n_pre} periods before the intervention (fewer than {WARN_PERIODS}): "
+                                "the pre-intervention trend is uncertain.", code="its.short_pre"))
     if n_post < 2 and slope_change:
         raise DesignError("only 1 period after the intervention start; a slope change needs at least 2")
     if n_post < WARN_PERIODS:
-        warnings.append(f"Only {n_post} periods after the intervention (fewer than {WARN_PERIODS}): "
-                        "the slope change is uncertain.")
+        warnings.append(Caution(f"Only {n_post} periods after the intervention (fewer than {WARN_PERIODS}): "
+                                "the slope change is uncertain.", code="its.short_post"))
 
     t = df["_t"].to_numpy(float)
     t0 = float(first["_t"].to_numpy()[post_first][0])
@@ -394,15 +395,16 @@ def segmented(
     diag = residual_diagnostics(np.asarray(resid), np.asarray(X_diag)[:, own], lb_lags)
     lb_p = diag.loc[diag["test"] == "Ljung-Box", "p_value"].iloc[0]
     if lb_p < 0.05:
-        warnings.append(
+        warnings.append(Caution(
             f"The residuals are autocorrelated (Ljung-Box p = {lb_p:.3g}); "
             + ("HAC standard errors allow for this, but check seasonality and the model."
-               if cov == "hac" else "use cov='hac', a higher ar_order, or model the seasonality.")
-        )
+               if cov == "hac" else "use cov='hac', a higher ar_order, or model the seasonality."),
+            code="its.autocorrelation"))
     if family == "poisson":
         disp = float(np.sum(np.asarray(res.resid_pearson) ** 2) / res.df_resid)
         if disp > 1.5 and cov == "model":
-            warnings.append(f"Counts are over-dispersed (Pearson dispersion {disp:.2f}); use family='quasipoisson'.")
+            warnings.append(Caution(f"Counts are over-dispersed (Pearson dispersion {disp:.2f}); use "
+                                    "family='quasipoisson'.", code="its.overdispersion"))
 
     kind = {"gaussian": "OLS", "poisson": "Poisson GLM (log link)", "quasipoisson": "quasi-Poisson GLM (log link)"}[family]
     if offset is not None:
@@ -454,8 +456,9 @@ def segmented_by(data: pd.DataFrame, outcome: str, time: str, intervention_start
     pandas.DataFrame
         Tidy table: for each group the ``level_change`` and ``slope_change`` rows
         (``by``, term, estimate, se, ci_low, ci_high, p_value, n_obs), then for each
-        term a Cochran's Q test that the effect is the same in every group and an
-        inverse-variance weighted gradient across the ordered groups (see
+        term a Cochran's Q test that the effect is the same in every group and, when
+        the groups are numbered (quintiles, deciles), an inverse-variance weighted
+        gradient across them, ranked by their numbers (see
         :func:`toolkit.designs._timeseries.heterogeneity`).  Groups that cannot be
         analysed are listed with the reason in ``note``.
 
@@ -489,7 +492,7 @@ def segmented_by(data: pd.DataFrame, outcome: str, time: str, intervention_start
     extra = []
     for term in ("level_change", "slope_change"):
         sub = res[(res["term"] == term) & res["estimate"].notna()] if "estimate" in res else res.iloc[0:0]
-        h = heterogeneity(sub, by=by, log_scale=ratio)
+        h = heterogeneity(sub, by=by, log_scale=ratio, level=kwargs.get("level", 0.95))
         h["term"] = term + "_" + h["term"]
         extra.append(h)
     return pd.concat([res] + extra, ignore_index=True)

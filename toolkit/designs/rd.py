@@ -2,7 +2,8 @@
 
 ``fit`` wraps the ``rdrobust`` package (Calonico, Cattaneo, Farrell & Titiunik):
 local linear fits either side of the cutoff, triangular kernel, MSE-optimal
-bandwidth, conventional estimate and SE with the robust bias-corrected interval.
+bandwidth, conventional estimate with the robust bias-corrected SE, interval and
+p-value (the conventional SE is kept in ``extra["se_conventional"]``).
 It adds a manipulation (density) test from ``rddensity`` (Cattaneo, Jansson & Ma),
 a bandwidth-sensitivity table and the binned means used for the RD plot.
 ``fit_by`` repeats the analysis within groups and tests for a gradient.
@@ -19,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
@@ -303,8 +305,8 @@ def fit(
         table.append({"term": method.lower(), "estimate": c, "se": s, "ci_low": lo, "ci_high": hi,
                       "p_value": pv, "n_obs": int(sum(res.N_h))})
     table = pd.DataFrame(table)
-    est, se, *_ = _row(res, "Conventional")
-    _, _, rlo, rhi, rp = _row(res, "Robust")
+    est, se_conv, *_ = _row(res, "Conventional")
+    _, se, rlo, rhi, rp = _row(res, "Robust")  # the SE behind the robust interval is the result's one SE
     h_l, h_r = float(res.bws.loc["h", "left"]), float(res.bws.loc["h", "right"])
     b_l, b_r = float(res.bws.loc["b", "left"]), float(res.bws.loc["b", "right"])
     nh_l, nh_r = (int(v) for v in res.N_h)
@@ -330,19 +332,18 @@ def fit(
         dens, dnotes = _density(x_density, cutoff)
         warnings += dnotes
         if dens is not None and dens["p_value"].iloc[0] < 0.05:
-            warnings.append(
+            warnings.append(Caution(
                 f"The density of '{running}' jumps at the cutoff (manipulation test p = {dens['p_value'].iloc[0]:.3g}): "
-                "units may have sorted themselves across the threshold."
-            )
+                "units may have sorted themselves across the threshold.", code="rd.density_jump"))
 
     bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
     method = (f"Sharp regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
               f"{kernel} kernel, {bwselect if h is None else 'user'} bandwidth {bw_text}; conventional estimate "
-              f"and SE, robust bias-corrected CI and p-value")
+              f"with the robust bias-corrected SE, CI and p-value")
     return RDResult(
         estimate=est, se=se, ci_low=rlo, ci_high=rhi, p_value=rp, n_obs=nh_l + nh_r, method=method,
         level=level, outcome=outcome_label or outcome, name="rd_effect", scale="difference", table=table,
-        extra={"cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
+        extra={"se_conventional": se_conv, "cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
                "b_right": b_r, "n_left": n_left, "n_right": n_right, "n_eff_left": nh_l, "n_eff_right": nh_r,
                "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p},
         warnings=tuple(warnings), sensitivity=sens, density=dens,
@@ -369,9 +370,10 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
     -------
     pandas.DataFrame
         One ``rd_effect`` row per group (``by``, term, estimate, se, ci_low, ci_high,
-        p_value, n_obs, h, note) — conventional estimate/SE with the robust interval —
-        then Cochran's Q (``difference_across_groups``) and the weighted ``gradient``
-        across ordered groups, computed from the conventional estimates and SEs.
+        p_value, n_obs, h, note) — conventional estimate with the robust SE and interval —
+        then Cochran's Q (``difference_across_groups``) and, for numbered groups
+        (quintiles, deciles), the weighted ``gradient`` ranked by their numbers, both
+        computed from the robust bias-corrected estimates and SEs.
 
     Notes
     -----
@@ -392,11 +394,15 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
         except (DesignError, DataError) as exc:
             rows.append({by: key, "term": "rd_effect", "note": str(exc)})
             continue
+        robust = r.table.set_index("term").loc["robust"]
         rows.append({by: key, "term": "rd_effect", "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "p_value": r.p_value, "n_obs": r.n_obs, "h": r.extra["h_left"],
-                     "note": "; ".join(r.warnings)})
+                     "note": "; ".join(r.warnings), "_bc": float(robust["estimate"]), "_se_rb": float(robust["se"])})
     res = pd.DataFrame(rows)
     if "estimate" not in res:
-        res["estimate"], res["se"] = np.nan, np.nan
-    het = heterogeneity(res[res["estimate"].notna()], by=by)
-    return pd.concat([res, het], ignore_index=True)
+        res["estimate"], res["se"], res["_bc"], res["_se_rb"] = np.nan, np.nan, np.nan, np.nan
+    # the tests across groups use the robust bias-corrected estimates and SEs (those behind the robust intervals)
+    fitted = res[res["estimate"].notna()]
+    het = heterogeneity(fitted[[by]].assign(estimate=fitted["_bc"], se=fitted["_se_rb"]), by=by,
+                        level=kwargs.get("level", 0.95))
+    return pd.concat([res.drop(columns=["_bc", "_se_rb"]), het], ignore_index=True)

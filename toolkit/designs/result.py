@@ -14,7 +14,28 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-__all__ = ["DesignResult"]
+__all__ = ["DesignResult", "SE_SCALES", "se_distance"]
+
+#: Scales a standard error can be on: the estimate's own units, or the log of a ratio.
+SE_SCALES = ("estimate", "log")
+
+
+def se_distance(before: float, now: float, se: float, se_scale: str = "estimate") -> float:
+    """How many standard errors apart two estimates are, on the SE's own scale.
+
+    |now − before| / se, or |log(now) − log(before)| / se when ``se_scale="log"``
+    (a ratio whose SE is that of its logarithm).  NaN when it cannot be told (no SE,
+    or a non-positive ratio).
+    """
+    if se_scale not in SE_SCALES:
+        raise ValueError(f"se_scale must be one of {', '.join(SE_SCALES)}")
+    if not (se > 0) or any(math.isnan(v) for v in (before, now, se)):
+        return float("nan")
+    if se_scale == "log":
+        if before <= 0 or now <= 0:
+            return float("nan")
+        return abs(math.log(now) - math.log(before)) / se
+    return abs(now - before) / se
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -31,7 +52,9 @@ class DesignResult:
         The point estimate of the effect (in the outcome's units, or a ratio
         when ``scale="ratio"``).
     se : float
-        Its standard error (NaN when a design has none, e.g. a permutation test).
+        Its standard error (NaN when a design has none, e.g. a permutation test), on
+        the scale ``se_scale`` names, and the one behind the reported interval (for
+        RD the robust SE of rdrobust's bias-corrected estimate, not the conventional SE).
     ci_low, ci_high : float
         Confidence interval at ``level``.
     p_value : float
@@ -54,7 +77,13 @@ class DesignResult:
     extra : mapping, optional
         Further design-specific numbers or DataFrames (read-only mapping).
     warnings : tuple of str
-        Conditions the analyst and the board should know about.
+        Conditions the analyst and the board should know about (each may be a
+        :class:`toolkit.cautions.Caution`, which carries a ``code``).
+    se_scale : {"estimate", "log"}, optional
+        The scale of ``se``: ``"estimate"`` (the estimate's own units) or ``"log"``
+        (the log of a ratio: a rate ratio's SE is that of log(ratio)).  By default
+        ``"log"`` when ``scale="ratio"``, else ``"estimate"``.  Whoever compares a
+        change with the SE (the rerun comparison, power) must work on this scale.
     """
 
     estimate: float
@@ -71,12 +100,17 @@ class DesignResult:
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
+    se_scale: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", _freeze(self.extra))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         if self.scale not in ("difference", "ratio"):
             raise ValueError("scale must be 'difference' or 'ratio'")
+        if self.se_scale is None:
+            object.__setattr__(self, "se_scale", "log" if self.scale == "ratio" else "estimate")
+        if self.se_scale not in SE_SCALES:
+            raise ValueError(f"se_scale must be one of {', '.join(SE_SCALES)}")
 
     # ------------------------------------------------------------------ views
     @property
@@ -128,7 +162,8 @@ class DesignResult:
         lines = [
             self.method,
             f"Outcome: {self.outcome}",
-            f"Estimate ({self.name}): {self.estimate:.6g}  SE {self.se:.6g}",
+            f"Estimate ({self.name}): {self.estimate:.6g}  SE {self.se:.6g}"
+            + (" (of the log ratio)" if self.se_scale == "log" else ""),
             f"{pct} CI: [{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.p_value:.4g}",
             f"Observations: {self.n_obs:,}",
         ]
@@ -141,6 +176,7 @@ class DesignResult:
             "name": self.name,
             "estimate": self.estimate,
             "se": self.se,
+            "se_scale": self.se_scale,
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "level": self.level,

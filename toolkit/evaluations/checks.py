@@ -94,16 +94,18 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
     """Check each stage's source against its template's data contract (one pass per source and template)."""
     exclusions: list[Exclusion] = []
     rows: dict[str, int] = {}
-    done: set[tuple[str, str]] = set()
-    for stage in ev.config.stages:
+    done: set[tuple] = set()
+    for index, stage in enumerate(ev.config.stages):
         template = templates.get(stage.name)
         if template is None or stage.source is None or stage.source not in sources:
             continue
-        if (stage.source, template.name) in done:
+        scale = stage.parameters.get("outcome_scale")
+        if (stage.source, template.name, scale) in done:
             continue
-        done.add((stage.source, template.name))
+        done.add((stage.source, template.name, scale))
         try:
             contract = contract_for(template.name, template.extra) or Contract(template.name)
+            contract = contract.with_parameters(stage.parameters, where=f"stages[{index}].parameters")
         except ToolkitError as exc:
             problems.extend(exc.problems)
             continue

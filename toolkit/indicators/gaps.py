@@ -223,8 +223,8 @@ def core20_gap(
                         count=int(bad.sum()), fix="use national IMD deciles (1 = most deprived)")
     miss = np.isnan(d)
     if miss.any():
-        warnings.warn(f"{int(miss.sum())} row(s) have no IMD decile and are left out of the Core20 gap",
-                      ToolkitWarning, stacklevel=2)
+        warnings.warn(ToolkitWarning(f"{int(miss.sum())} row(s) have no IMD decile and are left out of the Core20 "
+                                     "gap", code="gaps.no_decile"), stacklevel=2)
         data = data.loc[~miss].reset_index(drop=True)
         d = d[~miss]
     o = numeric_column(data, numerator)

@@ -82,10 +82,10 @@ def deprivation_quantile(
     out = data.copy()
     out[column] = pd.array(q, dtype="Int64")
     if (~ok).any():
-        warnings.warn(f"{int((~ok).sum())} row(s) have no '{score}' and get no quantile", ToolkitWarning,
-                      stacklevel=2)
+        warnings.warn(ToolkitWarning(f"{int((~ok).sum())} row(s) have no '{score}' and get no quantile",
+                                     code="quantiles.no_score"), stacklevel=2)
     small_groups = int(np.unique(codes[small & ok]).size)
     if small_groups:
-        warnings.warn(f"{small_groups} group(s) have fewer than {n} scored areas and get no quantiles",
-                      ToolkitWarning, stacklevel=2)
+        warnings.warn(ToolkitWarning(f"{small_groups} group(s) have fewer than {n} scored areas and get no "
+                                     "quantiles", code="quantiles.small_group"), stacklevel=2)
     return out

@@ -218,7 +218,8 @@ def sii(
                         fix="aggregate to one row per group and quantile, or add the missing by= column")
     n_max = int(q.max())
     if n_max > 10:
-        warnings.warn(f"{n_max} quantiles: SII is usually reported on 5 or 10", ToolkitWarning, stacklevel=2)
+        warnings.warn(ToolkitWarning(f"{n_max} quantiles: SII is usually reported on 5 or 10",
+                                     code="sii.many_quantiles"), stacklevel=2)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # drawn here so it can be recorded
     rng = np.random.default_rng(seed)

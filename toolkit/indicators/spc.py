@@ -190,6 +190,6 @@ def spc(
             part[k] = v
         pieces.append(part)
     if short:
-        warnings.warn(f"{short} chart(s) have fewer than 12 points; limits are unreliable",
-                      ToolkitWarning, stacklevel=2)
+        warnings.warn(ToolkitWarning(f"{short} chart(s) have fewer than 12 points; limits are unreliable",
+                                     code="spc.short_series"), stacklevel=2)
     return pd.concat(pieces, ignore_index=True)

@@ -301,11 +301,10 @@ def dsr(
     value = np.where(few, np.nan, value)
     short = n_bands < len(known)
     if short.any():
-        warnings.warn(
+        warnings.warn(ToolkitWarning(
             f"{int(short.sum())} group(s) lack some of the {len(known)} standard age bands; their DSR "
             "uses the standard weights of the bands present only (PHEindicatormethods convention). "
-            "Add rows with 0 events for bands with no deaths.",
-            ToolkitWarning,
+            "Add rows with 0 events for bands with no deaths.", code="standardised.missing_bands"),
             stacklevel=2,
         )
     return assemble(keys, by, {"total_count": events, "total_pop": pop}, value, limits, levels, note)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -97,3 +98,21 @@ def role_columns(ctx) -> dict[str, str]:
     if ctx.stage.source is None:
         return {}
     return dict(ctx.evaluation.config.data.sources[ctx.stage.source].columns)
+
+
+def collecting_cautions(run):
+    """Run a stage function collecting every caution raised while it fits (:func:`toolkit.cautions.collect`).
+
+    ToolkitWarnings and RuntimeWarnings raised inside the estimators (a division by zero,
+    an optimiser that did not converge) land in the returned analysis's ``raised``
+    field, which its ``warnings`` show in the report, instead of a kernel's stderr.
+    """
+    from toolkit import cautions
+
+    @functools.wraps(run)
+    def wrapper(*args, **kwargs):
+        with cautions.collect() as found:
+            analysis = run(*args, **kwargs)
+        return replace(analysis, raised=tuple(found)) if found else analysis
+
+    return wrapper

@@ -15,7 +15,8 @@ import pandas as pd
 from toolkit.designs import its
 from toolkit.errors import DataError, DesignError, ToolkitError
 from toolkit.natural.its_inputs import parse_seasonality, split_series
-from toolkit.natural.common import fmt_p, fmt_time, interval_text, pct_change_text, reraise_with_parameter, require_roles, slug
+from toolkit.natural.common import (collecting_cautions, fmt_p, fmt_time, interval_text, pct_change_text,
+                                   reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
                                       periods_verdict, seasonality_verdict)
 from toolkit.reporting.language import fmt_number
@@ -60,6 +61,7 @@ class ITSAnalysis:
     gradient: Verdict | None = None
     cautions: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     # -------------------------------------------------------------- views
     @property
@@ -78,7 +80,8 @@ class ITSAnalysis:
     def warnings(self) -> list[str]:
         """Input cautions and estimator warnings, each once."""
         seen: list[str] = []
-        for w in list(self.cautions) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ())):
+        for w in (list(self.cautions) + list(self.result.warnings) + list(getattr(self.controlled, "warnings", ()))
+                  + list(self.raised)):
             if w not in seen:
                 seen.append(w)
         return seen
@@ -292,7 +295,8 @@ class ITSAnalysis:
         t = r.table.set_index("term")
         if "slope_change" in t.index:
             s = t.loc["slope_change"]
-            results.record("slope_change", s["estimate"], se=s["se"], ci_low=s["ci_low"], ci_high=s["ci_high"],
+            results.record("slope_change", s["estimate"], se=s["se"], se_scale=r.se_scale, ci_low=s["ci_low"],
+                           ci_high=s["ci_high"],
                            level=r.level, p_value=s["p_value"], n=r.n_obs, method=r.method, kind="effect",
                            unit=f"{unit} per {self.period_label}", sentence=self._slope_sentence(s))
         for _, h in r.horizons.iterrows():
@@ -304,6 +308,7 @@ class ITSAnalysis:
                     "difference_in_events": f"Difference in {self.outcome_label} from the counterfactual",
                     "cumulative_difference": f"Cumulative difference in {self.outcome_label} since the start"}
             results.record(f"{name}_h{int(h['horizon'])}", h["estimate"], se=h["se"], ci_low=h["ci_low"],
+                           se_scale="log" if h["measure"] == "rate_ratio" else "estimate",
                            ci_high=h["ci_high"], level=r.level, p_value=h["p_value"], n=r.n_obs, method=r.method,
                            kind="effect", unit="rate ratio" if name == "rate_ratio" else self.outcome_label,
                            sentence=f"{what[h['measure']]} in {when}: {fmt_number(h['estimate'])} "
@@ -314,7 +319,8 @@ class ITSAnalysis:
             ct = c.table.set_index("term")
             if "slope_change" in ct.index:
                 s = ct.loc["slope_change"]
-                results.record("controlled_slope_change", s["estimate"], se=s["se"], ci_low=s["ci_low"],
+                results.record("controlled_slope_change", s["estimate"], se=s["se"], se_scale=c.se_scale,
+                               ci_low=s["ci_low"],
                                ci_high=s["ci_high"], level=c.level, p_value=s["p_value"], n=c.n_obs,
                                method=c.method, kind="effect", unit=f"{unit} per {self.period_label}",
                                sentence="Against the comparison area: " + self._slope_sentence(s))
@@ -324,12 +330,14 @@ class ITSAnalysis:
             for _, row in g.iterrows():
                 if row["term"] == "level_change" and pd.notna(row.get("estimate")):
                     results.record(f"level_change_{slug(row[col])}", row["estimate"], se=row["se"],
+                                   se_scale="log" if self.ratio else "estimate",
                                    ci_low=row["ci_low"], ci_high=row["ci_high"], level=r.level,
                                    p_value=row["p_value"], n=_int_or_none(row.get("n_obs")), method=r.method, kind="effect",
                                    unit=unit, sentence=f"Level change in {self.group_label} {row[col]}.")
                 elif row["term"] in ("level_change_gradient", "level_change_difference_across_groups"):
                     name = row["term"].replace("difference_across_groups", "heterogeneity")
                     results.record(name, row["estimate"], se=row.get("se"), ci_low=row.get("ci_low"),
+                                   se_scale="log" if self.ratio and row["term"].endswith("gradient") else "estimate",
                                    ci_high=row.get("ci_high"), p_value=row["p_value"], method="Cochran's Q and "
                                    "inverse-variance weighted gradient across ordered groups", kind="test",
                                    sentence=f"Does the level change differ by {self.group_label}?")
@@ -359,6 +367,7 @@ def _certainty(row: pd.Series, ratio: bool) -> str:
     return f"The interval includes {null:g} (no change), so we cannot rule out that the scheme made no difference."
 
 
+@collecting_cautions
 def run_its(
     data: pd.DataFrame,
     *,

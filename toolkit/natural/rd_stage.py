@@ -15,7 +15,9 @@ import pandas as pd
 
 from toolkit.designs import rd
 from toolkit.errors import DataError, DesignError
-from toolkit.natural.common import fmt_p, interval_text, reraise_with_parameter, require_roles, slug
+from toolkit.cautions import code_of
+from toolkit.natural.common import (collecting_cautions,
+                                   fmt_p, interval_text, reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, bandwidth_verdict, effective_n_verdict, heterogeneity_verdict,
                                       manipulation_verdict)
 from toolkit.reporting.language import fmt_number
@@ -98,6 +100,7 @@ class RDAnalysis:
     effect_unit: str = ""
     gradient: Verdict | None = None
     settings: dict = field(default_factory=dict)
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     @property
     def warnings(self) -> list[str]:
@@ -107,8 +110,8 @@ class RDAnalysis:
         the same, weighing who sets the running variable.
         """
         seen: list[str] = []
-        for w in list(self.result.warnings):
-            if w.startswith("The density of"):
+        for w in list(self.result.warnings) + list(self.raised):
+            if code_of(w) == "rd.density_jump":
                 continue
             w = w.replace("'running'", self.running_label).replace("'outcome'", self.outcome_label)
             if w not in seen:
@@ -282,6 +285,7 @@ class RDAnalysis:
                                    sentence=f"Does the jump differ by {self.group_label}?")
 
 
+@collecting_cautions
 def run_rd(
     data: pd.DataFrame,
     *,

@@ -16,7 +16,8 @@ import pandas as pd
 
 from toolkit.designs import synth
 from toolkit.errors import DataError, DesignError, Problem, ToolkitError
-from toolkit.natural.common import fmt_p, fmt_time, reraise_with_parameter, require_roles, slug
+from toolkit.natural.common import (collecting_cautions,
+                                   fmt_p, fmt_time, reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
 from toolkit.reporting.language import fmt_number
@@ -86,11 +87,12 @@ class SynthAnalysis:
     group_label: str = "deprivation quintile"
     panel: pd.DataFrame | None = field(default=None, repr=False)
     settings: dict = field(default_factory=dict)
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     @property
     def warnings(self) -> list[str]:
         seen: list[str] = []
-        for w in list(self.result.warnings):
+        for w in list(self.result.warnings) + list(self.raised):
             if w not in seen:
                 seen.append(w)
         return seen
@@ -271,6 +273,7 @@ def _fit(panel: pd.DataFrame, treated: str, start: Any, donors: Sequence[str] | 
     return synth.fit(panel, "outcome", "unit", "time", treated, start, donors=donors or None, outcome_label=label)
 
 
+@collecting_cautions
 def run_synth(
     data: pd.DataFrame,
     *,

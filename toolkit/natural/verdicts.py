@@ -312,7 +312,9 @@ def heterogeneity_verdict(table: pd.DataFrame, *, by_label: str, term: str, rati
         step = (f"a ratio of {fmt_number(gr['estimate'])} per step" if ratio
                 else f"{fmt_number(gr['estimate'])} per step")
         sig = gr["ci_low"] > null or gr["ci_high"] < null
-        text += (f" From the first {by_label} to the last, the effect changes by {step} (95% CI "
+        lv = gr.get("level", 0.95)
+        lv = 0.95 if pd.isna(lv) else float(lv)
+        text += (f" From one {by_label} to the next, the effect changes by {step} ({lv * 100:g}% CI "
                  f"{fmt_number(gr['ci_low'])} to {fmt_number(gr['ci_high'])})"
                  + (": a gradient." if sig else ": no clear gradient."))
     return Verdict(f"Did the effect differ by {by_label}?", "caution" if differs else "good", text,

@@ -414,3 +414,35 @@ def test_ar_error_model():
     assert "AR(1)" in r.method
     with pytest.raises(DesignError, match="single Gaussian"):
         its.segmented(df.assign(y=np.round(np.abs(df["y"]))), "y", "t", 51, cov="ar", family="poisson")
+
+
+def test_heterogeneity_ranks_by_the_groups_value_and_uses_level():
+    """Issue 11: a missing middle quintile turned a true gradient of -1.0 into -1.4 (ranks from row position)."""
+    from scipy import stats
+
+    from toolkit.designs._timeseries import heterogeneity
+
+    # effects exactly -1 per quintile step, quintile 3 missing: the slope on the quintile number is -1
+    g = pd.DataFrame({"q": [1, 2, 4, 5], "estimate": [-1.0, -2.0, -4.0, -5.0], "se": [1.0, 1.0, 1.0, 1.0]})
+    h = heterogeneity(g, by="q").set_index("term")
+    assert h.loc["gradient", "estimate"] == pytest.approx(-1.0)
+    # by hand: ranks 1, 2, 4, 5 (mean 3, Σ(r − 3)² = 10), SE = 1/√10; z at 99.8%
+    h998 = heterogeneity(g, by="q", level=0.998).set_index("term")
+    z = stats.norm.ppf(0.999)
+    assert h998.loc["gradient", "ci_high"] == pytest.approx(-1.0 + z / np.sqrt(10))
+    assert h998.loc["gradient", "level"] == 0.998
+    # quintiles given as text still rank by their number, whatever the row order
+    shuffled = g.iloc[[3, 0, 2, 1]].assign(q=lambda d: d["q"].astype(str))
+    assert heterogeneity(shuffled, by="q").set_index("term").loc["gradient", "estimate"] == pytest.approx(-1.0)
+
+
+def test_no_gradient_across_named_groups():
+    """Issue 11: PLUS groups sorted alphabetically produced a meaningless 'gradient'."""
+    from toolkit.designs._timeseries import heterogeneity
+    from toolkit.errors import DesignError
+
+    g = pd.DataFrame({"eth": ["Asian", "Black", "White"], "estimate": [1.0, 2.0, 3.0], "se": [1.0, 1.0, 1.0]})
+    h = heterogeneity(g, by="eth")
+    assert list(h["term"]) == ["difference_across_groups"]
+    with pytest.raises(DesignError, match="ordered groups"):
+        heterogeneity(g, by="eth", ordered=True)

@@ -40,7 +40,9 @@ def test_senate_matches_published_rdrobust_example(senate_fit, senate):
     r = senate_fit
     assert isinstance(r, DesignResult)
     assert r.estimate == pytest.approx(7.414, abs=5e-4)
-    assert r.se == pytest.approx(1.459, abs=5e-4)
+    assert r.extra["se_conventional"] == pytest.approx(1.459, abs=5e-4)
+    # issue 11: one SE per result, the one behind the robust interval: (10.919 − 4.094)/(2 × 1.959964)
+    assert r.se == pytest.approx((10.919 - 4.094) / (2 * 1.959964), abs=1e-3) and r.se_scale == "estimate"
     assert (r.ci_low, r.ci_high) == pytest.approx((4.094, 10.919), abs=5e-4)
     assert r.extra["h_left"] == pytest.approx(17.754, abs=5e-4)
     assert r.extra["b_left"] == pytest.approx(28.028, abs=5e-4)
@@ -177,7 +179,8 @@ def test_covariates_and_cluster_pass_through(senate):
     cc = senate.dropna(subset=["vote", "margin", "presdemvoteshlag1", "state"])
     ref = rdrobust(cc["vote"], cc["margin"], covs=cc[["presdemvoteshlag1"]].to_numpy(), cluster=cc["state"].to_numpy())
     assert r.estimate == pytest.approx(float(ref.coef.iloc[0, 0]), abs=1e-10)
-    assert r.se == pytest.approx(float(ref.se.iloc[0, 0]), rel=1e-10)
+    assert r.extra["se_conventional"] == pytest.approx(float(ref.se.iloc[0, 0]), rel=1e-10)
+    assert r.se == pytest.approx(float(ref.se.loc["Robust"].iloc[0]), rel=1e-10)
     assert r.extra["excluded"] == len(senate) - len(cc)
 
 
