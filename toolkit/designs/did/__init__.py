@@ -9,6 +9,10 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`event_study` — leads and lags, joint pre-trend test, ``plot()``.
 - :func:`staggered` — Callaway & Sant'Anna ATT(g,t) and ``aggregate()``.
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
+- :func:`sun_abraham` — Sun & Abraham interaction-weighted event study.
+
+``twfe``, ``event_study`` and ``equity`` take ``inference="wild"`` (wild cluster
+bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters.
 """
 
 from toolkit.designs.did.equity import equity
@@ -22,6 +26,7 @@ from toolkit.designs.did.results import (
     TwoByTwoResult,
 )
 from toolkit.designs.did.staggered import staggered
+from toolkit.designs.did.sun_abraham import sun_abraham
 from toolkit.designs.did.two_by_two import two_by_two
 from toolkit.designs.did.twfe import twfe
 
@@ -31,6 +36,7 @@ __all__ = [
     "event_study",
     "staggered",
     "equity",
+    "sun_abraham",
     "TwoByTwoResult",
     "TwfeResult",
     "EventStudyResult",
