@@ -10,12 +10,14 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`staggered` — Callaway & Sant'Anna ATT(g,t) and ``aggregate()``.
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
 - :func:`sun_abraham` — Sun & Abraham interaction-weighted event study.
+- :func:`imputation` — Borusyak, Jaravel & Spiess imputation estimator.
 
 ``twfe``, ``event_study`` and ``equity`` take ``inference="wild"`` (wild cluster
 bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters.
 """
 
 from toolkit.designs.did.equity import equity
+from toolkit.designs.did.imputation import imputation
 from toolkit.designs.did.event_study import event_study
 from toolkit.designs.did.results import (
     AggregateResult,
@@ -37,6 +39,7 @@ __all__ = [
     "staggered",
     "equity",
     "sun_abraham",
+    "imputation",
     "TwoByTwoResult",
     "TwfeResult",
     "EventStudyResult",
