@@ -13,7 +13,8 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`imputation` — Borusyak, Jaravel & Spiess imputation estimator.
 
 ``twfe``, ``event_study`` and ``equity`` take ``inference="wild"`` (wild cluster
-bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters.
+bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters;
+:mod:`toolkit.designs.did.multiplicity` adjusts subgroup and secondary-outcome p-values.
 """
 
 from toolkit.designs.did.equity import equity
