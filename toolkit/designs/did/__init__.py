@@ -11,6 +11,7 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
 - :func:`sun_abraham` — Sun & Abraham interaction-weighted event study.
 - :func:`imputation` — Borusyak, Jaravel & Spiess imputation estimator.
+- :func:`honest` — Rambachan & Roth sensitivity to non-parallel trends (smoothness).
 
 ``twfe``, ``event_study`` and ``equity`` take ``inference="wild"`` (wild cluster
 bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters;
@@ -18,6 +19,7 @@ bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters;
 """
 
 from toolkit.designs.did.equity import equity
+from toolkit.designs.did.honest import HonestResult, honest
 from toolkit.designs.did.imputation import imputation
 from toolkit.designs.did.event_study import event_study
 from toolkit.designs.did.results import (
@@ -41,6 +43,8 @@ __all__ = [
     "equity",
     "sun_abraham",
     "imputation",
+    "honest",
+    "HonestResult",
     "TwoByTwoResult",
     "TwfeResult",
     "EventStudyResult",
