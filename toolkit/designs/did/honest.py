@@ -125,12 +125,15 @@ def flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, M: 
     z_mv = -np.linalg.solve(Q, q)  # minimum variance, unbiased for linear trends
     b_mv = M * float(np.abs(G0 + G1 @ z_mv).sum())
     k, m_aux = z_mv.size, G0.size
+    scale = var(z_mv)
+    warm = {}
 
     def frontier(B):
         """Smallest sd among estimators with worst-case bias <= B (a convex QP); returns (sd, z)."""
         if B >= b_mv:
             return math.sqrt(var(z_mv)), z_mv
-        x0 = np.concatenate([z_mv * (B / b_mv if b_mv > 0 else 1.0), np.abs(G0) + 1e-3])
+        z_start = warm.get("z", z_mv)
+        x0 = np.concatenate([z_start, np.abs(G0 + G1 @ z_start)])
         cons = [
             {"type": "ineq", "fun": lambda x: x[k:] - (G0 + G1 @ x[:k]),
              "jac": lambda x: np.hstack([-G1, np.eye(m_aux)])},
@@ -139,9 +142,10 @@ def flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, M: 
             {"type": "ineq", "fun": lambda x: np.array([B / M - x[k:].sum()]),
              "jac": lambda x: np.concatenate([np.zeros(k), -np.ones(m_aux)])[None, :]},
         ]
-        res = optimize.minimize(lambda x: var(x[:k]), x0, jac=lambda x: np.concatenate([2 * (Q @ x[:k] + q),
-                                np.zeros(m_aux)]), constraints=cons, method="SLSQP",
-                                options={"ftol": 1e-14, "maxiter": 500})
+        res = optimize.minimize(lambda x: var(x[:k]) / scale,
+                                x0, jac=lambda x: np.concatenate([2 * (Q @ x[:k] + q) / scale, np.zeros(m_aux)]),
+                                constraints=cons, method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
+        warm["z"] = res.x[:k]
         return math.sqrt(max(var(res.x[:k]), 0.0)), res.x[:k]
 
     if M == 0 or b_mv == 0:
@@ -153,7 +157,7 @@ def flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, M: 
             return sd * _cv(B / sd, alpha)
 
         opt = optimize.minimize_scalar(length, bounds=(0.0, b_mv), method="bounded",
-                                       options={"xatol": 1e-7 * b_mv})
+                                       options={"xatol": 1e-6 * b_mv})
         cands = [(length(b_mv), b_mv), (float(opt.fun), float(opt.x))]
         _, B_best = min(cands)
         sd, z_best = frontier(B_best)
