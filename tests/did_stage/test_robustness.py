@@ -60,3 +60,11 @@ def test_few_clusters_adds_the_wild_bootstrap_row():
     wild = rows["wild_bootstrap"]
     assert "8 clusters" in wild.sentence and "wild cluster bootstrap" in wild.result.method
     assert wild.result.ci_low < 2.0 < wild.result.ci_high  # true effect 2 (tests/did_stage/sim.py)
+
+
+def test_honest_sensitivity_and_figure(sample):
+    an, rb = sample
+    assert rb.honest is not None and rb.honest.table["ci_low"].is_monotonic_decreasing
+    assert any(s.startswith("Sensitivity to non-parallel trends") for s in rb.sentences)
+    fig, data, alt = rb.honest_figure(outcome_label="new diagnoses per 1,000 a year")
+    assert len(data) == len(rb.honest.table) + 1 and "Chart of 95% confidence intervals" in alt

@@ -50,6 +50,8 @@ class Robustness:
     subgroups: object | None = None
     subgroup_sentence: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    honest: object | None = None
+    honest_source: str = ""
 
     def table(self, headline, headline_label: str) -> pd.DataFrame:
         """Display table: the headline, then each robustness estimate."""
@@ -73,9 +75,47 @@ class Robustness:
     @property
     def sentences(self) -> list[str]:
         out = [r.sentence for r in self.rows]
+        if self.honest is not None:
+            out.append(f"Sensitivity to non-parallel trends ({self.honest_source}): {self.honest.sentence}")
         if self.subgroup_sentence:
             out.append(self.subgroup_sentence)
         return out
+
+    def honest_figure(self, *, outcome_label: str, level: float = 0.95):
+        """Robust intervals by M beside the original interval: (figure, data table, alt text), or None."""
+        h = self.honest
+        if h is None:
+            return None
+        import matplotlib.pyplot as plt  # lazy: slow to import
+
+        tab = h.table
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        xs = list(range(len(tab) + 1))
+        lows = [h.original[0], *tab["ci_low"]]
+        highs = [h.original[1], *tab["ci_high"]]
+        mids = [(a + b) / 2 for a, b in zip(lows, highs)]
+        ax.errorbar(xs[:1], mids[:1], yerr=[[mids[0] - lows[0]], [highs[0] - mids[0]]], fmt="s", color="#425563",
+                    capsize=4, label="Original interval (trends exactly parallel)")
+        ax.errorbar(xs[1:], mids[1:], yerr=[[m - a for m, a in zip(mids[1:], lows[1:])],
+                                            [b - m for m, b in zip(mids[1:], highs[1:])]],
+                    fmt="o", color="#005EB8", capsize=4, label="Robust interval allowing trends to bend by M")
+        ax.axhline(0.0, color="#425563", linewidth=1)
+        ax.set_xticks(xs, ["Original", *[f"{m:.3g}" for m in tab["M"]]])
+        ax.set_xlabel("M: how much the difference in trends may bend per period")
+        ax.set_ylabel(f"Effect on {outcome_label}")
+        ax.set_title("How wrong could parallel trends be before the answer changes?")
+        ax.legend(frameon=False, fontsize="small")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        data = pd.DataFrame({"M": ["original", *[f"{m:.3g}" for m in tab["M"]]], "Lower limit": lows,
+                             "Upper limit": highs})
+        bd = (f"; the interval first includes no effect at M = {h.breakdown:.3g}" if math.isfinite(h.breakdown)
+              else "")
+        alt = (f"Chart of {level * 100:g}% confidence intervals for the effect on {outcome_label}: the original "
+               f"interval {fmt_interval(*h.original)}, then robust intervals for M from {tab['M'].min():.3g} to "
+               f"{tab['M'].max():.3g}, widening from {fmt_interval(lows[1], highs[1])} to "
+               f"{fmt_interval(lows[-1], highs[-1])}{bd}.")
+        return fig, data, alt
 
 
 def _agreement(res, headline, outcome_label: str, name: str) -> str:
@@ -163,4 +203,12 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
                         f"{(1 - level) * 100:g}% level before and {adj} after allowing for the number of groups "
                         f"tested ({LABELS[multiplicity]}). The effect on the gap is the primary estimate and is "
                         "not adjusted.")
-    return Robustness(tuple(rows), sub, sub_sentence, tuple(warns))
+    hon, hon_src = None, ""
+    src = an.event_study if not an.choice.staggered else sa
+    if src is not None:
+        hon, why = _try(did.honest, src, method="smoothness", target=0, level=level, max_pre=5, max_post=1)
+        hon_src = ("the regression event study" if not an.choice.staggered else "Sun and Abraham's event study") + \
+            ", effect in the first period after the start"
+        if hon is None:
+            warns.append(f"The sensitivity analysis for non-parallel trends could not be run: {why}")
+    return Robustness(tuple(rows), sub, sub_sentence, tuple(warns), hon, hon_src)

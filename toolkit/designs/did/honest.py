@@ -197,7 +197,7 @@ class HonestResult:
                 "compared with a straight-line continuation of the trend before it.")
 
 
-def _event_inputs(result):
+def _event_inputs(result, max_pre=None, max_post=None):
     """beta, sigma, n_pre and post event times from an event-study or C&S dynamic result."""
     tab = result.table
     if tab is None or "event_time" not in tab:
@@ -206,6 +206,10 @@ def _event_inputs(result):
     est = tab[(tab["period"] != "reference") & tab["event_time"].notna()] if "period" in tab else \
         tab[tab["event_time"].notna()]
     est = est.sort_values("event_time")
+    if max_pre is not None:
+        est = est[est["event_time"] >= -1 - int(max_pre)]
+    if max_post is not None:
+        est = est[est["event_time"] < int(max_post)]
     e = est["event_time"].to_numpy(dtype=float)
     if "vcov" in result.extra:
         V = result.extra["vcov"]
@@ -228,7 +232,8 @@ def _event_inputs(result):
 
 
 def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = None, target=0,
-           level: float = 0.95, beta=None, sigma=None, n_pre: int | None = None) -> HonestResult:
+           level: float = 0.95, max_pre: int | None = None, max_post: int | None = None,
+           beta=None, sigma=None, n_pre: int | None = None) -> HonestResult:
     """Rambachan & Roth (2023) robust confidence intervals under smoothness restrictions.
 
     Parameters
@@ -246,6 +251,13 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
         average of all post-adoption effects.
     level : float
         Confidence level.
+    max_pre, max_post : int, optional
+        Use only the ``max_pre`` pre-adoption coefficients nearest the
+        reference and the first ``max_post`` post-adoption ones (a marginal
+        of the event study, which keeps the optimisation small).
+    beta, sigma, n_pre
+        Coefficients (pre then post), their covariance and the number of
+        pre-adoption ones, when ``result`` is None.
 
     Returns
     -------
@@ -258,7 +270,7 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
     if result is not None:
-        beta, sigma, n_pre, post_e = _event_inputs(result)
+        beta, sigma, n_pre, post_e = _event_inputs(result, max_pre, max_post)
         outcome = result.outcome
     else:
         beta, sigma = np.asarray(beta, dtype=float), np.asarray(sigma, dtype=float)
