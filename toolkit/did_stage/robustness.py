@@ -20,7 +20,7 @@ from toolkit.designs import did
 from toolkit.designs.did import wild as W
 from toolkit.designs.did.multiplicity import LABELS, adjust_subgroups
 from toolkit.did_stage.analysis import DidAnalysis
-from toolkit.errors import DesignError
+from toolkit.errors import ToolkitError
 from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = ["RobustRow", "Robustness", "robustness_checks"]
@@ -139,7 +139,7 @@ def _agreement(res, headline, outcome_label: str, name: str) -> str:
 def _try(fn, *args, **kw):
     try:
         return fn(*args, **kw), ""
-    except DesignError as exc:
+    except ToolkitError as exc:
         return None, str(exc.message if hasattr(exc, "message") and exc.message else exc)
 
 
