@@ -204,7 +204,7 @@ class WildProblem:
         if not self.fes:
             return L
         n = e.size
-        chunk = max(1, int(2e7 // max(n, 1)))
+        chunk = max(1, int(2e6 // max(n, 1)))  # at most ~16 MB of columns at a time
         raw = e if self.sw is None else e / self.sw
         for g0 in range(0, G, chunk):
             gs = np.arange(g0, min(G, g0 + chunk))
