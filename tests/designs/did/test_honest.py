@@ -86,3 +86,20 @@ def test_options(medicaid):
         did.honest(es, method="relative_magnitudes")
     with pytest.raises(ValueError, match="target"):
         did.honest(es, target=5)
+
+
+def test_direct_inputs_and_unsuitable_results(medicaid):
+    es, h = medicaid
+    tab = es.table[es.table["period"] != "reference"]
+    V = es.extra["vcov"].loc[tab["term"], tab["term"]].to_numpy()
+    direct = did.honest(None, beta=tab["estimate"].to_numpy(), sigma=V, n_pre=5, m=[0.02])
+    assert direct.table["ci_low"].iloc[0] == pytest.approx(h.table.set_index("M").loc[0.02, "ci_low"], abs=1e-9)
+    # a Callaway & Sant'Anna dynamic aggregate with the varying base period has an estimate at event time -1
+    from toolkit.errors import DesignError
+
+    from .simdata import panel
+
+    cs = did.staggered(panel(n_units=120, n_periods=6, seed=5, cohorts=(0, 4)), "y", "unit", "time",
+                       "first_treated").aggregate("dynamic")
+    with pytest.raises(DesignError):
+        did.honest(cs)
