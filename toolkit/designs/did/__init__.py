@@ -9,9 +9,18 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`event_study` — leads and lags, joint pre-trend test, ``plot()``.
 - :func:`staggered` — Callaway & Sant'Anna ATT(g,t) and ``aggregate()``.
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
+- :func:`sun_abraham` — Sun & Abraham interaction-weighted event study.
+- :func:`imputation` — Borusyak, Jaravel & Spiess imputation estimator.
+- :func:`honest` — Rambachan & Roth sensitivity to non-parallel trends (smoothness).
+
+``twfe``, ``event_study`` and ``equity`` take ``inference="wild"`` (wild cluster
+bootstrap-t, :mod:`toolkit.designs.did.wild`) for few clusters;
+:mod:`toolkit.designs.did.multiplicity` adjusts subgroup and secondary-outcome p-values.
 """
 
 from toolkit.designs.did.equity import equity
+from toolkit.designs.did.honest import HonestResult, honest
+from toolkit.designs.did.imputation import imputation
 from toolkit.designs.did.event_study import event_study
 from toolkit.designs.did.results import (
     AggregateResult,
@@ -22,6 +31,7 @@ from toolkit.designs.did.results import (
     TwoByTwoResult,
 )
 from toolkit.designs.did.staggered import staggered
+from toolkit.designs.did.sun_abraham import sun_abraham
 from toolkit.designs.did.two_by_two import two_by_two
 from toolkit.designs.did.twfe import twfe
 
@@ -31,6 +41,10 @@ __all__ = [
     "event_study",
     "staggered",
     "equity",
+    "sun_abraham",
+    "imputation",
+    "honest",
+    "HonestResult",
     "TwoByTwoResult",
     "TwfeResult",
     "EventStudyResult",

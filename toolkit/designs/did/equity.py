@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.designs.did import _panel as P
+from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import EquityResult, coef_row
 from toolkit.designs.did.staggered import staggered
@@ -86,6 +87,9 @@ def equity(
     cluster: str | None = None,
     weights: str | None = None,
     level: float = 0.95,
+    inference: str = "crv1",
+    reps: int = W.DEFAULT_REPS,
+    seed: int | None = W.DEFAULT_SEED,
 ) -> EquityResult:
     """Effect by deprivation quintile and effect on the gap (triple difference).
 
@@ -114,6 +118,14 @@ def equity(
         Observation weights (e.g. population).
     level : float
         Confidence level.
+    inference : {"crv1", "wild", "auto"}
+        TWFE path only: ``"wild"`` gives every row (quintiles, most deprived,
+        rest, gap) wild cluster bootstrap-t intervals and p-values
+        (:mod:`toolkit.designs.did.wild`); ``"auto"`` only with fewer than 30
+        clusters or fewer than 10 treated clusters.  The staggered path keeps
+        its influence-function inference (a warning says so).
+    reps, seed : int
+        Bootstrap replications and seed.
 
     Returns
     -------
@@ -144,6 +156,8 @@ def equity(
     """
     if (treatment is None) == (first_treated is None):
         raise ValueError("give exactly one of treatment= (0/1 column) or first_treated= (adoption period)")
+    W.check_inference(inference, reps)
+    wild_kw = {"inference": inference, "reps": reps, "seed": seed} if treatment is not None else {}
     most_deprived = tuple(most_deprived)
     if not most_deprived:
         raise ValueError("most_deprived must name at least one quintile")
@@ -186,7 +200,8 @@ def equity(
         sub = kept.loc[mask]
         try:
             if treatment is not None:
-                return twfe(sub, outcome, unit, time, treatment, cluster=cluster, weights=weights, **level_kw)
+                return twfe(sub, outcome, unit, time, treatment, cluster=cluster, weights=weights, **level_kw,
+                            **wild_kw)
             return staggered(sub, outcome, unit, time, first_treated, control=control, weights=weights, **level_kw)
         except DesignError as exc:
             return exc
@@ -196,14 +211,20 @@ def equity(
             fit_sub(qvals == qv), group="quintile")
     md_label = _label(most_deprived)
     if treatment is not None:
-        gap_rows, gwarn, extra = _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level)
+        gap_rows, gwarn, extra = _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level,
+                                           **wild_kw)
         warns += gwarn
         rows += [dict(r, term=lbl, group=grp) for r, lbl, grp in zip(
             gap_rows, (f"most deprived ({md_label})", "rest", "gap (most deprived - rest)"),
             ("most_deprived", "rest", "gap"))]
         method = ("Triple difference: two-way fixed effects with period effects by deprivation group; "
                   "CRV1 standard errors clustered by unit (fixest convention)")
+        if "wild" in extra:
+            method += "; intervals and p-values by " + extra["wild"]["description"]
     else:
+        if inference == "wild":
+            warns.append("The wild cluster bootstrap applies to the two-way fixed-effects path; the staggered "
+                         "(Callaway & Sant'Anna) estimates keep their influence-function intervals.")
         r_md = add(f"most deprived ({md_label})", fit_sub(md), group="most_deprived")
         r_rest = add("rest", fit_sub(~md), group="rest")
         if r_md is None or r_rest is None:
@@ -230,7 +251,8 @@ def equity(
     )
 
 
-def _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level):
+def _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level, inference="crv1",
+              reps=W.DEFAULT_REPS, seed=W.DEFAULT_SEED):
     """Joint triple-difference fit; rows for most deprived, rest and gap."""
     P.check_cluster_column(kept, cluster)
     panel = P.prepare_panel(kept, outcome=outcome, unit=unit, time=time, other=[treatment],
@@ -255,7 +277,19 @@ def _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level):
         coef_row("", b[0], np.sqrt(V[0, 0]), level, df, n_obs=int((1 - md).sum())),
         coef_row("", b[1], np.sqrt(V[1, 1]), level, df, n_obs=fit.n_obs),
     ]
-    return rows, warns, {"n_clusters": G, "df_t": df}
+    extra = {"n_clusters": G, "df_t": df}
+    n_tr = W.treated_clusters(cl, d > 0)
+    if inference == "wild" or (inference == "auto" and W.few_clusters(G, n_tr)):
+        prob = W.wild_problem(panel.y, X, fes, cluster=cl, n_clusters=G, weights=panel.weights,
+                              reps=reps, seed=seed)
+        for row, comb in zip(rows, ([1.0, 1.0], [1.0, 0.0], [0.0, 1.0])):
+            w = prob.test(comb, level=level)
+            row.update(p_value_crv1=row["p_value"], ci_low=w.ci_low, ci_high=w.ci_high, p_value=w.p_value)
+        extra["wild"] = {"reps": w.reps, "weights": w.kind, "enumerated": w.enumerated, "n_clusters": G,
+                         "n_treated_clusters": n_tr, "description": W.describe(w, G)}
+        warns.append(f"Few clusters ({G:,}, {n_tr:,} with treated observations): the gap and group intervals "
+                     "and p-values come from the wild cluster bootstrap.")
+    return rows, warns, extra
 
 
 def _baseline_gap(kept, outcome, time, weights, treatment, first_treated, unit) -> float:

@@ -9,8 +9,10 @@ import pandas as pd
 from scipy import stats
 
 from toolkit.designs.did import _panel as P
+from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.results import EventStudyResult, coef_row, inference
+from toolkit.designs.did.results import EventStudyResult, coef_row
+from toolkit.designs.did.results import inference as interval_p
 from toolkit.designs.did.twfe import few_treated_clusters
 from toolkit.errors import DesignError, Problem
 
@@ -81,6 +83,9 @@ def event_study(
     weights: str | None = None,
     covariates: Sequence[str] | None = None,
     level: float = 0.95,
+    inference: str = "crv1",
+    reps: int = W.DEFAULT_REPS,
+    seed: int | None = W.DEFAULT_SEED,
 ) -> EventStudyResult:
     """Event-study regression: effects by time since adoption, with a pre-trend test.
 
@@ -107,6 +112,14 @@ def event_study(
         ``extra["covariates"]``).
     level : float
         Confidence level.
+    inference : {"crv1", "wild", "auto"}
+        ``"wild"``: the headline and every event-time coefficient get wild
+        cluster bootstrap-t intervals and p-values
+        (:mod:`toolkit.designs.did.wild`); ``"auto"``: only with fewer than
+        30 clusters or fewer than 10 treated clusters.  SEs stay CRV1; the
+        pre-trend Wald test is not bootstrapped.
+    reps, seed : int
+        Bootstrap replications and seed.
 
     Returns
     -------
@@ -133,6 +146,7 @@ def event_study(
     for nm, v in (("leads", leads), ("lags", lags)):
         if v is not None and (int(v) != v or v < (1 if nm == "leads" else 0)):
             raise ValueError(f"{nm} must be a whole number ({'>= 1' if nm == 'leads' else '>= 0'})")
+    W.check_inference(inference, reps)
     covariates = list(covariates or [])
     P.require_columns(data, {"first_treated": first_treated} | {f"covariate {c}": c for c in covariates})
     P.check_cluster_column(data, cluster)
@@ -231,14 +245,14 @@ def event_study(
     a[post_idx] = 1.0 / post_idx.size
     est = float(a @ fit.coef)
     se = float(np.sqrt(a @ fit.vcov @ a))
-    lo, hi, p = inference(est, se, level, fit.df_t)
+    lo, hi, p = interval_p(est, se, level, fit.df_t)
     wtxt = f", weighted by {weights}" if weights else ""
     method = (
         f"Event study: two-way fixed effects ({unit} and {time}) with event-time indicators, reference "
         f"period -1{wtxt}; CRV1 standard errors clustered by {cl_name} ({Gc:,} clusters, fixest "
         "convention); headline = average of post-adoption coefficients"
     )
-    return EventStudyResult(
+    result = EventStudyResult(
         estimate=est, se=se, ci_low=lo, ci_high=hi, p_value=p, n_obs=fit.n_obs, method=method,
         level=level, outcome=outcome, name="att_event_average", table=table,
         extra={
@@ -255,3 +269,12 @@ def event_study(
         },
         warnings=tuple(warns),
     )
+    if inference == "crv1":
+        return result
+    prob = W.wild_problem(panel.y, X, fes, cluster=cl, n_clusters=Gc, weights=panel.weights,
+                          balanced=panel.balanced, reps=reps, seed=seed)
+    eye = np.eye(fit.coef.size)
+    rows = {int(i): eye[j] for j, nm in enumerate(names[:len(est_e)])
+            for i in np.flatnonzero(table["term"].to_numpy() == nm)}
+    return W.with_wild(result, prob, a, inference=inference, n_clusters=Gc,
+                       n_treated_clusters=W.treated_clusters(cl, is_tr & (rel >= 0)), table_rows=rows)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.designs.did import _panel as P
+from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.results import TwfeResult, coef_row
 from toolkit.errors import DesignError, Problem
@@ -117,6 +118,9 @@ def twfe(
     weights: str | None = None,
     covariates: Sequence[str] | None = None,
     level: float = 0.95,
+    inference: str = "crv1",
+    reps: int = W.DEFAULT_REPS,
+    seed: int | None = W.DEFAULT_SEED,
 ) -> TwfeResult:
     """Two-way fixed-effects DiD: ``outcome ~ treatment (+ covariates) | unit + time``.
 
@@ -135,6 +139,13 @@ def twfe(
         Time-varying numeric controls.
     level : float
         Confidence level.
+    inference : {"crv1", "wild", "auto"}
+        ``"wild"``: interval and p-value by the wild cluster bootstrap-t
+        (:mod:`toolkit.designs.did.wild`); ``"auto"``: the same, but only
+        when there are fewer than 30 clusters or fewer than 10 treated
+        clusters (with a warning); the standard error stays CRV1.
+    reps, seed : int
+        Bootstrap replications and seed (``inference`` other than ``"crv1"``).
 
     Returns
     -------
@@ -157,6 +168,7 @@ def twfe(
     covariates = list(covariates or [])
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    W.check_inference(inference, reps)
     P.require_columns(
         data,
         {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment, "weights": weights}
@@ -201,7 +213,7 @@ def twfe(
         f"Two-way fixed effects ({unit} and {time}){wtxt}; CRV1 standard errors clustered by "
         f"{cl_name} ({G:,} clusters, fixest small-sample convention, t with {G - 1} df)"
     )
-    return TwfeResult(
+    result = TwfeResult(
         estimate=head["estimate"],
         se=head["se"],
         ci_low=head["ci_low"],
@@ -225,3 +237,10 @@ def twfe(
         },
         warnings=tuple(warns),
     )
+    if inference == "crv1":
+        return result
+    prob = W.wild_problem(panel.y, np.column_stack(X), fes, cluster=cl, n_clusters=G, weights=panel.weights,
+                          balanced=panel.balanced, reps=reps, seed=seed)
+    return W.with_wild(result, prob, np.eye(len(names))[0], inference=inference, n_clusters=G,
+                       n_treated_clusters=W.treated_clusters(cl, d > 0),
+                       table_rows={j: np.eye(len(names))[j] for j in range(len(names))})

@@ -1,0 +1,214 @@
+"""The "How robust is this?" section of the DiD report.
+
+Runs the robustness estimators beside the headline -- Sun & Abraham and the
+imputation estimator (both, like Callaway & Sant'Anna, allow the effect to
+differ between groups that started at different times), the wild cluster
+bootstrap when clusters are few, and multiplicity-adjusted p-values for the
+effects by deprivation group -- and words each in one plain sentence.
+Nothing is estimated here beyond calling :mod:`toolkit.designs.did`; the
+template only shows what this returns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from toolkit.designs import did
+from toolkit.designs.did import wild as W
+from toolkit.designs.did.multiplicity import LABELS, adjust_subgroups
+from toolkit.did_stage.analysis import DidAnalysis
+from toolkit.errors import ToolkitError
+from toolkit.reporting.language import fmt_interval, fmt_number
+
+__all__ = ["RobustRow", "Robustness", "robustness_checks"]
+
+
+def _fmt_p(p) -> str:
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+@dataclass(frozen=True)
+class RobustRow:
+    """One robustness estimate: its label, the result (None when it could not be estimated) and a sentence."""
+
+    key: str
+    label: str
+    result: object | None
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """Everything the "How robust is this?" section shows."""
+
+    rows: tuple[RobustRow, ...]
+    subgroups: object | None = None
+    subgroup_sentence: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    honest: object | None = None
+    honest_source: str = ""
+
+    def table(self, headline, headline_label: str) -> pd.DataFrame:
+        """Display table: the headline, then each robustness estimate."""
+        out = [{"Estimate": f"Headline: {headline_label}", "Effect": headline.estimate, "Lower limit": headline.ci_low,
+                "Upper limit": headline.ci_high, "p-value": _fmt_p(headline.p_value)}]
+        for r in self.rows:
+            res = r.result
+            out.append({"Estimate": r.label, "Effect": res.estimate if res else math.nan,
+                        "Lower limit": res.ci_low if res else math.nan, "Upper limit": res.ci_high if res else math.nan,
+                        "p-value": _fmt_p(res.p_value) if res else "–"})
+        return pd.DataFrame(out)
+
+    def subgroup_table(self) -> pd.DataFrame | None:
+        """Effects by deprivation group with unadjusted and adjusted p-values."""
+        if self.subgroups is None:
+            return None
+        tab = self.subgroups.table
+        return pd.DataFrame({"Group": tab["term"], "Effect": tab["estimate"], "p-value": tab["p_value"].map(_fmt_p),
+                             "Adjusted p-value": tab["p_adjusted"].map(_fmt_p), "Adjustment": tab["adjustment"]})
+
+    @property
+    def sentences(self) -> list[str]:
+        out = [r.sentence for r in self.rows]
+        if self.honest is not None:
+            out.append(f"Sensitivity to non-parallel trends ({self.honest_source}): {self.honest.sentence}")
+        if self.subgroup_sentence:
+            out.append(self.subgroup_sentence)
+        return out
+
+    def honest_figure(self, *, outcome_label: str, level: float = 0.95):
+        """Robust intervals by M beside the original interval: (figure, data table, alt text), or None."""
+        h = self.honest
+        if h is None:
+            return None
+        import matplotlib.pyplot as plt  # lazy: slow to import
+
+        tab = h.table
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        xs = list(range(len(tab) + 1))
+        lows = [h.original[0], *tab["ci_low"]]
+        highs = [h.original[1], *tab["ci_high"]]
+        mids = [(a + b) / 2 for a, b in zip(lows, highs)]
+        ax.errorbar(xs[:1], mids[:1], yerr=[[mids[0] - lows[0]], [highs[0] - mids[0]]], fmt="s", color="#425563",
+                    capsize=4, label="Original interval (trends exactly parallel)")
+        ax.errorbar(xs[1:], mids[1:], yerr=[[m - a for m, a in zip(mids[1:], lows[1:])],
+                                            [b - m for m, b in zip(mids[1:], highs[1:])]],
+                    fmt="o", color="#005EB8", capsize=4, label="Robust interval allowing trends to bend by M")
+        ax.axhline(0.0, color="#425563", linewidth=1)
+        ax.set_xticks(xs, ["Original", *[f"{m:.3g}" for m in tab["M"]]])
+        ax.set_xlabel("M: how much the difference in trends may bend per period")
+        ax.set_ylabel(f"Effect on {outcome_label}")
+        ax.set_title("How wrong could parallel trends be before the answer changes?")
+        ax.legend(frameon=False, fontsize="small")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        data = pd.DataFrame({"M": ["original", *[f"{m:.3g}" for m in tab["M"]]], "Lower limit": lows,
+                             "Upper limit": highs})
+        bd = (f"; the interval first includes no effect at M = {h.breakdown:.3g}" if math.isfinite(h.breakdown)
+              else "")
+        alt = (f"Chart of {level * 100:g}% confidence intervals for the effect on {outcome_label}: the original "
+               f"interval {fmt_interval(*h.original)}, then robust intervals for M from {tab['M'].min():.3g} to "
+               f"{tab['M'].max():.3g}, widening from {fmt_interval(lows[1], highs[1])} to "
+               f"{fmt_interval(lows[-1], highs[-1])}{bd}.")
+        return fig, data, alt
+
+
+def _agreement(res, headline, outcome_label: str, name: str) -> str:
+    est = f"{fmt_number(res.estimate)} ({fmt_interval(res.ci_low, res.ci_high)})"
+    half = (headline.ci_high - headline.ci_low) / 2
+    close = math.isfinite(half) and abs(res.estimate - headline.estimate) <= half
+    same_sign = (res.estimate > 0) == (headline.estimate > 0)
+    if close and res.significant == headline.significant:
+        verdict = "close to the headline, so the answer does not depend on the method"
+    elif close:
+        verdict = ("close to the headline in size, but its interval "
+                   + ("includes no effect, so the evidence is weaker than the headline suggests" if headline.significant
+                      else "excludes no effect"))
+    elif same_sign:
+        verdict = "in the same direction as the headline but of a different size, so read the size with care"
+    else:
+        verdict = "in the opposite direction to the headline, so the answer depends on the method: treat it with caution"
+    return f"{name} estimates the effect on {outcome_label} at {est}: {verdict}."
+
+
+def _try(fn, *args, **kw):
+    try:
+        return fn(*args, **kw), ""
+    except ToolkitError as exc:
+        return None, str(exc.message if hasattr(exc, "message") and exc.message else exc)
+
+
+def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str = "holm",
+                      level: float = 0.95, reps: int = W.DEFAULT_REPS, seed: int = W.DEFAULT_SEED) -> Robustness:
+    """Robustness estimates for the report (see the module docstring).
+
+    Parameters
+    ----------
+    an : DidAnalysis
+        The main analysis (:func:`toolkit.did_stage.analysis.estimate_did`).
+    outcome_label : str
+        The outcome in words.
+    multiplicity : {"holm", "bh"}
+        Adjustment of the p-values of the effects by deprivation group (the
+        gap, the primary estimate, is exempt).
+    level : float
+        Confidence level.
+    reps, seed : int
+        Wild bootstrap replications and seed.
+    """
+    ef = an.frame
+    df = ef.data
+    common = dict(weights=ef.weights, level=level)
+    rows: list[RobustRow] = []
+    warns: list[str] = []
+    never = bool((pd.to_numeric(df[ef.first_treated], errors="coerce").fillna(0) == 0).any())
+    sa, why = _try(did.sun_abraham, df, ef.outcome, ef.unit, ef.time, ef.first_treated,
+                   control="never" if never else "last", cluster=ef.cluster, **common)
+    name = "Sun and Abraham's method (which allows the effect to differ between start dates)"
+    rows.append(RobustRow("sun_abraham", "Sun and Abraham (interaction-weighted)", sa,
+                          _agreement(sa, an.headline, outcome_label, name) if sa else
+                          f"Sun and Abraham's method could not be estimated: {why}"))
+    imp, why = _try(did.imputation, df, ef.outcome, ef.unit, ef.time, ef.first_treated, cluster=ef.cluster, **common)
+    name = "The imputation method of Borusyak, Jaravel and Spiess (which predicts each treated unit's outcome without the scheme)"
+    rows.append(RobustRow("imputation", "Imputation (Borusyak, Jaravel and Spiess)", imp,
+                          _agreement(imp, an.headline, outcome_label, name) if imp else
+                          f"The imputation method could not be estimated: {why}"))
+    G = int(an.twfe.extra.get("n_clusters", 0))
+    wild, why = _try(did.twfe, df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster,
+                     inference="auto", reps=reps, seed=seed, **common)
+    if wild is not None and "wild" in wild.extra:
+        wx = wild.extra["wild"]
+        excl = "still excludes" if wild.significant else "includes"
+        which = ("the headline" if not an.choice.staggered else "the two-way fixed-effects estimate")
+        rows.append(RobustRow(
+            "wild_bootstrap", "Two-way fixed effects, wild cluster bootstrap interval", wild,
+            f"With only {wx['n_clusters']:,} clusters ({wx['n_treated_clusters']:,} with treated units) the usual "
+            f"clustered interval can be too narrow; the wild cluster bootstrap gives {which} an interval of "
+            f"{fmt_interval(wild.ci_low, wild.ci_high)} (p = {_fmt_p(wild.p_value)}), which {excl} no effect."))
+    elif wild is not None:
+        warns.append(f"{G:,} clusters: conventional clustered intervals are reliable, so no wild bootstrap is shown.")
+    sub, sub_sentence = None, ""
+    if an.equity is not None:
+        sub = adjust_subgroups(an.equity, method=multiplicity)
+        fam = sub.table[sub.table["adjustment"] != "exempt (primary)"]
+        raw = int((fam["p_value"] < 1 - level).sum())
+        adj = int((fam["p_adjusted"] < 1 - level).sum())
+        m = sub.extra["multiplicity"]["family_size"]
+        sub_sentence = (f"Effects were estimated in {m} deprivation groups; {raw} show an effect at the "
+                        f"{(1 - level) * 100:g}% level before and {adj} after allowing for the number of groups "
+                        f"tested ({LABELS[multiplicity]}). The effect on the gap is the primary estimate and is "
+                        "not adjusted.")
+    hon, hon_src = None, ""
+    src = an.event_study if not an.choice.staggered else sa
+    if src is not None:
+        hon, why = _try(did.honest, src, method="smoothness", target=0, level=level, max_pre=5, max_post=1)
+        hon_src = ("the regression event study" if not an.choice.staggered else "Sun and Abraham's event study") + \
+            ", effect in the first period after the start"
+        if hon is None:
+            warns.append(f"The sensitivity analysis for non-parallel trends could not be run: {why}")
+    return Robustness(tuple(rows), sub, sub_sentence, tuple(warns), hon, hon_src)
