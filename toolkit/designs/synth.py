@@ -193,8 +193,10 @@ def fit(
     placebo_mspe_cutoff: float | None = None,
     min_pre: int = MIN_PRE_PERIODS,
     outcome_label: str | None = None,
-) -> SynthResult:
-    """Synthetic control estimate for one treated unit.
+    method: str = "sc",
+    **options: Any,
+) -> DesignResult:
+    """Synthetic control estimate (``method="sc"``), or synthetic DiD (``"sdid"``).
 
     Parameters
     ----------
@@ -225,10 +227,16 @@ def fit(
         Minimum pre-treatment periods (refused below; warning below 10).
     outcome_label : str, optional
         Name of the outcome in sentences.
+    method : {"sc", "sdid", "did"}
+        "sc": this module's synthetic control for one treated unit.  "sdid" (and "did"):
+        :func:`toolkit.designs.sdid.fit`, synthetic difference-in-differences with
+        placebo standard errors; ``treated_unit`` may then be a list (average effect),
+        and ``options`` (``se``, ``replications``, ``seed``, ``level``) pass through.
+        A list of treated units with "sc" uses the synthdid form of SC in the same module.
 
     Returns
     -------
-    SynthResult
+    SynthResult (``"sc"``, one treated unit) or SDIDResult
 
     Notes
     -----
@@ -248,6 +256,20 @@ def fit(
     RMSPE ratio ≥ the treated unit's} / (J + 1), counting the treated unit (ranking
     by the MSPE ratio, as ADH do, gives the same p-value).
     """
+    several = isinstance(treated_unit, (list, tuple, set))
+    if method not in ("sc", "sdid", "did"):
+        raise DesignError("method must be 'sc', 'sdid' or 'did'")
+    if method != "sc" or several:
+        from toolkit.designs import sdid
+        if predictors or v is not None:
+            raise DesignError("predictors and v apply to method='sc' with one treated unit only")
+        if donors is not None:
+            keep = set(donors) | (set(treated_unit) if several else {treated_unit})
+            data = data[data[unit].isin(keep)]
+        return sdid.fit(data, outcome, unit, time, treated_unit, treatment_start, method=method,
+                        outcome_label=outcome_label, **options)
+    if options:
+        raise DesignError(f"unknown option(s) for method='sc': {', '.join(options)}")
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time,
                          **{f"predictor {p}": p for p in (predictors or [])}})
     warnings: list[str] = []
