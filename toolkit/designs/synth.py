@@ -227,8 +227,9 @@ def fit(
         Minimum pre-treatment periods (refused below; warning below 10).
     outcome_label : str, optional
         Name of the outcome in sentences.
-    method : {"sc", "sdid", "did"}
-        "sc": this module's synthetic control for one treated unit.  "sdid" (and "did"):
+    method : {"sc", "sdid", "did", "augmented"}
+        "sc": this module's synthetic control for one treated unit.  "augmented":
+        :func:`toolkit.designs.augsynth.fit` (ridge-augmented SC, jackknife SE).  "sdid" (and "did"):
         :func:`toolkit.designs.sdid.fit`, synthetic difference-in-differences with
         placebo standard errors; ``treated_unit`` may then be a list (average effect),
         and ``options`` (``se``, ``replications``, ``seed``, ``level``) pass through.
@@ -257,8 +258,12 @@ def fit(
     by the MSPE ratio, as ADH do, gives the same p-value).
     """
     several = isinstance(treated_unit, (list, tuple, set))
-    if method not in ("sc", "sdid", "did"):
-        raise DesignError("method must be 'sc', 'sdid' or 'did'")
+    if method not in ("sc", "sdid", "did", "augmented"):
+        raise DesignError("method must be 'sc', 'sdid', 'did' or 'augmented'")
+    if method == "augmented":
+        from toolkit.designs import augsynth
+        return augsynth.fit(data, outcome, unit, time, treated_unit, treatment_start, outcome_label=outcome_label,
+                            **options)
     if method != "sc" or several:
         from toolkit.designs import sdid
         if predictors or v is not None:
