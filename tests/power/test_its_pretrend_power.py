@@ -104,3 +104,11 @@ def test_pretrend_from_event_study():
     r = power.pretrend_power(es)
     assert r.n["pre_periods"] == int((es.table["period"] == "pre").sum())
     assert 0 < r.mde < 1
+
+
+def test_sentences_for_the_board():
+    r = power.mde_its(n_pre=24, n_post=12, sd=1.0, phi=0.3, n_sims=400)
+    text = power.describe_power(r, outcome="admissions per 1,000")
+    assert "24 periods before" in text and "80% chance" in text and "admissions per 1,000" in text
+    p = power.pretrend_power(vcov=SIGMA, event_times=TIMES)
+    assert "per period" in power.describe_power(p)
