@@ -77,6 +77,30 @@ def _cv(Y1: np.ndarray, Y0: np.ndarray, t0: int, grid: np.ndarray, holdout: int)
                          "cv_se": errs.std(axis=1, ddof=1) / math.sqrt(holdout) if holdout > 1 else 0.0})
 
 
+def _conformal(Y1: np.ndarray, Y0: np.ndarray, post: np.ndarray, lam: float, est: float, scale: float,
+               level: float) -> tuple[float, float, float, list[str]]:
+    T, T1 = post.size, int(post.sum())
+    shifts = np.array([np.roll(post, -j) for j in range(T)])  # row j: positions counted after a cyclic shift
+
+    def pval(tau0: float) -> float:
+        y = Y1 - tau0 * post
+        gamma, _ = augmented_weights(y, Y0, lam)
+        u = y - gamma @ Y0
+        stat = np.abs(shifts.astype(float) @ u) / math.sqrt(T1)
+        return float(np.mean(stat >= stat[0] - 1e-12))
+
+    scale = scale if scale > 0 else max(abs(est), 1.0)
+    grid = est + 8 * scale * np.linspace(-1, 1, 241)
+    keep = np.array([pval(t) > 1 - level for t in grid])
+    notes = []
+    if not keep.any():
+        return pval(0.0), float("nan"), float("nan"), ["No effect size is consistent with the data at this level "
+                                                        "under the conformal test; no interval given."]
+    if keep[0] or keep[-1]:
+        notes.append("The conformal interval reaches the edge of the searched range; it may be wider.")
+    return pval(0.0), float(grid[keep].min()), float(grid[keep].max()), notes
+
+
 def fit(
     data: pd.DataFrame,
     outcome: str,
@@ -88,6 +112,7 @@ def fit(
     lambda_: float | None = None,
     holdout: int | None = None,
     jackknife: bool = True,
+    inference: str = "jackknife",
     level: float = 0.95,
     outcome_label: str | None = None,
 ) -> AugSynthResult:
@@ -108,7 +133,11 @@ def fit(
         Pre periods held out one at a time for the cross-validation (default
         max(2, T0 // 4), at most T0 − 3).
     jackknife : bool
-        Leave-one-donor-out jackknife standard error.
+        Compute the leave-one-donor-out jackknife estimates (and, with
+        ``inference="jackknife"``, the standard error and interval from them).
+    inference : {"jackknife", "conformal"}
+        Interval and p-value from the jackknife SE (normal), or by conformal
+        inference (Chernozhukov, Wüthrich & Zhu 2021, as BFR 2021 §5): no SE.
     level : float
     outcome_label : str, optional
 
@@ -125,8 +154,15 @@ def fit(
     the largest λ whose mean error is within one standard error of the smallest is
     taken (the "one-standard-error rule", as BFR recommend).  Jackknife:
     SE² = (J − 1)/J · Σ_j (τ̂₍₋ⱼ₎ − τ̄)² over fits leaving each donor out, λ fixed;
-    interval τ̂ ± z·SE (normal).
+    interval τ̂ ± z·SE (normal).  Conformal: for a constant post-period effect τ₀,
+    subtract it from the treated unit's post outcomes, refit γ on all periods with
+    the same λ, take residuals u_t = Y₁ₜ − τ₀·post_t − γ'Y₀ₜ and S(u) = |Σ_post u_t|/√T₁;
+    p(τ₀) = share of the T cyclic shifts of u (moving-block permutations) whose S is
+    at least the observed one.  p-value = p(0); interval = {τ₀ : p(τ₀) > 1 − level}
+    on a grid of 241 points around τ̂ (half-width 8 × the SD of the pre-period gaps).
     """
+    if inference not in ("jackknife", "conformal"):
+        raise DesignError("inference must be 'jackknife' or 'conformal'")
     if isinstance(treated_unit, (list, tuple, set)):
         raise DesignError("the augmented synthetic control takes one treated unit; use method='sdid' for several")
     wide, post, controls, warnings = _matrix(data, outcome, unit, time, [treated_unit], treatment_start)
@@ -166,10 +202,14 @@ def fit(
             g_j, _ = augmented_weights(Y1[:t0], Y0[keep][:, :t0], lam)
             vals.append(float((Y1[post] - g_j @ Y0[keep][:, post]).mean()))
         jk = np.asarray(vals)
-        se = float(math.sqrt((J - 1) / J * np.sum((jk - jk.mean()) ** 2)))
-        z = stats.norm.ppf(1 - (1 - level) / 2)
-        lo, hi = est - z * se, est + z * se
-        p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
+        if inference == "jackknife":
+            se = float(math.sqrt((J - 1) / J * np.sum((jk - jk.mean()) ** 2)))
+            z = stats.norm.ppf(1 - (1 - level) / 2)
+            lo, hi = est - z * se, est + z * se
+            p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
+    if inference == "conformal":
+        p, lo, hi, note = _conformal(Y1, Y0, post, lam, est, float(np.std(gap[~post], ddof=1)), level)
+        warnings += note
     if (gamma < -1e-8).any():
         warnings.append(f"The augmented weights extrapolate beyond the comparison areas ({int((gamma < -1e-8).sum())} "
                         "negative weight(s)); the ridge correction relies on a linear outcome model.")
@@ -181,7 +221,9 @@ def fit(
     pre_rmspe = float(np.sqrt(np.mean(gap[~post] ** 2)))
     method = (f"Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein 2021), λ = {lam:.4g}"
               + (" chosen by out-of-time cross-validation (one-SE rule)" if lambda_ is None else " (given)")
-              + (f"; leave-one-donor-out jackknife SE over {J} donors" if jackknife else "; no standard error"))
+              + ("; conformal inference (moving-block permutations, Chernozhukov et al. 2021)"
+                 if inference == "conformal" else
+                 f"; leave-one-donor-out jackknife SE over {J} donors" if jackknife else "; no standard error"))
     table = pd.DataFrame([{"term": "att_augmented", "estimate": est, "se": se, "ci_low": lo, "ci_high": hi,
                            "p_value": p, "n_obs": int(Y.size)}])
     return AugSynthResult(

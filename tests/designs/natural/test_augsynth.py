@@ -82,3 +82,22 @@ def test_errors():
         augsynth.fit(df, "y", "u", "t", "T", 2)
     with pytest.raises(DesignError, match="positive"):
         augsynth.fit(df, "y", "u", "t", "T", 10, lambda_=0)
+
+
+def test_conformal_inference_known_effect():
+    """Conformal interval (Chernozhukov, Wüthrich & Zhu 2021) covers the true effect and excludes 0 when it is large."""
+    rng = np.random.default_rng(8)
+    J, T0, T1 = 30, 40, 8
+    T = T0 + T1
+    f = np.column_stack([np.linspace(0, 2, T), np.cos(np.arange(T) / 2)])
+    load = rng.uniform(0, 1, (J + 1, 2))
+    Y = 5 + load @ f.T + rng.normal(0, 0.3, (J + 1, T))
+    Y[J, T0:] -= 2.0
+    units = [f"d{j}" for j in range(J)] + ["T"]
+    df = pd.DataFrame({"u": np.repeat(units, T), "t": np.tile(np.arange(T), J + 1), "y": Y.ravel()})
+    r = augsynth.fit(df, "y", "u", "t", "T", T0, inference="conformal", jackknife=False)
+    assert r.ci_low < -2.0 < r.ci_high and r.ci_high < 0
+    assert r.p_value <= 2 / T  # the observed block is the most extreme (or nearly) of the T cyclic shifts
+    assert np.isnan(r.se) and "conformal" in r.method
+    with pytest.raises(DesignError, match="inference"):
+        augsynth.fit(df, "y", "u", "t", "T", T0, inference="bootstrap")
