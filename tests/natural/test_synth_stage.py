@@ -34,7 +34,8 @@ def test_records_named_results(sample):
     a = run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1")
     res = Results(None)
     a.record(res)
-    assert {"att", "rmspe_pre", "placebo_p", "att_leave_one_out_min", "att_leave_one_out_max"} <= {e.name for e in res}
+    assert {"att", "att_sdid", "rmspe_pre", "placebo_p", "att_leave_one_out_min",
+            "att_leave_one_out_max"} <= {e.name for e in res}
     assert res["att"].p_value == pytest.approx(0.05)
 
 
@@ -122,3 +123,16 @@ def test_areas_table_shows_every_area_and_its_role(sample):
     assert len(t) == 20 and t["Role"].iloc[0] == "has the scheme"
     assert (t["Role"] == "not used").sum() == 1
     assert t["Weight"].sum() == pytest.approx(1.0)
+
+
+def test_sdid_shown_beside_sc(sample):
+    """The template's comparison: SDID with a placebo interval (sample has a true effect of -1.5), DiD for reference."""
+    a = run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1")
+    c = a.comparison
+    assert c is not None and len(c.table) == 3
+    assert c.table["estimate"].iloc[0] == pytest.approx(a.result.estimate, abs=1e-12)
+    assert c.sdid.estimate == pytest.approx(-1.5, abs=0.3) and c.sdid.ci_low < -1.5 < c.sdid.ci_high
+    assert len(c.sdid.placebo_estimates) == a.result.extra["n_donors"]  # every donor once
+    assert "Synthetic difference-in-differences" in c.sentence and "agree" in c.sentence
+    assert run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1",
+                     compare=False).comparison is None

@@ -22,10 +22,11 @@ import pandas as pd
 
 from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows
+from toolkit.designs.rd_density import density, density_table
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
 
-__all__ = ["RDResult", "fit", "fit_by", "binned_means", "local_linear_lines", "MIN_PER_SIDE"]
+__all__ = ["RDResult", "fit", "fit_by", "density", "binned_means", "local_linear_lines", "MIN_PER_SIDE"]
 
 #: refused with fewer observations than this on either side of the cutoff
 MIN_PER_SIDE = 10
@@ -151,24 +152,6 @@ def local_linear_lines(x, y, cutoff: float, h_left: float, h_right: float, *, p:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["side", "x", "fitted"])
 
 
-def _density(x: np.ndarray, cutoff: float) -> tuple[pd.DataFrame | None, list[str]]:
-    try:
-        from rddensity import rddensity
-    except ImportError:  # pragma: no cover - optional dependency
-        return None, ["The manipulation test needs the 'rddensity' package, which is not installed."]
-    try:
-        res, notes = _quiet(rddensity, X=x, c=cutoff)
-    except Exception as exc:  # pragma: no cover - depends on data
-        return None, [f"The manipulation (density) test could not be run: {exc}"]
-    test = res.test
-    stat = test.get("t_jk", np.nan)
-    p = test.get("p_jk", np.nan)
-    tab = pd.DataFrame([{"test": "rddensity (Cattaneo, Jansson & Ma 2020), jackknife", "statistic": float(stat),
-                         "p_value": float(p), "h_left": float(res.h["left"]), "h_right": float(res.h["right"]),
-                         "n_left": int(res.n["eff_left"]), "n_right": int(res.n["eff_right"])}])
-    return tab, notes
-
-
 def fit(
     data: pd.DataFrame,
     outcome: str,
@@ -176,6 +159,7 @@ def fit(
     cutoff: float,
     *,
     treated: str = "above",
+    treatment: str | None = None,
     h: float | None = None,
     bwselect: str = "mserd",
     kernel: str = "triangular",
@@ -189,7 +173,7 @@ def fit(
     bins: int = 20,
     outcome_label: str | None = None,
 ) -> RDResult:
-    """Sharp regression discontinuity by local polynomial regression (rdrobust).
+    """Sharp (or, with ``treatment``, fuzzy) regression discontinuity by local polynomial regression (rdrobust).
 
     Parameters
     ----------
@@ -244,12 +228,13 @@ def fit(
         raise DesignError("level must be between 0 and 1, e.g. 0.95")
     covariates = list(covariates or [])
     check_columns(data, {"outcome": outcome, "running variable": running, "cluster": cluster,
+                         "treatment": treatment,
                          **{f"covariate {c}": c for c in covariates}})
     warnings: list[str] = []
-    used = [outcome, running] + covariates + ([cluster] if cluster else [])
+    used = [outcome, running] + covariates + ([cluster] if cluster else []) + ([treatment] if treatment else [])
     df = data[used].copy()
     x_density = pd.to_numeric(data[running], errors="coerce").dropna().to_numpy(float)
-    for col in [outcome, running] + covariates:
+    for col in [outcome, running] + covariates + ([treatment] if treatment else []):
         vals = pd.to_numeric(df[col], errors="coerce")
         bad = vals.isna() & df[col].notna()
         if bad.any():
@@ -288,9 +273,11 @@ def fit(
         kw["covs"] = df[covariates].to_numpy(float)
     if h is not None:
         kw["h"] = h
+    if treatment:
+        kw["fuzzy"] = df[treatment].to_numpy(float)
     res, notes = _rdrobust(y, x, cutoff, **kw)
     warnings += [f"rdrobust: {m}" for m in notes]
-    sign = 1.0 if treated == "above" else -1.0
+    sign = 1.0 if treated == "above" or treatment else -1.0
 
     def _row(r, method):
         coef, se = float(r.coef.loc[method].iloc[0]), float(r.se.loc[method].iloc[0])
@@ -329,15 +316,22 @@ def fit(
 
     dens = None
     if density_test:
-        dens, dnotes = _density(x_density, cutoff)
+        dens, dnotes = density_table(x_density, cutoff)
         warnings += dnotes
         if dens is not None and dens["p_value"].iloc[0] < 0.05:
             warnings.append(Caution(
                 f"The density of '{running}' jumps at the cutoff (manipulation test p = {dens['p_value'].iloc[0]:.3g}): "
                 "units may have sorted themselves across the threshold.", code="rd.density_jump"))
 
+    first = None
+    if treatment:
+        first = {"estimate": float(np.asarray(res.tau_T)[0, 0]), "se": float(np.asarray(res.se_T)[0, 0]),
+                 "robust_ci": tuple(float(v) for v in np.asarray(res.ci_T)[-1])}
+        if abs(first["estimate"]) < 0.1:
+            warnings.append(f"The share treated changes by only {first['estimate']:.2f} at the cutoff (weak first "
+                            "stage): the fuzzy estimate is imprecise and may be biased.")
     bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
-    method = (f"Sharp regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
+    method = (f"{'Fuzzy' if treatment else 'Sharp'} regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
               f"{kernel} kernel, {bwselect if h is None else 'user'} bandwidth {bw_text}; conventional estimate "
               f"with the robust bias-corrected SE, CI and p-value")
     return RDResult(
@@ -345,7 +339,8 @@ def fit(
         level=level, outcome=outcome_label or outcome, name="rd_effect", scale="difference", table=table,
         extra={"se_conventional": se_conv, "cutoff": cutoff, "treated": treated, "h_left": h_l, "h_right": h_r, "b_left": b_l,
                "b_right": b_r, "n_left": n_left, "n_right": n_right, "n_eff_left": nh_l, "n_eff_right": nh_r,
-               "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p},
+               "n_total": len(x), "excluded": excluded, "kernel": kernel, "bwselect": bwselect, "vce": vce, "p": p,
+               "design": "fuzzy" if treatment else "sharp", "first_stage": first},
         warnings=tuple(warnings), sensitivity=sens, density=dens,
         bins=binned_means(x, y, cutoff, bins=bins), fit_lines=local_linear_lines(x, y, cutoff, h_l, h_r, p=p, kernel=kernel),
     )

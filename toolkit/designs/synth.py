@@ -15,8 +15,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize, nnls
 
+from toolkit.designs._simplex import simplex_weights
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
@@ -75,72 +75,6 @@ class SynthResult(DesignResult):
         return text
 
 
-def simplex_weights(target: np.ndarray, donors: np.ndarray) -> np.ndarray:
-    """Weights w ≥ 0, Σw = 1 minimising ‖target − donors·w‖².
-
-    Parameters
-    ----------
-    target : (k,) array
-        The treated unit's matching variables.
-    donors : (k, J) array
-        The donors' matching variables, one column per donor.
-
-    Returns
-    -------
-    (J,) array of weights.
-
-    Notes
-    -----
-    A convex quadratic programme on the probability simplex.  Step 1: scipy's
-    Lawson–Hanson NNLS on the system augmented with a heavily weighted row
-    ρ·(Σw − 1) (ρ = 10³·‖B‖) finds the support.  Step 2: the equality-constrained
-    least-squares problem on that support is solved exactly from its KKT system
-    [2BᵀB 1; 1ᵀ 0][w; λ] = [2Bᵀa; 1].  If the result is not feasible or violates
-    the optimality conditions (gradient 2Bᵀ(Bw − a) no smaller off the support
-    than on it), scipy's SLSQP polishes it.  The tests check the KKT conditions.
-    Written here because no well-kept library in our dependencies solves this
-    small simplex-constrained QP directly (cvxpy/quadprog would add heavy
-    dependencies); it is assembled from scipy's NNLS, a linear solve and SLSQP.
-    When the treated unit lies inside the donors' convex hull the weights need not
-    be unique (the fit is).
-    """
-    a = np.asarray(target, float)
-    B = np.asarray(donors, float)
-    J = B.shape[1]
-    if J == 1:
-        return np.ones(1)
-    scale = np.linalg.norm(B) or 1.0
-    a_s, B_s = a / scale, B / scale
-    rho = 1e3
-    w, _ = nnls(np.vstack([B_s, rho * np.ones((1, J))]), np.append(a_s, rho), maxiter=50 * J)
-    support = np.flatnonzero(w > 1e-12)
-    if support.size:
-        Bs = B_s[:, support]
-        k = support.size
-        K = np.zeros((k + 1, k + 1))
-        K[:k, :k] = 2 * Bs.T @ Bs
-        K[:k, k] = K[k, :k] = 1.0
-        rhs = np.append(2 * Bs.T @ a_s, 1.0)
-        sol = np.linalg.lstsq(K, rhs, rcond=None)[0]
-        w = np.zeros(J)
-        w[support] = sol[:k]
-    grad = 2 * B_s.T @ (B_s @ w - a_s)
-    ok = (support.size > 0 and np.all(w >= -1e-12) and abs(w.sum() - 1) < 1e-9
-          and np.all(grad >= grad[support].max() - 1e-9 * max(1.0, np.abs(grad).max())))
-    if not ok:
-        BtB, Bta = B_s.T @ B_s, B_s.T @ a_s
-        x0 = np.clip(w, 0, None)
-        x0 = x0 / x0.sum() if x0.sum() > 0 else np.full(J, 1 / J)
-        res = minimize(lambda v: float(v @ BtB @ v - 2 * v @ Bta), x0, jac=lambda v: 2 * (BtB @ v - Bta),
-                       method="SLSQP", bounds=[(0.0, 1.0)] * J,
-                       constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1, "jac": lambda v: np.ones(J)}],
-                       options={"ftol": 1e-15, "maxiter": 500})
-        w = res.x
-    w = np.clip(w, 0, None)
-    w[w < 1e-10] = 0.0
-    return w / w.sum()
-
-
 def _post_mask(index: pd.Index, start: Any, time: str) -> np.ndarray:
     try:
         if pd.api.types.is_datetime64_any_dtype(index):
@@ -193,8 +127,10 @@ def fit(
     placebo_mspe_cutoff: float | None = None,
     min_pre: int = MIN_PRE_PERIODS,
     outcome_label: str | None = None,
-) -> SynthResult:
-    """Synthetic control estimate for one treated unit.
+    method: str = "sc",
+    **options: Any,
+) -> DesignResult:
+    """Synthetic control estimate (``method="sc"``), or synthetic DiD (``"sdid"``).
 
     Parameters
     ----------
@@ -214,9 +150,12 @@ def fit(
         Run in-space placebos for the permutation p-value.
     leave_one_out : bool
         Refit without each donor with positive weight.
-    v : sequence of float, optional
-        Non-negative importance weights (the diagonal of V), one per matching row:
-        each pre-period outcome in time order, then each predictor.  Default equal.
+    v : "equal", "optimise", sequence of float or mapping, optional
+        The diagonal of V (importance of each matching row: each pre-period outcome
+        in time order, then each predictor).  Default/"equal": equal.  "optimise":
+        chosen to minimise the pre-period outcome MSPE (nested optimisation, ADH
+        2010; :func:`toolkit.designs.synth_v.optimise_v`).  A sequence gives every
+        row; a mapping ``{period or predictor: weight}`` names rows (others 0).
     placebo_mspe_cutoff : float, optional
         Leave out of the p-value the placebos whose pre-period MSPE exceeds this
         multiple of the treated unit's (ADH 2010 use 20, 5 and 2); they stay in
@@ -225,10 +164,17 @@ def fit(
         Minimum pre-treatment periods (refused below; warning below 10).
     outcome_label : str, optional
         Name of the outcome in sentences.
+    method : {"sc", "sdid", "did", "augmented"}
+        "sc": this module's synthetic control for one treated unit.  "augmented":
+        :func:`toolkit.designs.augsynth.fit` (ridge-augmented SC, jackknife SE).  "sdid" (and "did"):
+        :func:`toolkit.designs.sdid.fit`, synthetic difference-in-differences with
+        placebo standard errors; ``treated_unit`` may then be a list (average effect),
+        and ``options`` (``se``, ``replications``, ``seed``, ``level``) pass through.
+        A list of treated units with "sc" uses the synthdid form of SC in the same module.
 
     Returns
     -------
-    SynthResult
+    SynthResult (``"sc"``, one treated unit) or SDIDResult
 
     Notes
     -----
@@ -238,8 +184,9 @@ def fit(
     weights v_k = 1** (so the weights minimise the pre-period RMSPE).  With
     ``predictors``, their pre-period means are appended and every matching row
     (outcome periods and predictors) is divided by its standard deviation across
-    units, still with equal v_k.  The nested optimisation of V in Abadie, Diamond &
-    Hainmueller (2010) is *not* done, so weights can differ from theirs.
+    units, still with equal v_k unless ``v`` says otherwise (``v="optimise"`` is the
+    nested optimisation of Abadie, Diamond & Hainmueller 2010; placebos reuse the
+    treated unit's V).
 
     gap_t = Y₁ₜ − Σ_j w_j Y_jt; ``estimate`` = mean of gap_t over post periods;
     RMSPE = √(mean gap_t²) over pre (or post) periods.  Placebo p-value (Abadie et
@@ -248,6 +195,24 @@ def fit(
     RMSPE ratio ≥ the treated unit's} / (J + 1), counting the treated unit (ranking
     by the MSPE ratio, as ADH do, gives the same p-value).
     """
+    several = isinstance(treated_unit, (list, tuple, set))
+    if method not in ("sc", "sdid", "did", "augmented"):
+        raise DesignError("method must be 'sc', 'sdid', 'did' or 'augmented'")
+    if method == "augmented":
+        from toolkit.designs import augsynth
+        return augsynth.fit(data, outcome, unit, time, treated_unit, treatment_start, outcome_label=outcome_label,
+                            **options)
+    if method != "sc" or several:
+        from toolkit.designs import sdid
+        if predictors or v is not None:
+            raise DesignError("predictors and v apply to method='sc' with one treated unit only")
+        if donors is not None:
+            keep = set(donors) | (set(treated_unit) if several else {treated_unit})
+            data = data[data[unit].isin(keep)]
+        return sdid.fit(data, outcome, unit, time, treated_unit, treatment_start, method=method,
+                        outcome_label=outcome_label, **options)
+    if options:
+        raise DesignError(f"unknown option(s) for method='sc': {', '.join(options)}")
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time,
                          **{f"predictor {p}": p for p in (predictors or [])}})
     warnings: list[str] = []
@@ -315,13 +280,8 @@ def fit(
         raise DesignError(f"only {len(pool)} usable donor unit(s); a synthetic control needs at least 2")
     Y = Y[[treated_unit] + pool]
 
-    n_rows = n_pre + (0 if P is None else P.shape[1])
-    vv = None
-    if v is not None:
-        vv = np.asarray(v, float)
-        if vv.shape != (n_rows,) or np.any(vv < 0) or not np.any(vv > 0):
-            raise DesignError(f"v must hold {n_rows} non-negative weights (one per pre-period outcome, then one "
-                              "per predictor), not all zero")
+    from toolkit.designs.synth_v import resolve_v
+    vv, v_text = resolve_v(v, Y, ~post, P, treated_unit, pool, _matching)
     w, synthetic, gap = _synth(Y, ~post, P, treated_unit, pool, vv)
     pre_rmspe, post_rmspe = _rmspe(gap[~post]), _rmspe(gap[post])
     estimate = float(gap[post].mean())
@@ -385,7 +345,7 @@ def fit(
 
     method = ("Synthetic control (non-negative weights summing to 1, fitted on pre-period "
               + ("outcomes and standardised predictor means" if predictors else "outcomes")
-              + (", user-supplied V" if v is not None else ", equal V") + "); in-space placebo permutation p-value on the post/pre RMSPE ratio")
+              + f", {v_text}" + "); in-space placebo permutation p-value on the post/pre RMSPE ratio")
     table = pd.DataFrame([{"term": "average_post_gap", "estimate": estimate, "se": float("nan"),
                            "ci_low": float("nan"), "ci_high": float("nan"), "p_value": p_value,
                            "n_obs": int(Y.size)},
@@ -396,7 +356,8 @@ def fit(
         estimate=estimate, se=nan, ci_low=nan, ci_high=nan, p_value=p_value, n_obs=int(Y.size), method=method,
         outcome=outcome_label or outcome, name="average_post_gap", scale="difference", table=table,
         extra={"treated_unit": treated_unit, "treatment_start": treatment_start, "n_pre": n_pre, "n_post": n_post,
-               "n_donors": len(pool), "post_rmspe": post_rmspe},
+               "n_donors": len(pool), "post_rmspe": post_rmspe,
+               "v": None if vv is None else tuple(float(x) for x in vv)},
         warnings=tuple(warnings), weights=weights, gaps=gaps, placebos=placebos, placebo_gaps=placebo_gaps,
         leave_one_out=loo, balance=balance, pre_rmspe=pre_rmspe,
     )

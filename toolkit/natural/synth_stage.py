@@ -18,6 +18,7 @@ from toolkit.designs import synth
 from toolkit.errors import DataError, DesignError, Problem, ToolkitError
 from toolkit.natural.common import (collecting_cautions,
                                    fmt_p, fmt_time, reraise_with_parameter, require_roles, slug)
+from toolkit.natural.synth_compare import compare_methods
 from toolkit.natural.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
 from toolkit.reporting.language import fmt_number
@@ -88,6 +89,7 @@ class SynthAnalysis:
     panel: pd.DataFrame | None = field(default=None, repr=False)
     settings: dict = field(default_factory=dict)
     raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
+    comparison: Any = None  # synth_compare.MethodComparison (SDID and DiD beside SC) or None
 
     @property
     def warnings(self) -> list[str]:
@@ -235,6 +237,8 @@ class SynthAnalysis:
         r = self.result
         unit = self.outcome_label
         results.record_design("att", r, unit=unit, extra={"treated_unit": str(r.extra["treated_unit"])})
+        if self.comparison is not None:
+            results.record_design("att_sdid", self.comparison.sdid, unit=unit)
         n = len(r.placebos) if r.placebos is not None else None
         results.record("rmspe_pre", r.pre_rmspe, n=int(r.extra["n_pre"]), method=r.method, kind="diagnostic",
                        unit=unit, sentence=next((v.finding for v in self.verdicts
@@ -285,6 +289,7 @@ def run_synth(
     period_label: str = "period",
     group_label: str = "deprivation quintile",
     column_names: dict[str, str] | None = None,
+    compare: bool = True,
 ) -> SynthAnalysis:
     """Run the synthetic-control stage on a role-named panel.
 
@@ -306,6 +311,8 @@ def run_synth(
     column_names : dict, optional
         The source's ``{role: user column}`` mapping, so errors name the user's columns
         (:func:`toolkit.natural.common.role_columns`).
+    compare : bool
+        Also fit synthetic DiD and DiD (:mod:`toolkit.natural.synth_compare`).
 
     Returns
     -------
@@ -389,4 +396,7 @@ def run_synth(
     return SynthAnalysis(result=result, verdicts=verdicts, notes=notes, sd_pre=sd_pre, outcome_label=outcome_label,
                          period_label=period_label, treated_label=str(treated), time_unit=unit, by_group=by_group,
                          group_label=group_label, panel=panel,
+                         comparison=compare_methods(
+                             panel[panel["unit"].isin(set(result.weights["unit"]) | {treated})], treated, start,
+                             result.estimate, outcome_label=outcome_label) if compare else None,
                          settings={"treated_unit": treated_unit, "treatment_start": treatment_start})
