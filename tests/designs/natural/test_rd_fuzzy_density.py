@@ -24,7 +24,9 @@ def test_fuzzy_matches_direct_rdrobust_call():
     r = rd.fit(df, "y", "x", 0.0, treatment="d", sensitivity=None, density_test=False)
     ref = rdrobust(df["y"].to_numpy(), df["x"].to_numpy(), c=0.0, fuzzy=df["d"].to_numpy())
     assert r.estimate == pytest.approx(float(ref.coef.iloc[0, 0]), abs=1e-10)
-    assert r.se == pytest.approx(float(ref.se.iloc[0, 0]), abs=1e-10)
+    # se is the robust bias-corrected SE behind the interval (rdrobust's third row); conventional kept in extra
+    assert r.se == pytest.approx(float(ref.se.iloc[2, 0]), abs=1e-10)
+    assert r.extra["se_conventional"] == pytest.approx(float(ref.se.iloc[0, 0]), abs=1e-10)
     assert (r.ci_low, r.ci_high) == pytest.approx(tuple(ref.ci.iloc[2]), abs=1e-10)
     assert r.extra["design"] == "fuzzy" and "Fuzzy" in r.method
     assert r.extra["first_stage"]["estimate"] == pytest.approx(float(ref.tau_T.iloc[0, 0]), abs=1e-10)
