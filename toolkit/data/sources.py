@@ -40,6 +40,7 @@ class SourceFiles:
     delimiter: str | None = None
     encoding: str = "utf-8"
     sheet: str | None = None
+    decimal: str = "."
 
 
 def quote_ident(name: str) -> str:
@@ -61,6 +62,7 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
     """
     spec = source.path
     base = (folder / spec) if not Path(spec).is_absolute() else Path(spec)
+    _check_inside_project(name, source, folder, base)
     if any(ch in spec for ch in "*?["):
         files = sorted(Path(p) for p in globlib.glob(str(base), recursive=True) if Path(p).is_file())
         if not files:
@@ -96,7 +98,35 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
                          fix="set format: csv, parquet or xlsx")],
             )
         fmt = formats.pop()
-    return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet)
+    return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet,
+                       getattr(source, "decimal", ".") or ".")
+
+
+def _project_root(folder: Path) -> Path:
+    """The project holding an evaluation folder (``<root>/evaluations/<name>``), else the folder itself."""
+    folder = Path(folder).resolve()
+    return folder.parent.parent if folder.parent.name == "evaluations" else folder
+
+
+def _check_inside_project(name: str, source, folder: Path, base: Path) -> None:
+    """A relative data path must stay inside the project unless the analyst says otherwise.
+
+    An absolute path is taken as stated on purpose; a relative one that climbs out
+    (``../../../somewhere``) needs ``allow_outside_project: true``.  Nothing of the
+    file is read (or echoed in an error) before this check.
+    """
+    if Path(source.path).is_absolute() or getattr(source, "allow_outside_project", False):
+        return
+    root = _project_root(folder)
+    pattern_free = Path(*[p for p in Path(source.path).parts if not any(ch in p for ch in "*?[")])
+    target = (Path(folder) / pattern_free).resolve()
+    if target != root and root not in target.parents:
+        raise DataError(
+            f"Data source '{name}': {source.path} leads outside the project.",
+            [Problem(f"the path resolves to {target}, outside the project folder {root}",
+                     where=f"data.sources.{name}.path",
+                     fix="copy the extract into the project (e.g. data/), write the path as an absolute path, "
+                         "or add `allow_outside_project: true` to this source if that is intended")])
 
 
 def file_fingerprint(path: Path) -> str:
@@ -110,6 +140,8 @@ def file_fingerprint(path: Path) -> str:
 
 def _csv_options(files: SourceFiles) -> str:
     opts = ["header = true", "auto_detect = true", "sample_size = -1"]
+    if files.decimal and files.decimal != ".":
+        opts.append(f"decimal_separator = '{files.decimal}'")
     if files.delimiter:
         opts.append(f"delim = '{files.delimiter}'")
     if files.encoding and files.encoding != "utf-8":
@@ -141,7 +173,7 @@ def _sniffed(path: str, mtime_ns: int, size: int, delimiter: str | None) -> str 
 def _relation_sql(files: SourceFiles, path: Path) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if files.format == "csv":
-        if files.encoding in (None, "utf-8"):
+        if files.encoding in (None, "utf-8") and files.decimal in (None, "."):
             try:
                 st = path.stat()
             except OSError:

@@ -13,7 +13,9 @@ from toolkit.data.contracts import Contract, contract_for
 from toolkit.data.sources import SourceFiles, describe_columns, resolve_files
 from toolkit.errors import ConfigError, InputError, Problem, ToolkitError
 from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_template
+from toolkit.evaluations.feasibility import check_feasibility
 from toolkit.evaluations.loader import LoadedEvaluation, load_evaluation
+from toolkit.evaluations.parameter_rules import check_values
 
 __all__ = ["CheckedEvaluation", "check_evaluation"]
 
@@ -27,6 +29,7 @@ class CheckedEvaluation:
     sources: dict[str, SourceFiles] = field(default_factory=dict)
     exclusions: tuple[Exclusion, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
+    date_formats: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _delimiter_hint(columns: list[str]) -> str:
@@ -128,6 +131,7 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
     ev = load_evaluation(folder)
     problems: list[Problem] = []
     templates: dict[str, TemplateInfo] = {}
+    bad_parameters: set[str] = set()
     for i, stage in enumerate(ev.config.stages):
         where = f"stages[{i}]"
         try:
@@ -136,7 +140,11 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
             problems.extend(Problem(p.message, where=f"{where}.template", fix=p.fix) for p in exc.problems)
             continue
         templates[stage.name] = template
-        problems.extend(check_parameters(template, stage.parameters, where=f"{where}.parameters"))
+        found = check_parameters(template, stage.parameters, where=f"{where}.parameters")
+        found += check_values(template.name, stage.parameters, where=f"{where}.parameters")
+        if found:
+            bad_parameters.add(stage.name)
+        problems.extend(found)
         if template.needs_source and stage.source is None:
             problems.append(Problem(f"template '{template.name}' needs a data source", where=f"{where}.source",
                                     fix="name one of data.sources"))
@@ -163,7 +171,14 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
                         fix=f"roles it uses: {', '.join(sorted(allowed))}",
                     ))
     sources = _check_sources(ev, problems) if check_data else {}
+    before = len(problems)
     exclusions, rows = _check_data(ev, templates, sources, problems) if check_data else ((), {})
+    date_formats: dict[str, dict[str, str]] = {}
+    if check_data and len(problems) == before:
+        # the designs' own input checks, on data that passed the contract (else they would repeat its problems)
+        feasibility = check_feasibility(ev, templates, sources, skip=bad_parameters)
+        problems.extend(p for p in feasibility.problems if p not in problems)
+        date_formats = feasibility.date_formats
     if problems:
         raise ConfigError(f"{ev.yaml_path} has {len(problems)} problem(s):", problems)
-    return CheckedEvaluation(ev, templates, sources, exclusions, rows)
+    return CheckedEvaluation(ev, templates, sources, exclusions, rows, date_formats)
