@@ -28,8 +28,15 @@ def _project(args):
 def cmd_templates(args) -> int:
     from toolkit.evaluations.catalogue import list_templates
 
+    from toolkit.evaluations.guide import guide_for
+
     for t in list_templates(_project(args).templates_dir):
         print(f"{t.name:<22} {t.description}")
+        guide = guide_for(t.name)
+        if guide:
+            print(f"    answers: {guide.question}")
+            for situation in guide.situations:
+                print(f"    use it when: {situation}")
         for p in t.user_parameters:
             default = repr(p.default)
             print(f"    {p.name} ({p.type}, default {default}){': ' + p.help if p.help else ''}")
@@ -207,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hitk: interrupted (Ctrl-C). Nothing was changed by the interrupted step.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"hitk: {args.command} could not read or write a file{where}: {exc.strerror or exc}. "

@@ -64,7 +64,7 @@ _MONTHS["sept"] = 9
 _NAMED = re.compile(r"^(?:(\d{1,2})(?:st|nd|rd|th)?[\s-])?\s*([A-Za-z]{3,9})[\s,-]+(\d{4}|\d{2})$")
 _SERIAL_RANGE = (25569, 73051)  # 1 Jan 1970 .. 1 Jan 2100
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_MISSING = {"", "na", "n/a", "nan", "nat", "none", "null"}
+_MISSING = {"", "na", "n/a", "nan", "nat", "none", "null", "never", "0"}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pandas as pd
 from toolkit.errors import DataError, Problem
 
 __all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "quote_ident", "PERIOD_ROLES"]
+           "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
@@ -211,6 +211,62 @@ def _duck_error(files: SourceFiles, path: Path, exc: Exception) -> DataError:
     )
 
 
+def _fields(line: str, delimiter: str) -> int:
+    import csv
+
+    return len(next(csv.reader([line], delimiter=delimiter), []))
+
+
+def check_last_line(files: SourceFiles, path: Path) -> None:
+    """Refuse a CSV whose last line is cut short (an export or copy that did not finish).
+
+    Compares the number of fields on the last line with the header's; the line's
+    content is never shown (it may hold patient data).  Without this check DuckDB's
+    sniffer gives up and the file looks like one column, which misleads.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.readline()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    encoding = files.encoding or "utf-8"
+    header = head.decode(encoding, errors="replace").rstrip("\r\n")
+    lines = tail.decode(encoding, errors="replace").rstrip("\r\n").split("\n")
+    last = lines[-1].rstrip("\r")
+    if not last or last == header:
+        return
+    delimiter = files.delimiter or max((",", ";", "\t", "|"), key=header.count)
+    want, got = _fields(header, delimiter), _fields(last, delimiter)
+    if want > 1 and got < want:
+        with open(path, "rb") as fh:
+            n_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        ends = tail.endswith(b"\n")
+        row = n_lines + (0 if ends else 1)
+        note = "" if ends else "; the file does not end with a new line"
+        raise DataError(
+            f"Data source '{files.name}': the last line of {path.name} is cut short.",
+            [Problem(f"the last line is truncated: it has {got} of the header's {want} fields "
+                     f"(the export or copy probably did not finish{note})",
+                     where=f"data.sources.{files.name}", file=str(path), rows=(row,),
+                     fix="export or copy the file again; if the line is meant to be short, complete or remove it")])
+
+
+def sheets_with_columns(path: Path, columns: list[str]) -> tuple[list[str], list[str]]:
+    """(every sheet name, the sheets whose header row holds all ``columns``) of an xlsx workbook."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        names, having = list(wb.sheetnames), []
+        for name in names:
+            header = next(wb[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+            if set(columns) <= {str(c) for c in header if c is not None}:
+                having.append(name)
+    finally:
+        wb.close()
+    return names, having
+
+
 def describe_columns(files: SourceFiles) -> list[str]:
     """Column names of the first file (all files of a source must share them)."""
     path = files.files[0]
@@ -220,7 +276,16 @@ def describe_columns(files: SourceFiles) -> list[str]:
             [Problem("the file has no bytes", file=str(path), fix="re-export the extract")],
         )
     if files.format == "xlsx":
-        return [str(c) for c in _read_excel(files, path, nrows=0).columns]
+        try:
+            return [str(c) for c in _read_excel(files, path, nrows=0).columns]
+        except ValueError as exc:  # a sheet name that is not in the workbook
+            names, _ = sheets_with_columns(path, [])
+            raise DataError(
+                f"Data source '{files.name}': {path.name} has no sheet '{files.sheet}'.",
+                [Problem(str(exc), where=f"data.sources.{files.name}.sheet", file=str(path),
+                         fix="sheets in the workbook: " + ", ".join(names))]) from None
+    if files.format == "csv":
+        check_last_line(files, path)
     try:
         con = duckdb.connect()
         cursor = con.execute(f"SELECT * FROM {_relation_sql(files, path)} LIMIT 0")

@@ -40,6 +40,20 @@ def _delimiter_hint(columns: list[str]) -> str:
     return ""
 
 
+def _sheet_hint(files: SourceFiles, source) -> str:
+    """For a workbook: which sheets hold every mapped column (when the one read does not)."""
+    if files.format != "xlsx":
+        return ""
+    from toolkit.data.sources import sheets_with_columns
+
+    names, having = sheets_with_columns(files.files[0], list(source.columns.values()))
+    having = [h for h in having if h != (files.sheet or names[0])]
+    if having:
+        return (f"the mapped columns are on sheet(s) {', '.join(repr(h) for h in having)}: "
+                f"set `sheet: \"{having[0]}\"` on this source")
+    return ""
+
+
 def _check_sources(ev: LoadedEvaluation, problems: list[Problem]) -> dict[str, SourceFiles]:
     import difflib
 
@@ -52,15 +66,17 @@ def _check_sources(ev: LoadedEvaluation, problems: list[Problem]) -> dict[str, S
             problems.extend(exc.problems or [Problem(str(exc), where=f"data.sources.{name}")])
             continue
         ok = True
+        sheet_hint = _sheet_hint(files, source)
         for role, column in source.columns.items():
             if column not in columns:
                 ok = False
                 close = difflib.get_close_matches(column, columns, n=1)
                 problems.append(Problem(
-                    f"column '{column}' (mapped to role '{role}') is not in {files.files[0].name}",
+                    f"column '{column}' (mapped to role '{role}') is not in {files.files[0].name}"
+                    + (f" (sheet '{files.sheet}')" if files.sheet else " (first sheet)" if files.format == "xlsx" else ""),
                     where=f"data.sources.{name}.columns.{role}",
-                    fix=_delimiter_hint(columns) + (f"did you mean '{close[0]}'? " if close else "")
-                    + f"the file has: {', '.join(columns[:12])}{' …' if len(columns) > 12 else ''}",
+                    fix=sheet_hint or (_delimiter_hint(columns) + (f"did you mean '{close[0]}'? " if close else "")
+                    + f"the file has: {', '.join(columns[:12])}{' …' if len(columns) > 12 else ''}"),
                 ))
         if ok and len(files.files) > 1:
             ok = _check_other_files(name, source, files, problems)
