@@ -139,7 +139,9 @@ def file_fingerprint(path: Path) -> str:
 
 
 def _csv_options(files: SourceFiles) -> str:
-    opts = ["header = true", "auto_detect = true", "sample_size = -1"]
+    opts = ["header = true", "auto_detect = true", "sample_size = -1",
+            # dates stay text for toolkit.dates (DuckDB would guess one order for slash dates)
+            "auto_type_candidates = ['BOOLEAN', 'BIGINT', 'DOUBLE', 'VARCHAR']"]
     if files.decimal and files.decimal != ".":
         opts.append(f"decimal_separator = '{files.decimal}'")
     if files.delimiter:
@@ -167,7 +169,29 @@ def _sniffed(path: str, mtime_ns: int, size: int, delimiter: str | None) -> str 
     prompt = prompt.strip().rstrip(";").strip()
     if not prompt.startswith("FROM read_csv(") or "header=true" not in prompt.replace(" ", ""):
         return None
-    return prompt[len("FROM "):]
+    return _dates_as_text(prompt[len("FROM "):])
+
+
+_GUESSED_FORMAT = re.compile(r",\s*(dateformat|timestampformat)='([^']*)'")
+
+
+def _dates_as_text(call: str) -> str:
+    """Leave non-ISO dates as text for :mod:`toolkit.dates` to read.
+
+    DuckDB's sniffer picks one order for slash dates (``%d/%m/%Y``) even when the
+    file's dates are month first, and would silently put April in January.  Only
+    ISO dates (which cannot be misread) keep DuckDB's DATE/TIMESTAMP type.
+    """
+    guessed = {kind: fmt for kind, fmt in _GUESSED_FORMAT.findall(call)}
+    iso = {"dateformat": ("%Y-%m-%d",), "timestampformat": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+                                                             "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")}
+    for kind, fmt in guessed.items():
+        if fmt in iso[kind]:
+            continue
+        typ = "DATE" if kind == "dateformat" else "TIMESTAMP"
+        call = re.sub(rf"('[^']*'): '{typ}'", r"\1: 'VARCHAR'", call)
+        call = re.sub(rf",\s*{kind}='[^']*'", "", call)
+    return call
 
 
 def _relation_sql(files: SourceFiles, path: Path) -> str:

@@ -265,12 +265,17 @@ def check_feasibility(ev, templates: dict, sources: dict[str, SourceFiles], *,
         Stages whose parameters are already known to be wrong (their design checks would repeat it).
     """
     out = Feasibility()
+    unreadable_dates: set[str] = set()
     for name, files in sources.items():
+        before = len(out.problems)
         _dates(files, dict(ev.config.data.sources[name].columns), name, out)
+        if len(out.problems) > before:
+            unreadable_dates.add(name)  # the designs would only repeat it
     read: dict[str, pd.DataFrame] = {}
     for i, stage in enumerate(ev.config.stages):
         template = templates.get(stage.name)
-        if template is None or stage.source is None or stage.source not in sources or stage.name in skip:
+        if (template is None or stage.source is None or stage.source not in sources or stage.name in skip
+                or stage.source in unreadable_dates):
             continue
         source = ev.config.data.sources[stage.source]
         mapping = dict(source.columns)
