@@ -68,11 +68,31 @@ def _error_problems(exc: ToolkitError, *, stage_where: str, source: str, file: s
     return _relocate(problems, stage_where=stage_where, source=source, file=file)
 
 
-def _dates(files: SourceFiles, mapping: dict[str, str], source: str, out: Feasibility) -> None:
+def _contract_date_roles(ev, templates: dict) -> dict[str, set[str]]:
+    """Per source, the roles its templates' data contracts declare as dates or periods."""
+    from toolkit.data.contracts import contract_for
+
+    out: dict[str, set[str]] = {}
+    for stage in ev.config.stages:
+        template = templates.get(stage.name)
+        if template is None or stage.source is None:
+            continue
+        try:
+            contract = contract_for(template.name, template.extra)
+        except ToolkitError:
+            continue
+        if contract is not None:
+            out.setdefault(stage.source, set()).update(
+                r for r, spec in contract.roles.items() if spec.kind in ("date", "period"))
+    return out
+
+
+def _dates(files: SourceFiles, mapping: dict[str, str], source: str, out: Feasibility,
+           extra_roles: set[str] = frozenset()) -> None:
     """How each date-like column of a source is written (its distinct values, read in DuckDB)."""
     from toolkit.data.sources import distinct_values
 
-    for role in DATE_ROLES:
+    for role in (*DATE_ROLES, *sorted(set(extra_roles) - set(DATE_ROLES))):
         column = mapping.get(role)
         if column is None:
             continue
@@ -266,9 +286,10 @@ def check_feasibility(ev, templates: dict, sources: dict[str, SourceFiles], *,
     """
     out = Feasibility()
     unreadable_dates: set[str] = set()
+    contract_roles = _contract_date_roles(ev, templates)
     for name, files in sources.items():
         before = len(out.problems)
-        _dates(files, dict(ev.config.data.sources[name].columns), name, out)
+        _dates(files, dict(ev.config.data.sources[name].columns), name, out, contract_roles.get(name, set()))
         if len(out.problems) > before:
             unreadable_dates.add(name)  # the designs would only repeat it
     read: dict[str, pd.DataFrame] = {}
