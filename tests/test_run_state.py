@@ -228,3 +228,16 @@ def test_user_capitals_are_kept():
     assert upper_first("NHS health checks per GP") == "NHS health checks per GP"
     assert upper_first("emergency admissions") == "Emergency admissions"
     assert upper_first("") == ""
+
+
+def test_manifest_states_how_dates_were_read(project):
+    make_template(project.templates_dir / "rows.ipynb", BODY, roles={"required": ["unit"], "optional": ["period"]})
+    folder = make_evaluation(project, "dated", stages=[{"name": "rows", "template": "rows", "source": "s"}],
+                             sources={"s": {"path": "x.csv", "columns": {"unit": "Practice", "period": "Month"}}})
+    (folder / "x.csv").write_text("Practice,Month\nP1,04/01/2023\nP1,05/01/2023\n")
+    from toolkit.runner import run_evaluation
+
+    manifest = json.loads((run_evaluation(project, "dated").run_dir / "manifest.json").read_text())
+    assert manifest["date_formats"] == {"s": {"Month": "month-first US dates (MM/DD/YYYY): every date falls on day 1 "
+                                                        "of a month when read month first"}}
+    assert manifest["partial"] is False

@@ -146,6 +146,8 @@ def cmd_list(args) -> int:
             stages = "(evaluation.yaml invalid: run hitk validate)"
         runs = list_runs(folder / "runs")
         last, status = ("never", "-") if not runs else (runs[-1][1].get("started_at", "?"), runs[-1][1].get("status", "?"))
+        if runs and runs[-1][1].get("partial"):
+            status += f" (partial: {', '.join(runs[-1][1].get('stages', []))}; LATEST is the last full run)"
         print(f"{folder.name:<28} {stages:<36} {last:<22} {status}")
     return 0
 

@@ -503,3 +503,12 @@ def test_file_changing_between_validate_and_run_fails_the_run(project, capsys):
     assert not (folder / "runs" / "LATEST").exists()
     with pytest.raises(RunError):
         run_evaluation(project, "changing")
+
+
+def test_us_dates_that_say_their_order_are_read_and_the_format_is_stated(base, ev, capsys):
+    _csv(ev, _with("Seen", {0: "01/15/2024", 1: "02/15/2024", 2: "01/20/2024", 3: "02/20/2024", 4: "01/03/2024",
+                            5: "02/03/2024"}))
+    assert main(["validate", EV]) == 0
+    out = capsys.readouterr().out
+    assert "column 'Seen' read as month-first US dates (MM/DD/YYYY): some second parts are above 12" in out
+    assert "column 'Month' read as months written YYYY-MM" in out

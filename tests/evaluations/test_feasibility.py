@@ -142,3 +142,19 @@ def test_rd_cutoff_outside_the_running_variable(project):
                        "columns": {"running": "imd_rank", "outcome": "outcome_pct"}}})
     text = _problems(project, folder)
     assert "stages[0].parameters.cutoff" in text and "outside the running variable's range" in text
+
+
+def test_schema_and_parameter_problems_are_reported_together(project):
+    def mutate(d):
+        d["charter"]["goals"][0]["by"] = "2026-02-30"
+        d["charter"]["design"]["chosen_on"] = "2024-13-01"
+
+    folder = make_evaluation(project, "both-wrong", mutate=mutate,
+                             stages=[{"name": "impact", "template": "did", "source": "panel",
+                                      "parameters": {"level": 95, "comparison": "never-ever"}}],
+                             sources={"panel": {"path": "panel.csv", "columns": {"unit": "u", "time": "t", "outcome": "y"}}})
+    text = _problems(project, folder)
+    assert "has 4 problem(s)" in text
+    assert 'charter.goals[0].by: "2026-02-30" is not a real calendar date' in text
+    assert 'charter.design.chosen_on: "2024-13-01" is not a real calendar date' in text
+    assert "stages[0].parameters.level" in text and "stages[0].parameters.comparison" in text

@@ -136,6 +136,31 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
     return tuple(exclusions), rows
 
 
+def _raw_stage_problems(folder: Path, templates_dir: Path) -> list[Problem]:
+    """Parameter problems of stages in an evaluation.yaml the schema rejected, so that all are reported at once."""
+    from toolkit.evaluations.yamlio import load_yaml
+
+    try:
+        raw = load_yaml(folder / "evaluation.yaml")
+    except ToolkitError:
+        return []
+    stages = raw.get("stages") if isinstance(raw, dict) else None
+    problems: list[Problem] = []
+    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        if not isinstance(stage, dict) or not isinstance(stage.get("template"), str):
+            continue
+        parameters = stage.get("parameters")
+        if not isinstance(parameters, dict):
+            continue
+        try:
+            template = get_template(templates_dir, stage["template"])
+        except ToolkitError:
+            continue
+        problems += check_parameters(template, parameters, where=f"stages[{i}].parameters")
+        problems += check_values(template.name, parameters, where=f"stages[{i}].parameters")
+    return problems
+
+
 def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = True) -> CheckedEvaluation:
     """Validate an evaluation completely without executing anything.
 
@@ -144,7 +169,14 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
     ConfigError
         With every problem found (schema, templates, parameters, roles, files, columns).
     """
-    ev = load_evaluation(folder)
+    try:
+        ev = load_evaluation(folder)
+    except ConfigError as exc:
+        extra = [p for p in _raw_stage_problems(Path(folder), templates_dir) if p not in exc.problems]
+        if not extra:
+            raise
+        problems = [*exc.problems, *extra]
+        raise ConfigError(f"{Path(folder) / 'evaluation.yaml'} has {len(problems)} problem(s):", problems) from None
     problems: list[Problem] = []
     templates: dict[str, TemplateInfo] = {}
     bad_parameters: set[str] = set()
