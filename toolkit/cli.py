@@ -1,6 +1,8 @@
 """``hitk``: translates command-line options into toolkit calls, nothing else.
 
-Exit codes: 0 ok, 1 a run failed, 2 invalid input or usage.
+Exit codes: 0 ok, 1 a run failed, 2 invalid input or usage (or a file that cannot be read or
+written), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM.  Every error is one readable
+paragraph on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,8 +28,15 @@ def _project(args):
 def cmd_templates(args) -> int:
     from toolkit.evaluations.catalogue import list_templates
 
+    from toolkit.evaluations.guide import guide_for
+
     for t in list_templates(_project(args).templates_dir):
         print(f"{t.name:<22} {t.description}")
+        guide = guide_for(t.name)
+        if guide:
+            print(f"    answers: {guide.question}")
+            for situation in guide.situations:
+                print(f"    use it when: {situation}")
         for p in t.user_parameters:
             default = repr(p.default)
             print(f"    {p.name} ({p.type}, default {default}){': ' + p.help if p.help else ''}")
@@ -56,6 +65,9 @@ def cmd_validate(args) -> int:
           f"Data sources checked: {len(checked.sources)}.")
     for source, n in checked.rows.items():
         print(f"  {source}: {n:,} rows")
+    for source, columns in checked.date_formats.items():
+        for column, description in columns.items():
+            print(f"  {source}: column '{column}' read as {description}")
     for e in checked.exclusions:
         print(f"  {e.source}: {e.rows:,} row(s) of {Path(e.file).name} will be left out: {e.reason} "
               f"(column '{e.column}')")
@@ -105,7 +117,15 @@ def cmd_signoff(args) -> int:
 def cmd_index(args) -> int:
     from toolkit.runner import publish_index
 
-    print(f"Portfolio index: {publish_index(_project(args))}")
+    project = _project(args)
+    try:
+        path = publish_index(project)
+    except OSError as exc:
+        print(f"hitk: the portfolio index {project.evaluations_dir / 'index.html'} could not be written: "
+              f"{exc.strerror or exc}. Check the folder's permissions and free disk space; the runs are untouched.",
+              file=sys.stderr)
+        return 1
+    print(f"Portfolio index: {path}")
     return 0
 
 
@@ -126,6 +146,8 @@ def cmd_list(args) -> int:
             stages = "(evaluation.yaml invalid: run hitk validate)"
         runs = list_runs(folder / "runs")
         last, status = ("never", "-") if not runs else (runs[-1][1].get("started_at", "?"), runs[-1][1].get("status", "?"))
+        if runs and runs[-1][1].get("partial"):
+            status += f" (partial: {', '.join(runs[-1][1].get('stages', []))}; LATEST is the last full run)"
         print(f"{folder.name:<28} {stages:<36} {last:<22} {status}")
     return 0
 
@@ -192,7 +214,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hitk: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("hitk: interrupted", file=sys.stderr)
+        print("hitk: interrupted (Ctrl-C). Nothing was changed by the interrupted step.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"hitk: {args.command} could not read or write a file{where}: {exc.strerror or exc}. "
+              "Check the folder's permissions and free disk space, then try again. "
+              "Earlier runs and reports are untouched.", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one paragraph, never a traceback
+        print(f"hitk: {args.command} stopped on an unexpected error: {type(exc).__name__}: {exc}. "
+              "Earlier runs and reports are untouched. Please report this with the command you ran.",
+              file=sys.stderr)
         return 1
 
 

@@ -64,21 +64,33 @@ class Project:
         return self.root / "evaluations"
 
     def evaluation_dir(self, name_or_path: str | os.PathLike) -> Path:
-        """Resolve an evaluation given by name (``my-eval``) or by path."""
+        """Resolve an evaluation given by name (``my-eval``) or by path.
+
+        A path must lead to a folder directly inside ``evaluations/``: nothing
+        hitk writes (runs, sign-offs) can land outside it.
+        """
         text = str(name_or_path)
         candidate = Path(text)
-        if candidate.is_dir() and (candidate / "evaluation.yaml").exists():
-            return candidate.resolve()
-        if os.sep in text or "/" in text or text in (".", ".."):
-            # A path was given; report it as such.
+        looks_like_path = os.sep in text or "/" in text or text in (".", "..")
+        if looks_like_path or (candidate.is_dir() and (candidate / "evaluation.yaml").exists()):
             if candidate.is_dir():
-                return candidate.resolve()
+                return self._contained(candidate, text)
             raise InputError(
                 f"No evaluation folder at {text}.",
                 [Problem("folder does not exist", where=text, fix="run `hitk list` to see evaluations")],
             )
         check_name(text)
         return self.evaluations_dir / text
+
+    def _contained(self, candidate: Path, text: str) -> Path:
+        resolved = candidate.resolve()
+        if resolved.parent != self.evaluations_dir.resolve():
+            raise InputError(
+                f"{text} is not an evaluation of this project.",
+                [Problem("evaluations live directly inside the project's evaluations/ folder; hitk does not read "
+                         "or write evaluations anywhere else", where=text,
+                         fix=f"give the evaluation's name (see `hitk list`), or move it into {self.evaluations_dir}")])
+        return resolved
 
     def evaluations(self) -> list[Path]:
         if not self.evaluations_dir.is_dir():

@@ -14,7 +14,7 @@ from typing import Callable
 
 from toolkit import __version__
 from toolkit.data.sources import PERIOD_ROLES, count_rows, distinct_values, file_fingerprint
-from toolkit.errors import InputError, Problem, RunError
+from toolkit.errors import InputError, Problem, RunError, ToolkitError
 from toolkit.evaluations.checks import CheckedEvaluation, check_evaluation
 from toolkit.evaluations.loader import charter_hash
 from toolkit.execution import execute
@@ -122,30 +122,104 @@ def _stage_results_path(run: RunFolder, stage: str) -> Path:
     return run.path / "stages" / f"{stage}.results.json"
 
 
+class _Terminated(BaseException):
+    """SIGTERM during a run (raised from the signal handler, like KeyboardInterrupt for SIGINT)."""
+
+
+def _raise_terminated(signum, frame):  # pragma: no cover - exercised through a subprocess test
+    raise _Terminated()
+
+
 def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | None = None,
                    progress: Callable[[str], None] = lambda _msg: None) -> RunOutcome:
     """Validate and run an evaluation (all stages, or the named ones).
+
+    A run of only some stages is *partial*: it renders those stages' reports but
+    no evaluation summary and does not become LATEST (see :mod:`toolkit.runs`).
+    Ctrl-C or SIGTERM marks the run ``interrupted``; LATEST keeps naming the last
+    good run.
 
     Raises
     ------
     InputError
         Invalid evaluation.yaml or data: nothing is executed and no run folder is made.
     RunError
-        A stage failed: the run folder keeps the executed notebook and a failed manifest.
+        A stage failed, or the run was interrupted: the run folder keeps the executed
+        notebooks and a failed/interrupted manifest.
     """
     folder = project.evaluation_dir(evaluation)
     checked = check_evaluation(folder, project.templates_dir)
     ev = checked.evaluation
     selected = _select(checked, stages)
+    partial = len(selected) < len(ev.config.stages)
     inputs = fingerprint_inputs(checked, selected)
     parameters = {s: dict(ev.config.stage(s).parameters) for s in selected}
-    run = new_run_folder(ev.runs_dir, evaluation=ev.name, stages=selected, parameters=parameters,
-                         inputs=inputs, charter_sha256=charter_hash(ev.raw.get("charter")))
-    progress(f"Run {run.run_id} of '{ev.name}': {len(selected)} stage(s)")
+    try:
+        run = new_run_folder(ev.runs_dir, evaluation=ev.name, stages=selected, parameters=parameters,
+                             inputs=inputs, charter_sha256=charter_hash(ev.raw.get("charter")), partial=partial,
+                             date_formats=checked.date_formats)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot create a run folder in {ev.runs_dir}: {exc.strerror or exc}.",
+            [Problem("the runs folder is not writable", where=str(ev.runs_dir),
+                     fix="check the folder's permissions and free disk space, then run again")]) from None
+    previous_handler = None
+    try:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            previous_handler = signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ImportError, ValueError, AttributeError):  # pragma: no cover - platforms without SIGTERM
+        previous_handler = None
+    try:
+        outcome = _execute_and_render(project, checked, run, selected, inputs, progress)
+    except (KeyboardInterrupt, _Terminated) as exc:
+        how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
+        try:
+            for path in [*run.path.glob("*.html"), run.path / "summary.json"]:
+                path.unlink(missing_ok=True)  # half-rendered reports are not kept
+            run.finish("interrupted", failure={"stage": run.manifest.get("current_stage"), "error": "Interrupted",
+                                               "message": f"stopped by {how}"})
+        except OSError:
+            pass
+        error = RunError(f"The run {run.run_id} of '{ev.name}' was interrupted ({how}). Its manifest says "
+                         f"'interrupted'; no report was kept from it and LATEST still names the last good run.")
+        error.exit_code = 130 if how == "Ctrl-C" else 143
+        raise error from None
+    except OSError as exc:
+        try:
+            run.finish("failed", failure={"stage": run.manifest.get("current_stage"), "error": type(exc).__name__,
+                                          "message": str(exc)})
+        except OSError:
+            pass
+        raise RunError(f"The run {run.run_id} of '{ev.name}' could not write its files: "
+                       f"{exc.strerror or exc} ({exc.filename or ev.runs_dir}). Earlier runs are untouched; "
+                       "check permissions and free disk space, then run again.") from None
+    finally:
+        if previous_handler is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_handler)
+    try:
+        index = publish_index(project)
+        progress(f"Portfolio index: {index}")
+    except (OSError, ToolkitError) as exc:  # the run itself succeeded and is recorded: do not turn it into a failure
+        progress(f"Warning: the run succeeded, but the portfolio index could not be written ({exc}). "
+                 "Fix the problem and run `hitk index`.")
+    return outcome
+
+
+def _execute_and_render(project: Project, checked: CheckedEvaluation, run: RunFolder, selected: list[str],
+                        inputs: list[dict], progress: Callable[[str], None]) -> RunOutcome:
+    ev = checked.evaluation
+    progress(f"Run {run.run_id} of '{ev.name}': {len(selected)} stage(s)"
+             + (" (partial: it will not replace the latest full run)" if run.partial else ""))
     for i, name in enumerate(selected, start=1):
         stage = ev.config.stage(name)
         template = checked.templates[name]
         progress(f"  [{i}/{len(selected)}] {name} ({template.name}) ...")
+        run.manifest["current_stage"] = name
         notebook = run.path / f"{name}.ipynb"
         failure = execute(
             template.path, notebook,
@@ -154,10 +228,13 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
             cwd=ev.folder, timeout=stage.timeout_seconds,
         )
         if failure is not None:
+            if failure.error_name == "KeyboardInterrupt":
+                raise KeyboardInterrupt
             message = _failure_paragraph(name, template.name, failure, notebook, project)
             run.finish("failed", failure={"stage": name, "cell": failure.cell_index, "error": failure.error_name,
                                           "message": failure.error_value, "notebook": str(notebook)})
             raise RunError(message)
+    run.manifest.pop("current_stage", None)
     changed = [i for i in inputs if _current_hash(Path(i["path"])) != i["sha256"]]
     if changed:
         message = (f"Input file {changed[0]['path']} changed while the run was executing, so its results "
@@ -165,10 +242,15 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
         run.finish("failed", failure={"stage": None, "error": "InputChanged", "message": message})
         raise RunError(message)
     reports, summary = _render_all(project, checked, run, selected)
-    run.finish("succeeded", reports={k: v.name for k, v in reports.items()}, summary=summary.name)
-    index = publish_index(project)
+    run.finish("succeeded", reports={k: v.name for k, v in reports.items()},
+               summary=summary.name if summary else None)
     progress(f"Done. Reports in {run.path}")
-    progress(f"Portfolio index: {index}")
+    if run.partial:
+        latest = latest_successful(ev.runs_dir)
+        progress("This run covered only " + ", ".join(selected) + ", so it has no evaluation summary and "
+                 + (f"LATEST still names {latest[0].name}, the last run of every stage. " if latest else
+                    "does not become LATEST. ")
+                 + "Run without --stage to update the summary and the portfolio index.")
     return RunOutcome(run.path, reports, summary)
 
 
@@ -184,7 +266,7 @@ def publish_index(project: Project) -> Path:
 
 
 def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
-                selected: list[str]) -> tuple[dict[str, Path], Path]:
+                selected: list[str]) -> tuple[dict[str, Path], Path | None]:
     ev = checked.evaluation
     stage_files = {s: _stage_results_path(run, s) for s in selected}
     results = merge_stage_results(stage_files, evaluation=ev.name, run_id=run.run_id)
@@ -225,17 +307,19 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
             )
             dropped[name] = stats.dropped
             reports[name] = out
-        summary_path = run.path / "summary.html"
-        previous = latest_successful(ev.runs_dir, before=run.run_id)
-        view = build_summary(
-            ev, results=results, run_id=run.run_id, run_started=run.manifest["started_at"],
-            reports={k: v.name for k, v in reports.items()}, signoff=signoff, changes=None,
-            stage_titles={s: checked.templates[s].title for s in selected},
-        )
-        if previous is not None:
-            view = replace(view, changes=compare_runs(previous[0], run.manifest, results, view.as_record()))
-        render_summary(view, summary_path, disclosure_note=rule.describe(), attributions=all_attributions)
-        write_json(run.path / "summary.json", view.as_record())
+        summary_path = None
+        if not run.partial:  # a partial run has no whole picture to summarise
+            summary_path = run.path / "summary.html"
+            previous = latest_successful(ev.runs_dir, before=run.run_id)
+            view = build_summary(
+                ev, results=results, run_id=run.run_id, run_started=run.manifest["started_at"],
+                reports={k: v.name for k, v in reports.items()}, signoff=signoff, changes=None,
+                stage_titles={s: checked.templates[s].title for s in selected},
+            )
+            if previous is not None:
+                view = replace(view, changes=compare_runs(previous[0], run.manifest, results, view.as_record()))
+            render_summary(view, summary_path, disclosure_note=rule.describe(), attributions=all_attributions)
+            write_json(run.path / "summary.json", view.as_record())
     except Exception as exc:
         for path in [*reports.values(), run.path / "summary.html", run.path / "summary.json"]:
             path.unlink(missing_ok=True)

@@ -9,7 +9,13 @@ Layout of ``evaluations/NAME/runs/``::
         charter.html            rendered report of each stage (successful runs only)
         summary.html            evaluation summary (successful runs only)
         stages/                 per-stage result files
-    LATEST                      the id of the latest *successful* run
+    LATEST                      the id of the latest successful *full* run
+
+A run of only some stages (``hitk run NAME --stage S``) is marked ``partial`` in
+its manifest and never becomes LATEST: LATEST, the evaluation summary and the
+portfolio index always describe one run of every stage, so a one-stage rerun
+cannot turn the board's picture into "too early to tell" or "source removed".
+A run stopped by Ctrl-C or SIGTERM is marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -68,17 +74,26 @@ class RunFolder:
     def save(self) -> None:
         write_json(self.manifest_path, self.manifest)
 
+    @property
+    def partial(self) -> bool:
+        return bool(self.manifest.get("partial"))
+
     def finish(self, status: str, **fields: Any) -> None:
+        """Record the final status; a successful *full* run becomes LATEST (written atomically)."""
         self.manifest.update(fields)
         self.manifest["status"] = status
         self.manifest["finished_at"] = iso(utc_now())
         self.save()
-        if status == "succeeded":
-            (self.path.parent / "LATEST").write_text(self.run_id + "\n", encoding="utf-8")
+        if status == "succeeded" and not self.partial:
+            latest = self.path.parent / "LATEST"
+            tmp = self.path.parent / f".LATEST.{self.run_id}.tmp"
+            tmp.write_text(self.run_id + "\n", encoding="utf-8")
+            tmp.replace(latest)
 
 
 def new_run_folder(runs_dir: Path, *, evaluation: str, stages: list[str], parameters: dict[str, Any],
-                   inputs: list[dict[str, Any]], charter_sha256: str) -> RunFolder:
+                   inputs: list[dict[str, Any]], charter_sha256: str, partial: bool = False,
+                   date_formats: dict[str, dict[str, str]] | None = None) -> RunFolder:
     """Create a new, uniquely named run folder and write its initial manifest."""
     runs_dir.mkdir(parents=True, exist_ok=True)
     started = utc_now()
@@ -105,7 +120,9 @@ def new_run_folder(runs_dir: Path, *, evaluation: str, stages: list[str], parame
         "platform": platform.platform(),
         "packages": package_versions(),
         "stages": stages,
+        "partial": partial,
         "parameters": parameters,
+        "date_formats": date_formats or {},
         "inputs": inputs,
         "charter_sha256": charter_sha256,
     }
@@ -134,9 +151,14 @@ def list_runs(runs_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def latest_successful(runs_dir: Path, *, before: str | None = None) -> tuple[Path, dict[str, Any]] | None:
-    """The newest successful run (optionally the newest before run id ``before``)."""
-    runs = [(p, m) for p, m in list_runs(runs_dir) if m.get("status") == "succeeded"]
+def latest_successful(runs_dir: Path, *, before: str | None = None,
+                      include_partial: bool = False) -> tuple[Path, dict[str, Any]] | None:
+    """The newest successful full run (optionally the newest before run id ``before``).
+
+    Partial runs (``--stage``) are left out unless ``include_partial``.
+    """
+    runs = [(p, m) for p, m in list_runs(runs_dir) if m.get("status") == "succeeded"
+            and (include_partial or not m.get("partial"))]
     if before is not None:
         runs = [(p, m) for p, m in runs if p.name < before]
     return runs[-1] if runs else None

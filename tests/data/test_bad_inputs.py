@@ -305,6 +305,45 @@ def wrong_parameter_type(f):
     _edit_yaml(f, lambda d: d["stages"][0].__setitem__("parameters", {"level": "high"}))
 
 
+def ambiguous_dates(f):
+    _csv(f, _with("Seen", {0: "03/04/2024", 1: "05/06/2024", 2: "07/08/2024", 3: "09/10/2024", 4: "11/12/2024",
+                           5: "01/02/2024"}))
+
+
+def truncated_last_line(f):
+    text = (f / "extract.csv").read_text()
+    (f / "extract.csv").write_text(text.rstrip("\n") + "\nP04,2024-0")
+
+
+def xlsx_data_on_another_sheet(f):
+    with pd.ExcelWriter(f / "extract.xlsx") as xl:
+        pd.DataFrame({"Read me": ["This workbook holds the extract on the next sheet"]}).to_excel(
+            xl, sheet_name="Notes", index=False)
+        GOOD.to_excel(xl, sheet_name="Extract", index=False)
+    _set_source(f, path="extract.xlsx")
+
+
+def path_outside_project(f):
+    outside = f.parents[2] / "outside-secret.csv"
+    outside.write_text("name,secret\nA,do-not-echo-this-line\n")
+    _set_source(f, path="../../../outside-secret.csv")
+
+
+def impossible_goal_date(f):
+    path = f / "evaluation.yaml"
+    text = path.read_text()
+    import re
+
+    path.write_text(re.sub(r"by: '?\d{4}-\d{2}-\d{2}'?", "by: 2026-02-30", text, count=1))
+
+
+def impossible_design_date(f):
+    path = f / "evaluation.yaml"
+    import re
+
+    path.write_text(re.sub(r"chosen_on: '?\d{4}-\d{2}-\d{2}'?", "chosen_on: 2024-13-01", path.read_text(), count=1))
+
+
 CASES = [
     ("missing file", missing_file, ["file not found", "extract.csv", "Fix: check the path"]),
     ("empty file", empty_file, ["the file has no bytes", "Fix: re-export the extract"]),
@@ -378,6 +417,21 @@ CASES = [
         "denominators (populations) must be above 0", "IMD deciles must be whole numbers 1 to 10 (e.g. '12')",
         "the same unit × period appears on more than one row"]),
     ("wrong parameter", wrong_parameter_type, ["stages[0].parameters.level: template 'checked' has no parameter 'level'"]),
+    ("ambiguous day/month dates", ambiguous_dates, [
+        "data.sources.extract.columns.seen_on, file extract.csv, column 'Seen': the dates cannot be read safely",
+        "could be 1 February 2024 (day first) or 2 January 2024 (month first)", "Fix: re-export the column with ISO dates"]),
+    ("truncated last line", truncated_last_line, [
+        "the last line is truncated: it has 2 of the header's 9 fields", "(row 8)", "Fix: export or copy the file again"]),
+    ("xlsx columns on another sheet", xlsx_data_on_another_sheet, [
+        "column 'Practice' (mapped to role 'unit') is not in extract.xlsx (first sheet)",
+        "the mapped columns are on sheet(s) 'Extract': set `sheet: \"Extract\"` on this source"]),
+    ("data path outside the project", path_outside_project, [
+        "data.sources.extract.path: the path resolves to", "outside the project folder",
+        "or add `allow_outside_project: true` to this source"]),
+    ("impossible goal date", impossible_goal_date, [
+        'charter.goals[0].by: "2026-02-30" is not a real calendar date']),
+    ("impossible design date", impossible_design_date, [
+        'charter.design.chosen_on: "2024-13-01" is not a real calendar date']),
 ]
 
 
@@ -390,10 +444,12 @@ def test_bad_input_is_named_and_damages_nothing(base, ev, capsys, mutate, expect
     err = capsys.readouterr().err
     for text in expected:
         assert text in err, f"{text!r} not in:\n{err}"
+    assert "Traceback" not in err and "do-not-echo-this-line" not in err
     assert main(["run", EV]) == 2
     err_run = capsys.readouterr().err
     for text in expected:
         assert text in err_run
+    assert "Traceback" not in err_run and "do-not-echo-this-line" not in err_run
     assert sorted(p.name for p in (ev / "runs").iterdir()) == runs_before, "a run folder was created"
     assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == snapshot
     assert (ev / "runs" / "LATEST").read_text().strip() == run.name
@@ -447,3 +503,12 @@ def test_file_changing_between_validate_and_run_fails_the_run(project, capsys):
     assert not (folder / "runs" / "LATEST").exists()
     with pytest.raises(RunError):
         run_evaluation(project, "changing")
+
+
+def test_us_dates_that_say_their_order_are_read_and_the_format_is_stated(base, ev, capsys):
+    _csv(ev, _with("Seen", {0: "01/15/2024", 1: "02/15/2024", 2: "01/20/2024", 3: "02/20/2024", 4: "01/03/2024",
+                            5: "02/03/2024"}))
+    assert main(["validate", EV]) == 0
+    out = capsys.readouterr().out
+    assert "column 'Seen' read as month-first US dates (MM/DD/YYYY): some second parts are above 12" in out
+    assert "column 'Month' read as months written YYYY-MM" in out

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from toolkit.dates import to_iso_text
 from toolkit.errors import DataError, Problem
 from toolkit.indicators import normalise_age_band
 
@@ -217,7 +218,7 @@ def _periods(data: pd.DataFrame) -> pd.Series:
     if len(filled) and filled.str.fullmatch(r"\d+(?:\.0+)?").all():
         return _whole(pd.to_numeric(text, errors="coerce").astype("Float64"))
     if len(filled) and filled.str.match(_DMY).all():
-        return pd.to_datetime(text, format="%d/%m/%Y", errors="coerce").dt.strftime("%Y-%m-%d").astype("string")
+        return to_iso_text(text.astype(object), column="period")[0].astype("string")  # toolkit.dates: one reader
     return text
 
 

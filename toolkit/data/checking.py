@@ -107,7 +107,8 @@ def period_class_sql(column: str, ctype: str) -> str:
         rf"WHEN regexp_full_match({t}, '\d{{4}}\s*-?\s*[Qq][1-4]') THEN 'quarter' "
         rf"WHEN regexp_full_match({t}, '-?\d+') THEN 'number' "
         f"WHEN TRY_CAST({t} AS DATE) IS NOT NULL OR TRY_CAST({t} AS TIMESTAMP) IS NOT NULL "
-        f"OR TRY_STRPTIME({t}, '%d/%m/%Y') IS NOT NULL THEN 'day' "
+        f"OR TRY_STRPTIME({t}, '%d/%m/%Y') IS NOT NULL "
+        f"OR TRY_STRPTIME({t}, '%m/%d/%Y') IS NOT NULL THEN 'day' "  # which order: toolkit.dates decides
         rf"WHEN regexp_matches({t}, '^\d{{1,4}}[-/.]\d{{1,2}}([-/.]\d{{1,4}})?') THEN 'bad' "
         f"ELSE 'text' END"
     )

@@ -22,7 +22,7 @@ import pandas as pd
 from toolkit.errors import DataError, Problem
 
 __all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "quote_ident", "PERIOD_ROLES"]
+           "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
@@ -40,6 +40,7 @@ class SourceFiles:
     delimiter: str | None = None
     encoding: str = "utf-8"
     sheet: str | None = None
+    decimal: str = "."
 
 
 def quote_ident(name: str) -> str:
@@ -61,6 +62,7 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
     """
     spec = source.path
     base = (folder / spec) if not Path(spec).is_absolute() else Path(spec)
+    _check_inside_project(name, source, folder, base)
     if any(ch in spec for ch in "*?["):
         files = sorted(Path(p) for p in globlib.glob(str(base), recursive=True) if Path(p).is_file())
         if not files:
@@ -96,7 +98,35 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
                          fix="set format: csv, parquet or xlsx")],
             )
         fmt = formats.pop()
-    return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet)
+    return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet,
+                       getattr(source, "decimal", ".") or ".")
+
+
+def _project_root(folder: Path) -> Path:
+    """The project holding an evaluation folder (``<root>/evaluations/<name>``), else the folder itself."""
+    folder = Path(folder).resolve()
+    return folder.parent.parent if folder.parent.name == "evaluations" else folder
+
+
+def _check_inside_project(name: str, source, folder: Path, base: Path) -> None:
+    """A relative data path must stay inside the project unless the analyst says otherwise.
+
+    An absolute path is taken as stated on purpose; a relative one that climbs out
+    (``../../../somewhere``) needs ``allow_outside_project: true``.  Nothing of the
+    file is read (or echoed in an error) before this check.
+    """
+    if Path(source.path).is_absolute() or getattr(source, "allow_outside_project", False):
+        return
+    root = _project_root(folder)
+    pattern_free = Path(*[p for p in Path(source.path).parts if not any(ch in p for ch in "*?[")])
+    target = (Path(folder) / pattern_free).resolve()
+    if target != root and root not in target.parents:
+        raise DataError(
+            f"Data source '{name}': {source.path} leads outside the project.",
+            [Problem(f"the path resolves to {target}, outside the project folder {root}",
+                     where=f"data.sources.{name}.path",
+                     fix="copy the extract into the project (e.g. data/), write the path as an absolute path, "
+                         "or add `allow_outside_project: true` to this source if that is intended")])
 
 
 def file_fingerprint(path: Path) -> str:
@@ -109,7 +139,11 @@ def file_fingerprint(path: Path) -> str:
 
 
 def _csv_options(files: SourceFiles) -> str:
-    opts = ["header = true", "auto_detect = true", "sample_size = -1"]
+    opts = ["header = true", "auto_detect = true", "sample_size = -1",
+            # dates stay text for toolkit.dates (DuckDB would guess one order for slash dates)
+            "auto_type_candidates = ['BOOLEAN', 'BIGINT', 'DOUBLE', 'VARCHAR']"]
+    if files.decimal and files.decimal != ".":
+        opts.append(f"decimal_separator = '{files.decimal}'")
     if files.delimiter:
         opts.append(f"delim = '{files.delimiter}'")
     if files.encoding and files.encoding != "utf-8":
@@ -135,13 +169,35 @@ def _sniffed(path: str, mtime_ns: int, size: int, delimiter: str | None) -> str 
     prompt = prompt.strip().rstrip(";").strip()
     if not prompt.startswith("FROM read_csv(") or "header=true" not in prompt.replace(" ", ""):
         return None
-    return prompt[len("FROM "):]
+    return _dates_as_text(prompt[len("FROM "):])
+
+
+_GUESSED_FORMAT = re.compile(r",\s*(dateformat|timestampformat)='([^']*)'")
+
+
+def _dates_as_text(call: str) -> str:
+    """Leave non-ISO dates as text for :mod:`toolkit.dates` to read.
+
+    DuckDB's sniffer picks one order for slash dates (``%d/%m/%Y``) even when the
+    file's dates are month first, and would silently put April in January.  Only
+    ISO dates (which cannot be misread) keep DuckDB's DATE/TIMESTAMP type.
+    """
+    guessed = {kind: fmt for kind, fmt in _GUESSED_FORMAT.findall(call)}
+    iso = {"dateformat": ("%Y-%m-%d",), "timestampformat": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+                                                             "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f")}
+    for kind, fmt in guessed.items():
+        if fmt in iso[kind]:
+            continue
+        typ = "DATE" if kind == "dateformat" else "TIMESTAMP"
+        call = re.sub(rf"('[^']*'): '{typ}'", r"\1: 'VARCHAR'", call)
+        call = re.sub(rf",\s*{kind}='[^']*'", "", call)
+    return call
 
 
 def _relation_sql(files: SourceFiles, path: Path) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if files.format == "csv":
-        if files.encoding in (None, "utf-8"):
+        if files.encoding in (None, "utf-8") and files.decimal in (None, "."):
             try:
                 st = path.stat()
             except OSError:
@@ -179,6 +235,62 @@ def _duck_error(files: SourceFiles, path: Path, exc: Exception) -> DataError:
     )
 
 
+def _fields(line: str, delimiter: str) -> int:
+    import csv
+
+    return len(next(csv.reader([line], delimiter=delimiter), []))
+
+
+def check_last_line(files: SourceFiles, path: Path) -> None:
+    """Refuse a CSV whose last line is cut short (an export or copy that did not finish).
+
+    Compares the number of fields on the last line with the header's; the line's
+    content is never shown (it may hold patient data).  Without this check DuckDB's
+    sniffer gives up and the file looks like one column, which misleads.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.readline()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    encoding = files.encoding or "utf-8"
+    header = head.decode(encoding, errors="replace").rstrip("\r\n")
+    lines = tail.decode(encoding, errors="replace").rstrip("\r\n").split("\n")
+    last = lines[-1].rstrip("\r")
+    if not last or last == header:
+        return
+    delimiter = files.delimiter or max((",", ";", "\t", "|"), key=header.count)
+    want, got = _fields(header, delimiter), _fields(last, delimiter)
+    if want > 1 and got < want:
+        with open(path, "rb") as fh:
+            n_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        ends = tail.endswith(b"\n")
+        row = n_lines + (0 if ends else 1)
+        note = "" if ends else "; the file does not end with a new line"
+        raise DataError(
+            f"Data source '{files.name}': the last line of {path.name} is cut short.",
+            [Problem(f"the last line is truncated: it has {got} of the header's {want} fields "
+                     f"(the export or copy probably did not finish{note})",
+                     where=f"data.sources.{files.name}", file=str(path), rows=(row,),
+                     fix="export or copy the file again; if the line is meant to be short, complete or remove it")])
+
+
+def sheets_with_columns(path: Path, columns: list[str]) -> tuple[list[str], list[str]]:
+    """(every sheet name, the sheets whose header row holds all ``columns``) of an xlsx workbook."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        names, having = list(wb.sheetnames), []
+        for name in names:
+            header = next(wb[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
+            if set(columns) <= {str(c) for c in header if c is not None}:
+                having.append(name)
+    finally:
+        wb.close()
+    return names, having
+
+
 def describe_columns(files: SourceFiles) -> list[str]:
     """Column names of the first file (all files of a source must share them)."""
     path = files.files[0]
@@ -188,7 +300,16 @@ def describe_columns(files: SourceFiles) -> list[str]:
             [Problem("the file has no bytes", file=str(path), fix="re-export the extract")],
         )
     if files.format == "xlsx":
-        return [str(c) for c in _read_excel(files, path, nrows=0).columns]
+        try:
+            return [str(c) for c in _read_excel(files, path, nrows=0).columns]
+        except ValueError as exc:  # a sheet name that is not in the workbook
+            names, _ = sheets_with_columns(path, [])
+            raise DataError(
+                f"Data source '{files.name}': {path.name} has no sheet '{files.sheet}'.",
+                [Problem(str(exc), where=f"data.sources.{files.name}.sheet", file=str(path),
+                         fix="sheets in the workbook: " + ", ".join(names))]) from None
+    if files.format == "csv":
+        check_last_line(files, path)
     try:
         con = duckdb.connect()
         cursor = con.execute(f"SELECT * FROM {_relation_sql(files, path)} LIMIT 0")

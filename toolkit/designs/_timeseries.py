@@ -21,6 +21,7 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
+from toolkit.dates import to_iso_text
 from toolkit.errors import DataError, DesignError, Problem
 from toolkit.designs.heterogeneity import group_ranks, heterogeneity  # noqa: F401  (re-exported)
 
@@ -209,7 +210,7 @@ def prepare_series(
     if isinstance(df[time].dtype, pd.PeriodDtype):
         df[time] = df[time].dt.to_timestamp()
     elif not pd.api.types.is_numeric_dtype(df[time]) and not pd.api.types.is_datetime64_any_dtype(df[time]):
-        parsed = pd.to_datetime(df[time], errors="coerce")
+        parsed = pd.to_datetime(to_iso_text(df[time], column=time)[0], errors="coerce")  # toolkit.dates
         if parsed.notna().all():
             df[time] = parsed
     for col in [c for c in (outcome, denominator) if c is not None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.reporting.language import upper_first
 from toolkit.did_stage.structure import cohort_name
 from toolkit.did_stage.treatment import FIRST, PERIOD, UNIT, DidData
 from toolkit.plotting import LINESTYLES, MARKERS, NHS, SERIES, new_figure
@@ -128,7 +129,7 @@ def event_figure(table: pd.DataFrame, *, outcome_label: str, level: float, title
                 markeredgecolor=NHS["dark_grey"], label="Reference period (set to 0)")
     ax.axhline(0.0, color=NHS["dark_grey"], linewidth=1)
     ax.axvline(-0.5, color=NHS["dark_grey"], linewidth=1, linestyle="--")
-    ax.set_xlabel(f"{scale_unit.capitalize()}s since the scheme started (0 = first {scale_unit})")
+    ax.set_xlabel(f"{upper_first(scale_unit)}s since the scheme started (0 = first {scale_unit})")
     ax.set_ylabel(f"Effect on {outcome_label}")
     ax.set_title(title, loc="left", fontsize=12)
     ax.legend(frameon=False, fontsize="small")
@@ -152,7 +153,7 @@ def event_data_alt(table: pd.DataFrame, *, outcome_label: str, level: float, sca
         alt += (f"After the start they lie between {fmt_number(post['estimate'].min())} and "
                 f"{fmt_number(post['estimate'].max())}, averaging {fmt_number(post['estimate'].mean())}.")
     data = tab[["event_time", "estimate", "ci_low", "ci_high", "period"]].rename(columns={
-        "event_time": f"{scale_unit.capitalize()}s since start", "estimate": "Effect", "ci_low": "Lower limit",
+        "event_time": f"{upper_first(scale_unit)}s since start", "estimate": "Effect", "ci_low": "Lower limit",
         "ci_high": "Upper limit", "period": "Before or after"})
     data[data.columns[0]] = data[data.columns[0]].astype(int)
     return data.reset_index(drop=True), alt

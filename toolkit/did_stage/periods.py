@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit.dates import to_iso_text
 from toolkit.errors import DataError, Problem
 
 __all__ = ["PeriodScale", "parse_periods", "parse_on_scale", "NEVER_WORDS"]
@@ -132,6 +133,7 @@ def _ordinals(values: pd.Series, *, column: str) -> tuple[np.ndarray, str]:
 
     Raises DataError naming the rows that cannot be read.
     """
+    values = to_iso_text(values, column=column)[0]  # one date reader for the toolkit (toolkit.dates)
     n = len(values)
     out = np.full(n, np.nan)
     if pd.api.types.is_datetime64_any_dtype(values):

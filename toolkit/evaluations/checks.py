@@ -13,7 +13,9 @@ from toolkit.data.contracts import Contract, contract_for
 from toolkit.data.sources import SourceFiles, describe_columns, resolve_files
 from toolkit.errors import ConfigError, InputError, Problem, ToolkitError
 from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_template
+from toolkit.evaluations.feasibility import check_feasibility
 from toolkit.evaluations.loader import LoadedEvaluation, load_evaluation
+from toolkit.evaluations.parameter_rules import check_values
 
 __all__ = ["CheckedEvaluation", "check_evaluation"]
 
@@ -27,6 +29,7 @@ class CheckedEvaluation:
     sources: dict[str, SourceFiles] = field(default_factory=dict)
     exclusions: tuple[Exclusion, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
+    date_formats: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _delimiter_hint(columns: list[str]) -> str:
@@ -34,6 +37,20 @@ def _delimiter_hint(columns: list[str]) -> str:
         for sep, word in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if sep in columns[0]:
                 return f"the file looks {word}-separated: set `delimiter: \"{sep}\"` on this source. "
+    return ""
+
+
+def _sheet_hint(files: SourceFiles, source) -> str:
+    """For a workbook: which sheets hold every mapped column (when the one read does not)."""
+    if files.format != "xlsx":
+        return ""
+    from toolkit.data.sources import sheets_with_columns
+
+    names, having = sheets_with_columns(files.files[0], list(source.columns.values()))
+    having = [h for h in having if h != (files.sheet or names[0])]
+    if having:
+        return (f"the mapped columns are on sheet(s) {', '.join(repr(h) for h in having)}: "
+                f"set `sheet: \"{having[0]}\"` on this source")
     return ""
 
 
@@ -49,15 +66,17 @@ def _check_sources(ev: LoadedEvaluation, problems: list[Problem]) -> dict[str, S
             problems.extend(exc.problems or [Problem(str(exc), where=f"data.sources.{name}")])
             continue
         ok = True
+        sheet_hint = _sheet_hint(files, source)
         for role, column in source.columns.items():
             if column not in columns:
                 ok = False
                 close = difflib.get_close_matches(column, columns, n=1)
                 problems.append(Problem(
-                    f"column '{column}' (mapped to role '{role}') is not in {files.files[0].name}",
+                    f"column '{column}' (mapped to role '{role}') is not in {files.files[0].name}"
+                    + (f" (sheet '{files.sheet}')" if files.sheet else " (first sheet)" if files.format == "xlsx" else ""),
                     where=f"data.sources.{name}.columns.{role}",
-                    fix=_delimiter_hint(columns) + (f"did you mean '{close[0]}'? " if close else "")
-                    + f"the file has: {', '.join(columns[:12])}{' …' if len(columns) > 12 else ''}",
+                    fix=sheet_hint or (_delimiter_hint(columns) + (f"did you mean '{close[0]}'? " if close else "")
+                    + f"the file has: {', '.join(columns[:12])}{' …' if len(columns) > 12 else ''}"),
                 ))
         if ok and len(files.files) > 1:
             ok = _check_other_files(name, source, files, problems)
@@ -119,6 +138,31 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
     return tuple(exclusions), rows
 
 
+def _raw_stage_problems(folder: Path, templates_dir: Path) -> list[Problem]:
+    """Parameter problems of stages in an evaluation.yaml the schema rejected, so that all are reported at once."""
+    from toolkit.evaluations.yamlio import load_yaml
+
+    try:
+        raw = load_yaml(folder / "evaluation.yaml")
+    except ToolkitError:
+        return []
+    stages = raw.get("stages") if isinstance(raw, dict) else None
+    problems: list[Problem] = []
+    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        if not isinstance(stage, dict) or not isinstance(stage.get("template"), str):
+            continue
+        parameters = stage.get("parameters")
+        if not isinstance(parameters, dict):
+            continue
+        try:
+            template = get_template(templates_dir, stage["template"])
+        except ToolkitError:
+            continue
+        problems += check_parameters(template, parameters, where=f"stages[{i}].parameters")
+        problems += check_values(template.name, parameters, where=f"stages[{i}].parameters")
+    return problems
+
+
 def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = True) -> CheckedEvaluation:
     """Validate an evaluation completely without executing anything.
 
@@ -127,9 +171,17 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
     ConfigError
         With every problem found (schema, templates, parameters, roles, files, columns).
     """
-    ev = load_evaluation(folder)
+    try:
+        ev = load_evaluation(folder)
+    except ConfigError as exc:
+        extra = [p for p in _raw_stage_problems(Path(folder), templates_dir) if p not in exc.problems]
+        if not extra:
+            raise
+        problems = [*exc.problems, *extra]
+        raise ConfigError(f"{Path(folder) / 'evaluation.yaml'} has {len(problems)} problem(s):", problems) from None
     problems: list[Problem] = []
     templates: dict[str, TemplateInfo] = {}
+    bad_parameters: set[str] = set()
     for i, stage in enumerate(ev.config.stages):
         where = f"stages[{i}]"
         try:
@@ -138,7 +190,11 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
             problems.extend(Problem(p.message, where=f"{where}.template", fix=p.fix) for p in exc.problems)
             continue
         templates[stage.name] = template
-        problems.extend(check_parameters(template, stage.parameters, where=f"{where}.parameters"))
+        found = check_parameters(template, stage.parameters, where=f"{where}.parameters")
+        found += check_values(template.name, stage.parameters, where=f"{where}.parameters")
+        if found:
+            bad_parameters.add(stage.name)
+        problems.extend(found)
         if template.needs_source and stage.source is None:
             problems.append(Problem(f"template '{template.name}' needs a data source", where=f"{where}.source",
                                     fix="name one of data.sources"))
@@ -165,7 +221,14 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
                         fix=f"roles it uses: {', '.join(sorted(allowed))}",
                     ))
     sources = _check_sources(ev, problems) if check_data else {}
+    before = len(problems)
     exclusions, rows = _check_data(ev, templates, sources, problems) if check_data else ((), {})
+    date_formats: dict[str, dict[str, str]] = {}
+    if check_data and len(problems) == before:
+        # the designs' own input checks, on data that passed the contract (else they would repeat its problems)
+        feasibility = check_feasibility(ev, templates, sources, skip=bad_parameters)
+        problems.extend(p for p in feasibility.problems if p not in problems)
+        date_formats = feasibility.date_formats
     if problems:
         raise ConfigError(f"{ev.yaml_path} has {len(problems)} problem(s):", problems)
-    return CheckedEvaluation(ev, templates, sources, exclusions, rows)
+    return CheckedEvaluation(ev, templates, sources, exclusions, rows, date_formats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,9 @@ _MESSAGES = {
 }
 
 
+_CALENDAR = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
 def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
@@ -136,6 +140,9 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
         elif etype == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             message = f"expected one of {expected}, got {_describe(value)}"
+        elif etype.startswith("date_") and isinstance(value, str) and _CALENDAR.match(value.strip()):
+            message = f"{_describe(value)} is not a real calendar date"
+            fix = "write a date that exists, as YYYY-MM-DD (months 01-12, days up to 28-31)"
         elif etype in _MESSAGES:
             message = _MESSAGES[etype].format(value=_describe(value))
         elif etype == "value_error":

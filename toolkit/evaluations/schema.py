@@ -177,9 +177,11 @@ class Source(_Model):
     sheet: str | None = None
     delimiter: str | None = None
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
+    decimal: Literal[".", ","] = Field(default=".", description='decimal separator of a CSV: "." or "," (then use delimiter ";")')
     columns: dict[str, str] = Field(default_factory=dict, description="role: your column name")
     description: str = ""
     allow_vintage_mismatch: bool = False
+    allow_outside_project: bool = Field(default=False, description="allow a relative path that leads outside the project")
 
 
 class Stage(_Model):

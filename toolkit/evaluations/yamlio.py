@@ -42,7 +42,20 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A date as YAML writes it; an impossible one (2026-02-30, 2024-13-01) stays text.
+
+    PyYAML raises a bare ValueError for those, which would end in a traceback; kept
+    as text, the schema reports it at its YAML path ("not a real calendar date").
+    """
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
@@ -63,7 +76,7 @@ def load_yaml(path: Path) -> Any:
         ) from None
     try:
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{path.name} line {mark.line + 1}, column {mark.column + 1}" if mark else path.name
         problem = getattr(exc, "problem", None) or str(exc)

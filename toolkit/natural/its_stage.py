@@ -19,7 +19,7 @@ from toolkit.natural.common import (collecting_cautions, fmt_p, fmt_time, interv
                                    reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
                                       periods_verdict, seasonality_verdict)
-from toolkit.reporting.language import fmt_number
+from toolkit.reporting.language import fmt_number, upper_first
 
 __all__ = ["ITSAnalysis", "run_its", "parse_seasonality", "MIN_PRE_PERIODS"]
 
@@ -175,8 +175,8 @@ class ITSAnalysis:
             ("Scheme started", fmt_time(start, unit=self.period_label)),
             ("Data", f"{fmt_time(d['time'].iloc[0], unit=self.period_label)} to "
                      f"{fmt_time(d['time'].iloc[-1], unit=self.period_label)}"),
-            (f"{self.period_label.capitalize()}s before the start", f"{int(r.extra['n_pre'])}"),
-            (f"{self.period_label.capitalize()}s since the start", f"{int(r.extra['n_post'])}"),
+            (f"{upper_first(self.period_label)}s before the start", f"{int(r.extra['n_pre'])}"),
+            (f"{upper_first(self.period_label)}s since the start", f"{int(r.extra['n_post'])}"),
             ("Comparison", "a comparison area's series (controlled ITS, as a check)" if self.controlled is not None
              else "this area's own pre-scheme trend"),
         ]
@@ -212,7 +212,7 @@ class ITSAnalysis:
         sfx = "_rate" if "observed_rate" in d else ""
         unit = f" ({self.rate_label})" if sfx else ""
         out = pd.DataFrame({
-            self.period_label.capitalize(): [fmt_time(t, unit=self.period_label) for t in d["time"]],
+            upper_first(self.period_label): [fmt_time(t, unit=self.period_label) for t in d["time"]],
             f"Observed{unit}": d["observed" + sfx].to_numpy(),
             f"Fitted trend{unit}": d["trend" + sfx].to_numpy(),
             f"Expected without the scheme{unit}": d["counterfactual_trend" + sfx].where(d["post"]).to_numpy(),
@@ -228,7 +228,7 @@ class ITSAnalysis:
         sfx = "_rate" if "observed_rate" in cf else ""
         wide = cf.pivot(index="time", columns="series", values="observed" + sfx).sort_index()
         unit = f" ({self.rate_label})" if sfx else ""
-        return pd.DataFrame({self.period_label.capitalize(): [fmt_time(t, unit=self.period_label) for t in wide.index],
+        return pd.DataFrame({upper_first(self.period_label): [fmt_time(t, unit=self.period_label) for t in wide.index],
                              f"This area{unit}": wide["intervention"].to_numpy(),
                              f"Comparison area{unit}": wide["comparison"].to_numpy()})
 
@@ -241,7 +241,7 @@ class ITSAnalysis:
         pct = f"{self.result.level * 100:g}%"
         return pd.DataFrame({
             "Measure": [names.get(m, m) for m in h["measure"]],
-            self.period_label.capitalize(): [f"{fmt_time(t, unit=self.period_label)} ({int(k) + 1} in)"
+            upper_first(self.period_label): [f"{fmt_time(t, unit=self.period_label)} ({int(k) + 1} in)"
                                              for t, k in zip(h["time"], h["horizon"])],
             "Estimate": h["estimate"].to_numpy(), f"{pct} CI from": h["ci_low"].to_numpy(),
             f"{pct} CI to": h["ci_high"].to_numpy(), "p-value": [fmt_p(v) for v in h["p_value"]],
@@ -278,7 +278,7 @@ class ITSAnalysis:
         pct = f"{self.result.level * 100:g}%"
         names = {"level_change": "Level change", "slope_change": f"Change in trend per {self.period_label}"}
         return pd.DataFrame({
-            self.group_label.capitalize(): per[col].astype(str).to_numpy(),
+            upper_first(self.group_label): per[col].astype(str).to_numpy(),
             "Term": [names[t] for t in per["term"]],
             "Estimate": per.get("estimate", pd.Series(index=per.index, dtype=float)).to_numpy(),
             f"{pct} CI from": per.get("ci_low", pd.Series(index=per.index, dtype=float)).to_numpy(),

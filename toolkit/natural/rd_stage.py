@@ -20,7 +20,7 @@ from toolkit.natural.common import (collecting_cautions,
                                    fmt_p, interval_text, reraise_with_parameter, require_roles, slug)
 from toolkit.natural.verdicts import (Verdict, bandwidth_verdict, effective_n_verdict, heterogeneity_verdict,
                                       manipulation_verdict)
-from toolkit.reporting.language import fmt_number
+from toolkit.reporting.language import fmt_number, upper_first
 
 __all__ = ["RDAnalysis", "run_rd", "running_check_verdict", "imd_checks", "fmt_cutoff", "MIN_PER_SIDE"]
 
@@ -245,7 +245,7 @@ class RDAnalysis:
         def get(name):
             return g[name].to_numpy() if name in g else np.full(len(g), np.nan)
 
-        return pd.DataFrame({self.group_label.capitalize(): g[col].astype(str).to_numpy(), "Estimate": get("estimate"),
+        return pd.DataFrame({upper_first(self.group_label): g[col].astype(str).to_numpy(), "Estimate": get("estimate"),
                              f"Robust {pct} CI from": get("ci_low"), f"Robust {pct} CI to": get("ci_high"),
                              "Units in bandwidth": get("n_obs"),
                              "Note": pd.Series(get("note")).fillna("").astype(str).to_numpy()})

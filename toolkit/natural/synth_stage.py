@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.dates import to_iso_text
 from toolkit.designs import synth
 from toolkit.errors import DataError, DesignError, Problem, ToolkitError
 from toolkit.natural.common import (collecting_cautions,
@@ -21,7 +22,7 @@ from toolkit.natural.common import (collecting_cautions,
 from toolkit.natural.synth_compare import compare_methods
 from toolkit.natural.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
-from toolkit.reporting.language import fmt_number
+from toolkit.reporting.language import fmt_number, upper_first
 
 __all__ = ["SynthAnalysis", "run_synth", "parse_periods", "MIN_PRE_PERIODS"]
 
@@ -38,6 +39,7 @@ def parse_periods(values: pd.Series) -> tuple[pd.Series, str | None]:
     """
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values, None
+    values = to_iso_text(values, column="time")[0]  # one date reader for the toolkit (toolkit.dates)
     text = values.astype(str).str.strip()
     if text.map(lambda v: bool(_QUARTER.match(v))).all():
         return pd.PeriodIndex(text.str.replace(r"[\s-]", "", regex=True), freq="Q").to_timestamp().to_series(
@@ -144,8 +146,8 @@ class SynthAnalysis:
             ("Outcome", self.outcome_label),
             ("Scheme started", self._t(g.loc[g["post"], "time"].iloc[0])),
             ("Data", f"{self._t(g['time'].iloc[0])} to {self._t(g['time'].iloc[-1])}"),
-            (f"{self.period_label.capitalize()}s before the start", f"{int(r.extra['n_pre'])}"),
-            (f"{self.period_label.capitalize()}s since the start", f"{int(r.extra['n_post'])}"),
+            (f"{upper_first(self.period_label)}s before the start", f"{int(r.extra['n_pre'])}"),
+            (f"{upper_first(self.period_label)}s since the start", f"{int(r.extra['n_post'])}"),
             ("Comparison areas used (donors)", f"{int(r.extra['n_donors'])}"),
         ]
         return facts
@@ -169,7 +171,7 @@ class SynthAnalysis:
     # -------------------------------------------------------------- tables
     def trajectory_table(self) -> pd.DataFrame:
         g = self.result.gaps
-        return pd.DataFrame({self.period_label.capitalize(): [self._t(t) for t in g["time"]],
+        return pd.DataFrame({upper_first(self.period_label): [self._t(t) for t in g["time"]],
                              self.treated_label: g["treated"].to_numpy(), "Synthetic control": g["synthetic"].to_numpy(),
                              "Gap": g["gap"].to_numpy(), "Scheme running": g["post"].to_numpy()})
 
@@ -228,7 +230,7 @@ class SynthAnalysis:
         if self.by_group is None:
             return None
         b = self.by_group
-        return pd.DataFrame({self.group_label.capitalize(): b["group"].astype(str).to_numpy(),
+        return pd.DataFrame({upper_first(self.group_label): b["group"].astype(str).to_numpy(),
                              "Average gap": b["estimate"].to_numpy(), "Placebo p-value": [fmt_p(v) for v in b["p_value"]],
                              "Fit error before (RMSPE)": b["pre_rmspe"].to_numpy(), "Note": b["note"].to_numpy()})
 

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["describe_effect", "fmt_number", "fmt_interval"]
+__all__ = ["describe_effect", "fmt_number", "fmt_interval", "upper_first"]
+
+
+def upper_first(text: str) -> str:
+    """``text`` with its first letter in capitals and the rest exactly as written.
+
+    Unlike ``str.capitalize`` (which makes "NHS health checks" "Nhs health checks")
+    and ``str.title``, the user's own capitals are kept.
+    """
+    text = str(text)
+    return text[:1].upper() + text[1:]
 
 
 def fmt_number(x: float, *, digits: int = 3) -> str:

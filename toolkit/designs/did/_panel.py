@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.dates import to_iso_text
 from toolkit.errors import DataError, DesignError, Problem
 
 __all__ = [
@@ -450,7 +451,7 @@ def adoption_periods(
     tv = pd.Series(panel.time_values)
     if pd.api.types.is_datetime64_any_dtype(tv):
         ft = panel.data[first_treated]
-        ft_dt = pd.to_datetime(ft, errors="coerce")
+        ft_dt = pd.to_datetime(to_iso_text(ft, column=first_treated)[0], errors="coerce")  # toolkit.dates
         bad = ft_dt.isna().to_numpy() & ft.notna().to_numpy()
         if pd.api.types.is_numeric_dtype(ft):
             bad = ft.notna().to_numpy() & (ft.fillna(0).to_numpy() != 0)
