@@ -10,6 +10,7 @@ level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
 >>> ind.crude_rate(df, "deaths", "pop", by=["quintile"], confidence=(0.95, 0.998))  # doctest: +SKIP
 """
 
+from toolkit.indicators.funnel import funnel, funnel_limits, overdispersion_factor
 from toolkit.indicators.gaps import core20_gap, quantile_gap
 from toolkit.indicators.life_expectancy import LE_BANDS, life_expectancy
 from toolkit.indicators.quantiles import deprivation_quantile
@@ -26,6 +27,9 @@ __all__ = [
     "life_expectancy",
     "deprivation_quantile",
     "sii",
+    "funnel",
+    "funnel_limits",
+    "overdispersion_factor",
     "spc",
     "quantile_gap",
     "core20_gap",
