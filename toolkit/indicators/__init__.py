@@ -12,7 +12,7 @@ level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
 
 from toolkit.indicators.funnel import funnel, funnel_limits, overdispersion_factor
 from toolkit.indicators.gaps import core20_gap, quantile_gap
-from toolkit.indicators.life_expectancy import LE_BANDS, life_expectancy
+from toolkit.indicators.life_expectancy import LE_BANDS, le_bands, life_expectancy
 from toolkit.indicators.quantiles import deprivation_quantile
 from toolkit.indicators.rates import crude_rate, proportion
 from toolkit.indicators.sii import sii
@@ -36,5 +36,6 @@ __all__ = [
     "normalise_age_band",
     "ESP2013",
     "LE_BANDS",
+    "le_bands",
     "SPC_COLOURS",
 ]
