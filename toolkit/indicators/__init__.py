@@ -12,6 +12,7 @@ level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
 
 from toolkit.indicators.funnel import funnel, funnel_limits, overdispersion_factor
 from toolkit.indicators.gaps import core20_gap, quantile_gap
+from toolkit.indicators.le_decomposition import LEGapDecomposition, le_gap_decomposition
 from toolkit.indicators.life_expectancy import LE_BANDS, le_bands, life_expectancy
 from toolkit.indicators.quantiles import deprivation_quantile
 from toolkit.indicators.rates import crude_rate, proportion
@@ -25,6 +26,8 @@ __all__ = [
     "dsr",
     "isr",
     "life_expectancy",
+    "le_gap_decomposition",
+    "LEGapDecomposition",
     "deprivation_quantile",
     "sii",
     "funnel",
