@@ -43,8 +43,13 @@ def funnel_chart(frame: pd.DataFrame, *, ylabel: str = "%", xlabel: str = "Peopl
         if sel.any():
             ax.scatter(f.loc[sel, "denominator"], f.loc[sel, "value"], marker=marker, s=26, color=colour,
                        edgecolor=NHS["text"], linewidth=0.4, label=f"{label} ({int(sel.sum())})", zorder=3)
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel + " (log scale)")
+    if x.min() > 0 and x.max() / x.min() > 20:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        xlabel += " (log scale)"
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=2, frameon=False, fontsize=9)
     fig.tight_layout()

@@ -17,7 +17,7 @@ from toolkit import indicators as ind
 from toolkit.errors import DataError, ToolkitWarning
 from toolkit.indicators.standardised import ESP2013, normalise_age_band
 
-__all__ = ["standardised_comparison", "age_scope", "unit_funnel", "gap_trend", "summary_measures",
+__all__ = ["standardised_comparison", "age_scope", "funnel_units", "unit_funnel", "gap_trend", "summary_measures",
            "financial_year", "read_deaths", "le_gap"]
 
 _CORE = "Core20 (IMD deciles 1-2)"
@@ -152,6 +152,42 @@ def age_scope(cells: pd.DataFrame, charter) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["age_band", "people", "status", "note"])
     out.attrs["scope"] = ages
     return out
+
+
+_UNIT_ROLES = (("practice", "practices"), ("area", "areas"), ("lsoa", "neighbourhoods"))
+
+
+def funnel_units(ctx) -> tuple[pd.DataFrame, str, float] | None:
+    """The stage's source summed per practice (or area, or neighbourhood) in DuckDB, for the funnel plot.
+
+    Returns
+    -------
+    (units, label, left_out) or None
+        ``units`` has ``unit``, ``numerator`` and ``denominator`` (rows when no
+        denominator is mapped); ``label`` names the units in words; ``left_out``
+        counts the people whose unit code is blank (or, for neighbourhoods,
+        matched no IMD decile of the evaluation's vintage).  None when no unit role
+        (``practice``, ``area`` or ``lsoa``) is mapped.
+    """
+    roles = dict(ctx.evaluation.config.data.sources[ctx.stage.source].columns)
+    for role, label in _UNIT_ROLES:
+        if role in roles:
+            break
+    else:
+        return None
+    has_den = "denominator" in roles
+    sums = ["numerator", "denominator"] if has_den else ["numerator"]
+    exclude = [r for r in ("numerator", "denominator", "period") if r in roles]
+    imd = role == "lsoa" and ctx.evaluation.config.imd_vintage is not None
+    cells = ctx.cells(by=[role, "imd_decile"] if imd else [role], sums=sums, exclude_missing=exclude, imd=imd).cells
+    key = cells[role].astype("string").str.strip()
+    blank = key.isna() | (key == "")
+    if imd:  # a neighbourhood funnel shows real LSOAs only: codes that matched no IMD decile are left out
+        blank |= cells["imd_decile"].isna()
+    den = cells["denominator"] if has_den else cells["rows"]
+    units = pd.DataFrame({"unit": key[~blank].to_numpy(), "numerator": cells.loc[~blank, "numerator"].to_numpy(float),
+                          "denominator": den[~blank].to_numpy(float)})
+    return units, label, float(den[blank].sum())
 
 
 def unit_funnel(units: pd.DataFrame, *, unit: str, overdispersion: bool = True) -> pd.DataFrame:

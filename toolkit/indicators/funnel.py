@@ -108,7 +108,7 @@ def funnel_limits(baseline: float, denominators, *, kind: str = "proportion",
     tau2 : float
         Between-unit variance on the unscaled proportion or rate (from
         :func:`overdispersion_factor`); when positive, the limits are Spiegelhalter's
-        normal limits θ ± z√(s² + τ²).
+        normal limits θ ± z√(s² + τ²), never narrower than the exact ones.
 
     Returns
     -------
@@ -132,15 +132,17 @@ def funnel_limits(baseline: float, denominators, *, kind: str = "proportion",
 
 
 def _limits(theta, n, level, kind, tau2):
-    if tau2 > 0:
-        z = z_of(level)
-        s2 = theta * (1.0 - theta) / n if kind == "proportion" else theta / n
-        half = z * np.sqrt(s2 + tau2)
-        lo, hi = theta - half, theta + half
-        return (np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)) if kind == "proportion" else (np.maximum(lo, 0.0), hi)
+    exact = _wilson_limits(theta, n, z_of(level)) if kind == "proportion" else _poisson_limits(theta, n, level)
+    if tau2 <= 0:
+        return exact
+    z = z_of(level)
+    s2 = theta * (1.0 - theta) / n if kind == "proportion" else theta / n
+    half = z * np.sqrt(s2 + tau2)
+    lo, hi = np.maximum(theta - half, 0.0), theta + half
     if kind == "proportion":
-        return _wilson_limits(theta, n, z_of(level))
-    return _poisson_limits(theta, n, level)
+        hi = np.minimum(hi, 1.0)
+    # never narrower than the exact limits (the normal approximation fails for small units)
+    return np.minimum(lo, exact[0]), np.maximum(hi, exact[1])
 
 
 def overdispersion_factor(numerator, denominator, *, kind: str = "proportion", winsor: float = 0.1) -> dict:
@@ -238,7 +240,8 @@ def funnel(
     χ²(1 − α/2; 2O + 2)/2 of O equals E, the upper limit O/n where the exact lower
     limit χ²(α/2; 2O)/2 equals E (O continuous; solved by bisection).
     With ``overdispersion=True`` and φ > 1: limits θ ± z√(sᵢ² + τ²) (see
-    :func:`overdispersion_factor`).  A unit is flagged at the widest level whose limits
+    :func:`overdispersion_factor`), widened where needed so that they are never
+    narrower than the exact limits (the normal approximation fails for small units).  A unit is flagged at the widest level whose limits
     it lies outside.
     """
     data = check_frame(data)
