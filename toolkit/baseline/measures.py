@@ -29,7 +29,9 @@ def _esp_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     if "age_band" not in cells.columns:
         raise DataError("no column for role 'age_band', so rates cannot be age-standardised", column="age_band",
                         fix="map `age_band:` under data.sources.<name>.columns")
-    key = cells["age_band"].astype("string").map(lambda v: normalise_age_band(v) if pd.notna(v) else None)
+    codes, uniques = pd.factorize(cells["age_band"])
+    mapped = np.array([normalise_age_band(u) for u in uniques] + [None], dtype=object)  # code -1 -> None
+    key = pd.Series(mapped[codes], index=cells.index)
     keep = key.isin(list(ESP2013)).to_numpy()
     return cells.loc[keep].assign(esp_band=key[keep].to_numpy()), float(cells.loc[~keep, "denominator"].sum())
 
@@ -178,12 +180,17 @@ def funnel_units(ctx) -> tuple[pd.DataFrame, str, float] | None:
     has_den = "denominator" in roles
     sums = ["numerator", "denominator"] if has_den else ["numerator"]
     exclude = [r for r in ("numerator", "denominator", "period") if r in roles]
-    imd = role == "lsoa" and ctx.evaluation.config.imd_vintage is not None
-    cells = ctx.cells(by=[role, "imd_decile"] if imd else [role], sums=sums, exclude_missing=exclude, imd=imd).cells
+    vintage = ctx.evaluation.config.imd_vintage
+    cells = ctx.cells(by=[role], sums=sums, exclude_missing=exclude).cells  # one GROUP BY over the records
     key = cells[role].astype("string").str.strip()
     blank = key.isna() | (key == "")
-    if imd:  # a neighbourhood funnel shows real LSOAs only: codes that matched no IMD decile are left out
-        blank |= cells["imd_decile"].isna()
+    if role == "lsoa" and vintage is not None:
+        # a neighbourhood funnel shows real LSOAs only: codes not in the IMD lookup are left out
+        from toolkit.data.imd import load_imd
+
+        lookup = load_imd(vintage)
+        known = set(lookup["lsoa_code"].astype(str).str.upper())
+        blank |= ~key.fillna("").str.upper().isin(known)
     den = cells["denominator"] if has_den else cells["rows"]
     units = pd.DataFrame({"unit": key[~blank].to_numpy(), "numerator": cells.loc[~blank, "numerator"].to_numpy(float),
                           "denominator": den[~blank].to_numpy(float)})
