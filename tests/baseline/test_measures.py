@@ -115,3 +115,11 @@ def test_example_evaluation_measures(example):
     assert summ["concentration"]["value"] > 0  # recording higher in less deprived areas
     assert summ["paf"]["value"] < 0 and summ["paf"]["reference"] == 5
     assert "more people" in mt.paf_sentence(summ["paf"])
+
+
+def test_summary_measures_say_why_when_impossible():
+    cells = _cells([2500] * 4, [2500] * 4)
+    cells.loc[cells["imd_decile"] == 6, "numerator"] = 0.0  # no events in the least deprived quintile present
+    res = ms.summary_measures(cells)
+    assert res["paf"] is None and "no events" in res["paf_note"]
+    assert res["concentration"] is not None

@@ -265,15 +265,23 @@ def summary_measures(cells: pd.DataFrame, *, level: float = 0.95) -> dict:
         ``concentration`` (:func:`toolkit.indicators.concentration_index`,
         Erreygers correction for the bounded 0-1 outcome) and ``paf``
         (:func:`toolkit.indicators.attributable_fraction` against the least
-        deprived IMD quintile).
+        deprived IMD quintile); either is None, with the reason in
+        ``concentration_note`` / ``paf_note``, when the data cannot give it.
     """
     matched = cells[cells["imd_decile"].notna()]
     dec = matched.groupby(matched["imd_decile"].astype("int64"), as_index=False)[["numerator", "denominator"]].sum()
     quin = matched.groupby(matched["imd_quintile"].astype("int64"), as_index=False)[["numerator", "denominator"]].sum()
-    ci = ind.concentration_index(dec, "numerator", "denominator", "imd_decile", correction="erreygers",
-                                 confidence=level)
-    paf = ind.attributable_fraction(quin, "numerator", "denominator", "imd_quintile", confidence=level)
-    return {"concentration": ci, "paf": paf}
+    out = {}
+    for key, fn in (("concentration", lambda: ind.concentration_index(
+            dec, "numerator", "denominator", "imd_decile", correction="erreygers", confidence=level)),
+                    ("paf", lambda: ind.attributable_fraction(quin, "numerator", "denominator", "imd_quintile",
+                                                              confidence=level))):
+        try:
+            out[key] = fn()
+        except DataError as exc:  # e.g. one decile only, or no events in the least deprived quintile
+            out[key] = None
+            out[f"{key}_note"] = "; ".join(p.message for p in getattr(exc, "problems", [])) or exc.message
+    return out
 
 
 def read_deaths(ctx, name: str) -> pd.DataFrame:
