@@ -18,7 +18,10 @@ Cases
   installed; the toolkit's ``twfe`` takes panels, one row per unit and period);
   the estimates must agree.
 - Baseline on 5M person records: DuckDB aggregation with the IMD 2025 join, then
-  ``toolkit.indicators`` (Wilson proportions by quintile, SII).
+  ``toolkit.indicators`` (Wilson proportions by quintile, SII); and the same plus every
+  measure of issue 17 (age-standardised gaps, the neighbourhood funnel from a second
+  DuckDB GROUP BY, the SII trend, concentration index, PAF, the section 13SA table), with
+  the time ratio against the plain case (target <= 1.5x).
 - The baseline data contract (``hitk validate``'s data check) on the 5M records,
   as Parquet and as CSV.
 - ``toolkit.indicators`` SII and DSR (``benchmarks/bench_indicators.py``'s data).
@@ -137,6 +140,52 @@ def w_baseline5m(repeats: int) -> dict:
     return {"times": times, "rows": n_rows, "cells": n_cells, "sii": value}
 
 
+def w_baseline5m_measures(repeats: int) -> dict:
+    """The baseline case plus every issue-17 measure: age-standardised gaps, the neighbourhood funnel
+    (a second DuckDB GROUP BY per LSOA), the SII trend by financial year, concentration index, PAF and
+    the section 13SA table."""
+    from toolkit.baseline import measures as ms
+    from toolkit.baseline.statutory import statutory_breakdowns
+    from toolkit.data.aggregate import aggregate
+    from toolkit.data.imd import load_imd
+    from toolkit.indicators import proportion, sii
+
+    roles = {"person_id": "person_id", "lsoa": "lsoa21_code", "period": "month", "age_band": "age_band",
+             "sex": "sex", "ethnicity": "ethnicity", "numerator": "bp_recorded"}
+    path = HERE / "_data" / "baseline_5m.parquet"
+
+    def run():
+        agg = aggregate(path, roles=roles, by=["period", "imd_decile", "imd_quintile", "age_band", "sex", "ethnicity"],
+                        sums=["numerator"], exclude_missing=["numerator", "period"], imd_vintage=2025)
+        cells = agg.cells.rename(columns={"rows": "denominator"})
+        dec = cells["imd_decile"].astype("Float64")
+        cells["core20"] = (dec <= 2).astype("boolean").where(dec.notna())
+        by_q = cells.dropna(subset=["imd_quintile"]).groupby("imd_quintile", as_index=False)[
+            ["numerator", "denominator"]].sum()
+        props = proportion(by_q, "numerator", "denominator", by="imd_quintile")
+        s = sii(props.assign(pop=by_q["denominator"].to_numpy()), "imd_quintile", "pop", "value", lower_ci="lower_ci",
+                upper_ci="upper_ci", value_type="proportion", repetitions=100_000, seed=1)
+        proportion(cells.groupby("ethnicity", as_index=False)[["numerator", "denominator"]].sum(),
+                   "numerator", "denominator", by="ethnicity")
+        # issue 17 measures
+        std = ms.standardised_comparison(cells)
+        # as ms.funnel_units: one GROUP BY per LSOA, kept where the code is in the IMD 2025 lookup
+        units = aggregate(path, roles=roles, by=["lsoa"], sums=["numerator"],
+                          exclude_missing=["numerator", "period"]).cells
+        units = units[units["lsoa"].isin(set(load_imd(2025)["lsoa_code"]))]
+        units = units.rename(columns={"lsoa": "unit", "rows": "denominator"})
+        fun = ms.unit_funnel(units, unit="unit")
+        trend = ms.gap_trend(cells, repetitions=100_000, seed=1)
+        summ = ms.summary_measures(cells)
+        stat = statutory_breakdowns(cells)
+        return (len(cells), float(s.iloc[0]["sii"]), agg.n_rows, std["core20_gap"]["explained_by_age"], len(fun),
+                float(trend.attrs["trend"]["slope"]), summ["concentration"]["value"], summ["paf"]["value"],
+                len(stat["table"]))
+    times, out = _timed(run, repeats)
+    return {"times": times, "rows": out[2], "cells": out[0], "sii": out[1], "explained_by_age": out[3],
+            "funnel_units": out[4], "sii_trend": out[5], "concentration": out[6], "paf": out[7]}
+
+
 def w_validate(fmt: str, repeats: int) -> dict:
     from toolkit.data.checking import check_contract
     from toolkit.data.contracts import REGISTRY
@@ -208,6 +257,8 @@ def _worker(case: str, repeats: int) -> dict:
         return w_did10m(args[0], repeats)
     if kind == "baseline5m":
         return w_baseline5m(repeats)
+    if kind == "baseline5m_measures":
+        return w_baseline5m_measures(repeats)
     if kind == "indicators":
         return w_indicators(args[0], repeats)
     if kind == "validate":
@@ -266,7 +317,7 @@ def main() -> None:
     plan = [("twfe:toolkit:390k", r), ("twfe:pyfixest:390k", r), ("twfe:toolkit:4m", r),
             ("twfe:pyfixest:4m", 1 if args.quick else r),
             ("did10m:duckdb", r), ("did10m:pyfixest", 1 if args.quick else 2),
-            ("baseline5m", r), ("validate:parquet", r), ("validate:csv", r), ("indicators:sii", r), ("indicators:dsr", r),
+            ("baseline5m", r), ("baseline5m_measures", r), ("validate:parquet", r), ("validate:csv", r), ("indicators:sii", r), ("indicators:dsr", r),
             ("stage", r), ("portfolio", 1)]
     if not pf:
         plan = [p for p in plan if "pyfixest" not in p[0]]
@@ -289,6 +340,7 @@ LABELS = {
     "did10m:duckdb": "10M records: DuckDB cells + toolkit TWFE",
     "did10m:pyfixest": "10M records: pyfixest row-level",
     "baseline5m": "Baseline, 5M records (DuckDB + IMD + indicators)",
+    "baseline5m_measures": "Baseline 5M + issue-17 measures (DSR, funnel, trend...)",
     "validate:parquet": "Contract check, 5M records (Parquet)",
     "validate:csv": "Contract check, 5M records (CSV)",
     "indicators:sii": "SII, 300 groups x 10, 100k sims",
@@ -320,6 +372,13 @@ def _notes(case: str, res: dict, results: dict) -> str:
             notes.append(f"DuckDB path / this = {ratio:.2f} (target < {TARGET_RATIO_10M:.2f})")
     if case == "baseline5m":
         notes.append(f"{res['cells']:,} cells; SII {res['sii']:.4f}" if res.get("sii") is not None else f"{res['cells']:,} cells")
+    if case == "baseline5m_measures":
+        base = results.get("baseline5m", {})
+        if "median" in base:
+            ratio = res["median"] / base["median"]
+            notes.append(f"{ratio:.2f}x the plain baseline (target <= 1.5x)")
+        notes.append(f"{res['funnel_units']:,} neighbourhoods in the funnel; age explains "
+                     f"{res['explained_by_age']:.0f}% of the Core20 gap; C {res['concentration']:+.3f}")
     if case.startswith("validate"):
         notes.append(f"baseline contract incl. uniqueness (person x period) and LSOA vintage; "
                      f"{res['problems']} problem(s)")

@@ -10,11 +10,16 @@ level) or ``lower_ci_95``, ``upper_ci_95``, ``lower_ci_99_8``, ``upper_ci_99_8``
 >>> ind.crude_rate(df, "deaths", "pop", by=["quintile"], confidence=(0.95, 0.998))  # doctest: +SKIP
 """
 
+from toolkit.indicators.attributable import attributable_fraction
+from toolkit.indicators.concentration import concentration_index
+from toolkit.indicators.funnel import funnel, funnel_limits, overdispersion_factor
 from toolkit.indicators.gaps import core20_gap, quantile_gap
-from toolkit.indicators.life_expectancy import LE_BANDS, life_expectancy
+from toolkit.indicators.le_decomposition import LEGapDecomposition, le_gap_decomposition
+from toolkit.indicators.life_expectancy import LE_BANDS, le_bands, life_expectancy
 from toolkit.indicators.quantiles import deprivation_quantile
 from toolkit.indicators.rates import crude_rate, proportion
 from toolkit.indicators.sii import sii
+from toolkit.indicators.sii_trend import sii_trend
 from toolkit.indicators.spc import SPC_COLOURS, spc
 from toolkit.indicators.standardised import ESP2013, dsr, isr, normalise_age_band
 
@@ -24,13 +29,22 @@ __all__ = [
     "dsr",
     "isr",
     "life_expectancy",
+    "le_gap_decomposition",
+    "LEGapDecomposition",
     "deprivation_quantile",
     "sii",
+    "sii_trend",
+    "concentration_index",
+    "attributable_fraction",
+    "funnel",
+    "funnel_limits",
+    "overdispersion_factor",
     "spc",
     "quantile_gap",
     "core20_gap",
     "normalise_age_band",
     "ESP2013",
     "LE_BANDS",
+    "le_bands",
     "SPC_COLOURS",
 ]
