@@ -15,7 +15,7 @@ __all__ = ["mde_its", "its_design_matrix"]
 
 
 def its_design_matrix(n_pre: int, n_post: int) -> np.ndarray:
-    """Columns: intercept, time, post, (t − t₀)·post (METHODS.md segmented regression)."""
+    """Columns: intercept, time, post, (t − t₀)·post (docs/methods.md, segmented regression)."""
     t = np.arange(n_pre + n_post, dtype=float)
     post = (t >= n_pre).astype(float)
     return np.column_stack([np.ones_like(t), t, post, (t - n_pre) * post])
