@@ -31,6 +31,10 @@ def test_scaffold_runs_and_records_the_headline_numbers(project):
     att = est["att"]
     assert att["ci_low"] < 1.5 < att["ci_high"] and "Callaway" in att["method"]  # true ATT 1.50 (README)
     assert att["extra"]["staggered"] is True and est["att_twfe"]["extra"]["comparison_only"] is True
+    # staggered adoption: the headline pre-trend test is Callaway & Sant'Anna's, with a pass/fail flag (issue 11)
+    pt, passed = est["pretrend_p"], est["pretrend_passed"]
+    assert pt["extra"]["source"] == "callaway_santanna" and "permutation" in pt["method"]
+    assert passed["estimate"] == (1.0 if pt["p_value"] >= 0.05 else 0.0) and passed["method"] == pt["method"]
     html = first.reports["impact"].read_text(encoding="utf-8")
     assert "Did it work, and did the gap narrow?" in html and "Comparison only" in html
 

@@ -14,6 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from toolkit.designs import did
+from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
@@ -89,6 +90,9 @@ class DidAnalysis:
         The Callaway & Sant'Anna ATT(g,t) behind the aggregates (staggered only).
     n_units : int
         Units in the panel.
+    cs_pretrend : PretrendTest or None
+        Staggered only: the headline pre-trend test on Callaway & Sant'Anna's
+        pre-adoption event-time estimates (:func:`~toolkit.designs.did.pretrend.cs_pretrend`).
     """
 
     choice: DesignChoice
@@ -101,6 +105,45 @@ class DidAnalysis:
     equity: DesignResult | None = None
     group_time: DesignResult | None = None
     n_units: int = 0
+    cs_pretrend: PretrendTest | None = None
+
+    @property
+    def pretrend_source(self) -> str:
+        """``"callaway_santanna"`` (staggered adoption) or ``"event_study"`` (one start time)."""
+        return "callaway_santanna" if self.cs_pretrend is not None else "event_study"
+
+    @property
+    def pretrend(self) -> dict[str, float]:
+        """The headline pre-trend test: ``stat``, ``df1``, ``p_value`` (and ``df2`` for the event study).
+
+        Staggered adoption: the Callaway & Sant'Anna test (the TWFE event
+        study's leads are contaminated when effects differ between cohorts,
+        Sun & Abraham 2021, and are shown only as a labelled comparison).
+        One start time: the regression event study's F test.
+        """
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.as_dict()
+        return dict(self.event_study.pretrend)
+
+    @property
+    def pretrend_ok(self) -> bool:
+        """Whether the headline pre-trend test has a trustworthy p-value."""
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.testable
+        return self.pretrend_valid
+
+    @property
+    def pretrend_method(self) -> str:
+        """The headline pre-trend test in words."""
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.method
+        return "Joint Wald test that all event-study leads are zero (F with clustered covariance, fixest convention)"
+
+    def pretrend_passed(self, alpha: float = 0.05) -> bool | None:
+        """True when the headline pre-trend test does not reject at ``alpha``, False when it does, None when not testable."""
+        if not self.pretrend_ok:
+            return None
+        return bool(self.pretrend["p_value"] >= alpha)
 
     @property
     def pretrend_valid(self) -> bool:
@@ -120,23 +163,32 @@ class DidAnalysis:
 
         Dropped: TWFE's timing warning when TWFE is only a comparison (the
         report says so itself); the event study's pre-test warning when that
-        test is invalid (:attr:`pretrend_valid`; the report says so in words);
-        and the note that the Callaway & Sant'Anna pre-test over every
-        pre-adoption ATT(g,t) was not computed (the estimator withholds it when
-        there are too few units per cell; the report then relies on the
-        windowed event-study test).  A genuine rejection by that test is kept.
+        test is invalid (:attr:`pretrend_valid`; the report says so in words)
+        or when adoption is staggered (its leads are then only a comparison);
+        and the estimator's chi-squared pre-test over every pre-adoption
+        ATT(g,t), rejection or not (its size is far above 5% at these numbers
+        of units: :func:`~toolkit.designs.did.pretrend.cs_pretrend`), which the
+        headline test replaces.  A rejection by the headline test is added.
         """
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
             for w in (r.warnings if r is not None else ()):
                 if self.choice.staggered and w.startswith("Treatment starts at"):
                     continue
-                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero is not reported"):
+                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero"):
                     continue
-                if w.startswith("The joint test of the pre-adoption coefficients") and not self.pretrend_valid:
+                if w.startswith("The joint test of the pre-adoption coefficients") and (
+                        not self.pretrend_valid or self.cs_pretrend is not None):
                     continue
                 if w not in out:
                     out.append(w)
+        if self.cs_pretrend is not None:
+            if self.cs_pretrend.note:
+                out.append(self.cs_pretrend.note)
+            elif self.pretrend_passed() is False:
+                out.append(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): the "
+                           "units that took part were already moving differently before they started, so the "
+                           "estimates may be biased.")
         return tuple(out)
 
 
@@ -172,7 +224,9 @@ def estimate_did(
     -----
     Staggered: :func:`~toolkit.designs.did.staggered` (Callaway & Sant'Anna,
     standard errors clustered by unit) aggregated ``simple`` (headline),
-    ``group`` and ``dynamic`` (event times ``-leads..lags``).  Always:
+    ``group`` and ``dynamic`` (event times ``-leads..lags``), and the headline
+    pre-trend test :func:`~toolkit.designs.did.pretrend.cs_pretrend` on event
+    times ``-leads..-1``.  Always:
     :func:`~toolkit.designs.did.twfe` and :func:`~toolkit.designs.did.event_study`
     (CRV1, clustered by the cluster column or the unit).  With a quintile column:
     :func:`~toolkit.designs.did.equity` on the staggered path when adoption is
@@ -193,12 +247,13 @@ def estimate_did(
         headline = cs.aggregate("simple")
         by_cohort = cs.aggregate("group")
         dynamic = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
+        pt = cs_pretrend(cs, leads=leads)
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, first_treated=ef.first_treated,
                             most_deprived=tuple(most_deprived), control=choice.control, **common)
     else:
-        headline, by_cohort, dynamic = tw, None, None
+        headline, by_cohort, dynamic, pt = tw, None, None, None
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, treatment=ef.treatment,
                             most_deprived=tuple(most_deprived), cluster=ef.cluster, **common)
-    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size))
+    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt)

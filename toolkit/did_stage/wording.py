@@ -76,10 +76,14 @@ def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: floa
     minus one): the sentence says so and points to the chart.
     """
     p = pretrend.get("p_value", float("nan"))
-    if not valid and pretrend.get("df1"):
+    if not valid and pretrend.get("df1") and "df2" in pretrend:
         return (f"The joint pre-trend test is not reliable here: it tests {pretrend['df1']:g} {unit_name}s at once "
                 f"but the standard errors rest on only {pretrend.get('df2', 0) + 1:g} clusters. Judge the trends "
                 "before the start from the chart instead, or reduce `leads` in evaluation.yaml.")
+    if not valid and pretrend.get("df1"):
+        return (f"The joint pre-trend test could not be made reliably ({pretrend['df1']:g} {unit_name}s before the "
+                "start on too few units). Judge the trends before the start from the chart instead, or reduce "
+                "`leads` in evaluation.yaml.")
     if not _finite(p):
         return "The pre-trend test could not be computed (too few periods before the scheme)."
     what = (f"We tested whether the units that took part were already moving differently from the comparison units "

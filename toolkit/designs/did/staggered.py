@@ -35,19 +35,26 @@ class _CSFit:
     cells: pd.DataFrame  # one row per (g, t): group, time, ti, bi, att, ...
     control: str
 
+    def __post_init__(self) -> None:
+        # plain arrays of the cell definitions (row access through pandas is slow)
+        object.__setattr__(self, "_g", self.cells["group"].to_numpy(dtype=float))
+        object.__setattr__(self, "_ti", self.cells["ti"].to_numpy(dtype=np.int64))
+        object.__setattr__(self, "_bi", self.cells["bi"].to_numpy(dtype=np.int64))
+
     @property
     def n(self) -> int:
         return int(self.Y.shape[0])
 
     def masks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        row = self.cells.iloc[k]
-        g = row["group"]
-        treated = self.G == g
+        """Treated and comparison units of cell ``k`` (units observed in both of its periods)."""
+        g, ti, bi = self._g[k], int(self._ti[k]), int(self._bi[k])
+        seen = np.isfinite(self.Y[:, ti]) & np.isfinite(self.Y[:, bi])
+        treated = (self.G == g) & seen
         if self.control == "never":
-            comp = self.G == 0
+            comp = (self.G == 0) & seen
         else:
-            later = self.times[max(int(row["ti"]), int(row["bi"]))]
-            comp = (self.G == 0) | ((self.G > later) & (self.G != g))
+            later = self.times[max(ti, bi)]
+            comp = ((self.G == 0) | ((self.G > later) & (self.G != g))) & seen
         return treated, comp
 
     def cell(self, k: int) -> tuple[float, np.ndarray, int, int]:
@@ -64,12 +71,11 @@ class _CSFit:
         :math:`SE = \\sqrt{\\sum_i \\psi_i^2}/n` (the panel DRDID influence
         function with no covariates, as ``did::att_gt`` uses).
         """
-        row = self.cells.iloc[k]
         treated, comp = self.masks(k)
         n1, n0 = int(treated.sum()), int(comp.sum())
         if n1 == 0 or n0 == 0:
             return float("nan"), np.zeros(self.n), n1, n0
-        dy = self.Y[:, int(row["ti"])] - self.Y[:, int(row["bi"])]
+        dy = self.Y[:, int(self._ti[k])] - self.Y[:, int(self._bi[k])]
         w = self.w
         s1 = w[treated].sum()
         s0 = w[comp].sum()
