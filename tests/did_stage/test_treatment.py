@@ -172,7 +172,17 @@ def test_uk_dates_years_and_starts_inside_a_quarter():
     dd = resolve_treatment(df)
     assert dd.first_treated.to_dict() == {"A": 3, "B": 4, "C": 0} and dd.scale.label(3) == "2021"
     # quarterly panel, start given as a month inside a quarter: treated from the quarter containing it
-    q = pd.DataFrame({"unit": np.repeat(["A", "B"], 4), "time": np.tile(["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], 2),
-                      "outcome": np.arange(8.0)})
-    dd = resolve_treatment(q, treated_units=["A"], start="2022-05-15")
-    assert dd.first_treated.to_dict() == {"A": 2, "B": 0}
+    q = pd.DataFrame({"unit": np.repeat(["A", "B", "C"], 4),
+                      "time": np.tile(["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], 3), "outcome": np.arange(12.0)})
+    dd = resolve_treatment(q, treated_units=["A", "C"], start="2022-05-15")  # two treated: one is refused
+    assert dd.first_treated.to_dict() == {"A": 2, "B": 0, "C": 2}
+
+
+def test_one_treated_unit_points_to_synthetic_control_or_its():
+    """Issue 11: one treated unit gives a clear refusal, not 'the regressors are collinear with the fixed effects'."""
+    df = panel(seed=9, n_units=20, cohorts=(0,))
+    df.loc[df["unit"] == "U003", "first_treated"] = "2021-09"
+    with pytest.raises(DesignError, match="one treated unit") as err:
+        resolve_treatment(df[["unit", "time", "outcome", "first_treated"]])
+    text = str(err.value)
+    assert "U003" in text and "synth" in text and "its" in text

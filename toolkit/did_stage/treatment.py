@@ -304,6 +304,12 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
         raise DesignError("No unit is treated in the data, so there is nothing to evaluate.", [Problem(
             "every unit is untreated in every period", column=_label(cols, "first_treated" if "first_treated" in cols else "treatment"),
             fix="check the treatment mapping: which units took part, and from when")])
+    if int(treated.sum()) == 1:
+        raise DesignError("A difference-in-differences cannot estimate a clustered effect from one treated unit.", [
+            Problem(f"only one unit ({treated[treated].index[0]}) is treated, so there is no spread between treated "
+                    "units to give a standard error", column=_label(cols, "unit"), count=1,
+                    fix="for one treated area use a synthetic control stage (template: synth) or an interrupted "
+                        "time series (template: its); or include more treated units")])
     no_pre = treated & (g <= 1)
     if no_pre[treated].all():
         raise DesignError("No treated unit is observed before it started, so there is no pre-period.", [Problem(
