@@ -237,7 +237,7 @@ REGISTRY: dict[str, Contract] = {
         roles={
             "unit": RoleSpec("text", missing="error"),
             "time": RoleSpec("period", missing="error"),
-            "outcome": RoleSpec("numeric", label="outcomes"),
+            "outcome": RoleSpec("numeric", missing="exclude", label="outcomes"),
             "treatment": RoleSpec("binary", label="treatment flags"),
             "first_treated": RoleSpec("text"),
             "quintile": RoleSpec("numeric", min=1, max=5, whole=True, label="deprivation quintiles"),
