@@ -243,8 +243,12 @@ REGISTRY: dict[str, Contract] = {
             "quintile": RoleSpec("numeric", min=1, max=5, whole=True, label="deprivation quintiles"),
             "weight": RoleSpec("numeric", min=0, label="weights"),
             "cluster": RoleSpec("text"),
+            "numerator": RoleSpec("count", missing="exclude", label="numerators"),
+            "denominator": _DEN,
+            "group": RoleSpec("text", missing="error"),
         },
-        unique=(Unique(("unit", "time"), fix="keep one row per unit and period (sum or average duplicates first)"),),
+        unique=(Unique(("unit", "time"), optional=("group",),
+                       fix="keep one row per unit and period (and group; sum or average duplicates first)"),),
     ),
     "its": Contract(
         "its",

@@ -15,7 +15,7 @@ import pandas as pd
 from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "fmt_p", "effects_table", "cohort_effects_table",
-           "placebo_table", "quintile_records", "conclusion"]
+           "placebo_table", "quintile_records", "conclusion", "group_effects_table"]
 
 
 def _pct(level: float) -> str:
@@ -139,6 +139,16 @@ def cohort_effects_table(by_cohort, scale) -> pd.DataFrame:
         rows.append({"Group": label, "Effect": r["estimate"], "Lower limit": r["ci_low"], "Upper limit": r["ci_high"],
                      "p-value": fmt_p(r["p_value"])})
     return pd.DataFrame(rows)
+
+
+def group_effects_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display form of :func:`toolkit.did_stage.inputs.group_effects`' table (p-values formatted, notes kept)."""
+    out = table.copy()
+    if "p-value" in out:
+        out["p-value"] = [fmt_p(p) for p in out["p-value"]]
+    if "Note" in out and not out["Note"].astype(bool).any():
+        out = out.drop(columns="Note")
+    return out
 
 
 def placebo_table(checks: Sequence, *, unit_name: str) -> pd.DataFrame:
