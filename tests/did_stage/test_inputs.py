@@ -115,3 +115,15 @@ def test_a_blank_count_in_one_group_leaves_the_unit_period_out_of_the_overall_ra
     assert inp.data[(inp.data["unit"] == "U000") & (inp.data["time"] == "2021-01")].empty
     assert len(inp.warnings) == 1 and "1 unit-period(s)" in inp.warnings[0] and "rows 2;" in inp.warnings[0]
     assert inp.data["outcome"].notna().all()
+
+
+def test_a_group_whose_effect_has_no_standard_error_is_not_reported_as_certain():
+    """Two treated units in two cohorts and no never-treated unit: no spread to give a standard error."""
+    df = panel(seed=5, cohorts=(0, 13, 17))[ROLES + ["outcome"]]
+    first_treated = df.groupby("unit")["first_treated"].first()
+    pair = [first_treated[first_treated == c].index[0] for c in ("2022-01", "2022-05")]
+    df["group"] = np.where(df["unit"].isin(pair), "Pair", "Rest")
+    table, records = group_effects(prepare_inputs(df), staggered=True)
+    row = table.set_index("Group").loc["Pair"]
+    assert np.isnan(row["Effect"]) and "standard error" in row["Note"]
+    assert [n for n, _ in records] == ["effect_group_rest"]

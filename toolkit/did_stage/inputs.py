@@ -228,6 +228,9 @@ def group_effects(inputs: DidInputs, *, staggered: bool, control: str = "not_yet
                                   **common).aggregate("simple")
             else:
                 r = did.twfe(ef.data, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster, **common)
+            if not (math.isfinite(r.se) and r.se > 1e-10 * max(1.0, abs(r.estimate))):
+                raise DesignError("too few units in this group for a standard error (no variation between "
+                                  "treated or comparison units)")
         except (DesignError, DataError) as exc:
             row.update({"Effect": np.nan, "Lower limit": np.nan, "Upper limit": np.nan, "p-value": np.nan,
                         "Note": "not estimated: " + "; ".join(
