@@ -219,7 +219,12 @@ def cs_pretrend(result, *, leads: int | None = None, n_perm: int = PRETREND_PERM
     are set aside (treated as missing) in every reassignment, so they never
     enter a permuted comparison; this does not change :math:`W` itself, which
     uses no such change.  Reassignments in which some estimate has no units are
-    not counted (``n_perm`` says how many were).
+    not counted (``n_perm`` says how many were).  Setting those changes aside
+    leaves the permuted cells with fewer units than the real ones, so the test
+    errs on the safe side: on the 40-unit panels above (12 periods, 4 leads)
+    it rejected in 0.7% of 150 panels with parallel trends (the chi-squared
+    reference: 24%), and detected a differential trend of 0.8 per period
+    (noise SD 1) in 98% of 40 (``tests/designs/did/test_pretrend.py``).
 
     Not testable (``p_value`` NaN, ``note`` says why) when there is no
     pre-adoption event time, or :math:`q \ge n - 1`, or :math:`\hat V` is
@@ -277,7 +282,8 @@ def pretrend_from_grid(Y: np.ndarray, G: np.ndarray, times: np.ndarray, *, weigh
     rng = np.random.default_rng(seed)
     Gs = np.vstack([rng.permutation(G) for _ in range(n_perm)])
     Wb = []
-    for chunk in np.array_split(np.arange(n_perm), max(1, n_perm // 250)):
+    per_chunk = max(1, min(250, 4_000_000 // max(1, n * q)))  # keeps the (B, n, q) arrays to ~32 MB
+    for chunk in np.array_split(np.arange(n_perm), max(1, -(-n_perm // per_chunk))):
         tb, pb = _pre_dynamic(Dp, w, Gs[chunk], times, cohorts, control, e_keep)
         Wb.append(_wald(tb, pb))
     Wb = np.concatenate(Wb)
