@@ -17,6 +17,7 @@ from toolkit.designs import did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
+from toolkit.errors import DesignError
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
@@ -82,8 +83,10 @@ class DidAnalysis:
         Callaway & Sant'Anna by adoption group and by time since adoption (staggered only).
     twfe : TwfeResult
         Two-way fixed effects: the headline with one start time, a labelled comparison otherwise.
-    event_study : EventStudyResult
-        Regression event study in the chosen window, with the joint pre-trend test.
+    event_study : EventStudyResult or None
+        Regression event study in the chosen window, with the joint pre-trend
+        test; None under staggered adoption when it is not identified
+        (``event_study_note`` says why; it is only a comparison there).
     equity : EquityResult or None
         Effect by deprivation quintile and on the gap (needs a quintile column).
     group_time : StaggeredResult or None
@@ -99,13 +102,14 @@ class DidAnalysis:
     frame: EstimationFrame
     headline: DesignResult
     twfe: DesignResult
-    event_study: DesignResult
+    event_study: DesignResult | None
     by_cohort: DesignResult | None = None
     dynamic: DesignResult | None = None
     equity: DesignResult | None = None
     group_time: DesignResult | None = None
     n_units: int = 0
     cs_pretrend: PretrendTest | None = None
+    event_study_note: str = ""
 
     @property
     def pretrend_source(self) -> str:
@@ -153,6 +157,8 @@ class DidAnalysis:
         :math:`q > G-1` leads at once (``df1``) inverts a singular matrix and
         the statistic is meaningless.  Reduce ``leads`` or use more clusters.
         """
+        if self.event_study is None:
+            return False
         pt = self.event_study.pretrend
         p = pt.get("p_value", float("nan"))
         return bool(p == p and pt.get("df1", 0) >= 1 and pt.get("df1", 0) <= pt.get("df2", 0))
@@ -177,11 +183,15 @@ class DidAnalysis:
                     continue
                 if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero"):
                     continue
+                if "each group-time effect uses the units observed" in w:
+                    continue  # the data checks say so already (DidData.warnings)
                 if w.startswith("The joint test of the pre-adoption coefficients") and (
                         not self.pretrend_valid or self.cs_pretrend is not None):
                     continue
                 if w not in out:
                     out.append(w)
+        if self.event_study_note:
+            out.append(self.event_study_note)
         if self.cs_pretrend is not None:
             if self.cs_pretrend.note:
                 out.append(self.cs_pretrend.note)
@@ -239,9 +249,18 @@ def estimate_did(
     lags = max(0, min(int(lags), n_t - 1))
     common = dict(weights=ef.weights, level=level)
     tw = did.twfe(df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster, **common)
-    es = did.event_study(df, ef.outcome, ef.unit, ef.time, ef.first_treated, leads=leads, lags=lags,
-                         cluster=ef.cluster, **common)
     eq = cs = None
+    es_note = ""
+    try:
+        es = did.event_study(df, ef.outcome, ef.unit, ef.time, ef.first_treated, leads=leads, lags=lags,
+                             cluster=ef.cluster, **common)
+    except DesignError as exc:
+        if not choice.staggered:
+            raise
+        # under staggered adoption the regression event study is only a comparison: say why it is missing
+        es = None
+        es_note = ("The regression event study (shown for comparison only) could not be estimated: "
+                   + "; ".join([exc.message.rstrip(".:")] + [str(p) for p in exc.problems]) + ".")
     if choice.staggered:
         cs = did.staggered(df, ef.outcome, ef.unit, ef.time, ef.first_treated, control=choice.control, **common)
         headline = cs.aggregate("simple")
@@ -256,4 +275,5 @@ def estimate_did(
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, treatment=ef.treatment,
                             most_deprived=tuple(most_deprived), cluster=ef.cluster, **common)
-    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt)
+    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt,
+                       es_note)
