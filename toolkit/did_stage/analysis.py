@@ -17,8 +17,8 @@ from toolkit.designs import did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
-from toolkit.errors import DesignError
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
+from toolkit.errors import DesignError
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
 
