@@ -96,3 +96,32 @@ def test_pretrend_test_with_more_leads_than_clusters_is_flagged_not_reported():
     assert estimate_did(dd, choose_design(dd), leads=4).pretrend_valid
     checks = placebo_checks(dd, shifts=(6,))
     assert any("'pcn_code'" in w for w in checks[0].result.warnings)  # cautions name the analyst's column
+
+
+def test_staggered_headline_pretrend_is_callaway_santanna_and_flagged():
+    """Issue 11: under staggered adoption the headline pre-trend test is C&S's; pass/fail and method are exposed."""
+    from tests.did_stage.sim import panel
+
+    dd = resolve_treatment(panel(seed=12)[["unit", "time", "outcome", "first_treated"]])
+    an = estimate_did(dd, choose_design(dd), leads=4, lags=4)
+    assert an.pretrend_source == "callaway_santanna" and an.cs_pretrend.df == 4
+    assert an.pretrend["p_value"] == an.cs_pretrend.p_value and "permutation" in an.pretrend_method
+    assert an.pretrend_passed() is (an.cs_pretrend.p_value >= 0.05)
+    pre = an.dynamic.table[an.dynamic.table["period"] == "pre"]
+    np.testing.assert_allclose(an.cs_pretrend.estimates["estimate"], pre["estimate"], rtol=1e-12)
+    assert not any(w.startswith("The joint test of the pre-adoption coefficients") for w in an.warnings)
+    one = resolve_treatment(panel(seed=12, cohorts=(0, 13))[["unit", "time", "outcome", "first_treated"]])
+    an1 = estimate_did(one, choose_design(one), leads=4, lags=4)
+    assert an1.pretrend_source == "event_study" and an1.pretrend == an1.event_study.pretrend
+
+
+def test_unidentified_comparison_event_study_does_not_stop_a_staggered_report():
+    """No never-treated units and a window covering the whole panel: the TWFE event study (a comparison only
+    under staggered adoption) is not identified; the Callaway & Sant'Anna headline still stands and a caution says why."""
+    from tests.did_stage.sim import panel
+
+    dd = resolve_treatment(panel(seed=3, n_periods=12, cohorts=(4, 7, 10))[["unit", "time", "outcome", "first_treated"]])
+    an = estimate_did(dd, choose_design(dd))
+    assert an.event_study is None and np.isfinite(an.headline.estimate)
+    assert any("could not be estimated" in w and "not identified" in w for w in an.warnings)
+    assert an.pretrend_valid is False and an.pretrend_source == "callaway_santanna"

@@ -172,7 +172,43 @@ def test_uk_dates_years_and_starts_inside_a_quarter():
     dd = resolve_treatment(df)
     assert dd.first_treated.to_dict() == {"A": 3, "B": 4, "C": 0} and dd.scale.label(3) == "2021"
     # quarterly panel, start given as a month inside a quarter: treated from the quarter containing it
-    q = pd.DataFrame({"unit": np.repeat(["A", "B"], 4), "time": np.tile(["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], 2),
-                      "outcome": np.arange(8.0)})
-    dd = resolve_treatment(q, treated_units=["A"], start="2022-05-15")
-    assert dd.first_treated.to_dict() == {"A": 2, "B": 0}
+    q = pd.DataFrame({"unit": np.repeat(["A", "B", "C"], 4),
+                      "time": np.tile(["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"], 3), "outcome": np.arange(12.0)})
+    dd = resolve_treatment(q, treated_units=["A", "C"], start="2022-05-15")  # two treated: one is refused
+    assert dd.first_treated.to_dict() == {"A": 2, "B": 0, "C": 2}
+
+
+def test_one_treated_unit_points_to_synthetic_control_or_its():
+    """Issue 11: one treated unit gives a clear refusal, not 'the regressors are collinear with the fixed effects'."""
+    df = panel(seed=9, n_units=20, cohorts=(0,))
+    df.loc[df["unit"] == "U003", "first_treated"] = "2021-09"
+    with pytest.raises(DesignError, match="one treated unit") as err:
+        resolve_treatment(df[["unit", "time", "outcome", "first_treated"]])
+    text = str(err.value)
+    assert "U003" in text and "synth" in text and "its" in text
+
+
+def test_blank_outcomes_are_left_out_citing_file_rows():
+    """Issue 11: rows left out are counted and named by their row in the file (header = row 1), before sorting."""
+    df = panel(seed=10)[["unit", "time", "outcome", "first_treated"]].sample(frac=1.0, random_state=1)
+    df = df.reset_index(drop=True)
+    df.loc[[3, 40], "outcome"] = np.nan  # file rows 5 and 42
+    dd = resolve_treatment(df, columns={"outcome": "rate"}, file="panel.csv")
+    msg = [w for w in dd.warnings if "have no value in 'rate'" in w]
+    assert len(msg) == 1 and "2 of 1,440 rows of panel.csv" in msg[0] and "rows 5, 42" in msg[0]
+    assert len(dd.data) == len(df) - 2 and dd.data["outcome"].notna().all()
+    assert any("not observed in every period" in w and "No unit is left out" in w for w in dd.warnings)
+
+
+def test_unbalanced_panel_runs_the_stage_without_dropping_units():
+    """Issue 11: 15% of unit-months missing: the stage estimates with every unit (it failed before)."""
+    from toolkit.did_stage.analysis import estimate_did
+    from toolkit.did_stage.choose import choose_design
+
+    df = panel(seed=11, n_units=60)[["unit", "time", "outcome", "first_treated"]]
+    df = df.sample(frac=0.85, random_state=3).reset_index(drop=True)
+    dd = resolve_treatment(df)
+    an = estimate_did(dd, choose_design(dd), leads=4, lags=4)
+    assert an.group_time.extra["n_units"] == 60
+    assert an.headline.ci_low < 2.0 < an.headline.ci_high  # true effect 2.0 (tests/did_stage/sim.py)
+    assert not any("left out of the Callaway" in w for w in an.warnings)

@@ -14,9 +14,11 @@ from typing import Sequence
 import pandas as pd
 
 from toolkit.designs import did
+from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
+from toolkit.errors import DesignError
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
 
@@ -81,26 +83,71 @@ class DidAnalysis:
         Callaway & Sant'Anna by adoption group and by time since adoption (staggered only).
     twfe : TwfeResult
         Two-way fixed effects: the headline with one start time, a labelled comparison otherwise.
-    event_study : EventStudyResult
-        Regression event study in the chosen window, with the joint pre-trend test.
+    event_study : EventStudyResult or None
+        Regression event study in the chosen window, with the joint pre-trend
+        test; None under staggered adoption when it is not identified
+        (``event_study_note`` says why; it is only a comparison there).
     equity : EquityResult or None
         Effect by deprivation quintile and on the gap (needs a quintile column).
     group_time : StaggeredResult or None
         The Callaway & Sant'Anna ATT(g,t) behind the aggregates (staggered only).
     n_units : int
         Units in the panel.
+    cs_pretrend : PretrendTest or None
+        Staggered only: the headline pre-trend test on Callaway & Sant'Anna's
+        pre-adoption event-time estimates (:func:`~toolkit.designs.did.pretrend.cs_pretrend`).
     """
 
     choice: DesignChoice
     frame: EstimationFrame
     headline: DesignResult
     twfe: DesignResult
-    event_study: DesignResult
+    event_study: DesignResult | None
     by_cohort: DesignResult | None = None
     dynamic: DesignResult | None = None
     equity: DesignResult | None = None
     group_time: DesignResult | None = None
     n_units: int = 0
+    cs_pretrend: PretrendTest | None = None
+    event_study_note: str = ""
+
+    @property
+    def pretrend_source(self) -> str:
+        """``"callaway_santanna"`` (staggered adoption) or ``"event_study"`` (one start time)."""
+        return "callaway_santanna" if self.cs_pretrend is not None else "event_study"
+
+    @property
+    def pretrend(self) -> dict[str, float]:
+        """The headline pre-trend test: ``stat``, ``df1``, ``p_value`` (and ``df2`` for the event study).
+
+        Staggered adoption: the Callaway & Sant'Anna test (the TWFE event
+        study's leads are contaminated when effects differ between cohorts,
+        Sun & Abraham 2021, and are shown only as a labelled comparison).
+        One start time: the regression event study's F test.
+        """
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.as_dict()
+        return dict(self.event_study.pretrend)
+
+    @property
+    def pretrend_ok(self) -> bool:
+        """Whether the headline pre-trend test has a trustworthy p-value."""
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.testable
+        return self.pretrend_valid
+
+    @property
+    def pretrend_method(self) -> str:
+        """The headline pre-trend test in words."""
+        if self.cs_pretrend is not None:
+            return self.cs_pretrend.method
+        return "Joint Wald test that all event-study leads are zero (F with clustered covariance, fixest convention)"
+
+    def pretrend_passed(self, alpha: float = 0.05) -> bool | None:
+        """True when the headline pre-trend test does not reject at ``alpha``, False when it does, None when not testable."""
+        if not self.pretrend_ok:
+            return None
+        return bool(self.pretrend["p_value"] >= alpha)
 
     @property
     def pretrend_valid(self) -> bool:
@@ -110,6 +157,8 @@ class DidAnalysis:
         :math:`q > G-1` leads at once (``df1``) inverts a singular matrix and
         the statistic is meaningless.  Reduce ``leads`` or use more clusters.
         """
+        if self.event_study is None:
+            return False
         pt = self.event_study.pretrend
         p = pt.get("p_value", float("nan"))
         return bool(p == p and pt.get("df1", 0) >= 1 and pt.get("df1", 0) <= pt.get("df2", 0))
@@ -120,23 +169,36 @@ class DidAnalysis:
 
         Dropped: TWFE's timing warning when TWFE is only a comparison (the
         report says so itself); the event study's pre-test warning when that
-        test is invalid (:attr:`pretrend_valid`; the report says so in words);
-        and the note that the Callaway & Sant'Anna pre-test over every
-        pre-adoption ATT(g,t) was not computed (the estimator withholds it when
-        there are too few units per cell; the report then relies on the
-        windowed event-study test).  A genuine rejection by that test is kept.
+        test is invalid (:attr:`pretrend_valid`; the report says so in words)
+        or when adoption is staggered (its leads are then only a comparison);
+        and the estimator's chi-squared pre-test over every pre-adoption
+        ATT(g,t), rejection or not (its size is far above 5% at these numbers
+        of units: :func:`~toolkit.designs.did.pretrend.cs_pretrend`), which the
+        headline test replaces.  A rejection by the headline test is added.
         """
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
             for w in (r.warnings if r is not None else ()):
                 if self.choice.staggered and w.startswith("Treatment starts at"):
                     continue
-                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero is not reported"):
+                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero"):
                     continue
-                if w.startswith("The joint test of the pre-adoption coefficients") and not self.pretrend_valid:
+                if "each group-time effect uses the units observed" in w:
+                    continue  # the data checks say so already (DidData.warnings)
+                if w.startswith("The joint test of the pre-adoption coefficients") and (
+                        not self.pretrend_valid or self.cs_pretrend is not None):
                     continue
                 if w not in out:
                     out.append(w)
+        if self.event_study_note:
+            out.append(self.event_study_note)
+        if self.cs_pretrend is not None:
+            if self.cs_pretrend.note:
+                out.append(self.cs_pretrend.note)
+            elif self.pretrend_passed() is False:
+                out.append(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): the "
+                           "units that took part were already moving differently before they started, so the "
+                           "estimates may be biased.")
         return tuple(out)
 
 
@@ -172,7 +234,9 @@ def estimate_did(
     -----
     Staggered: :func:`~toolkit.designs.did.staggered` (Callaway & Sant'Anna,
     standard errors clustered by unit) aggregated ``simple`` (headline),
-    ``group`` and ``dynamic`` (event times ``-leads..lags``).  Always:
+    ``group`` and ``dynamic`` (event times ``-leads..lags``), and the headline
+    pre-trend test :func:`~toolkit.designs.did.pretrend.cs_pretrend` on event
+    times ``-leads..-1``.  Always:
     :func:`~toolkit.designs.did.twfe` and :func:`~toolkit.designs.did.event_study`
     (CRV1, clustered by the cluster column or the unit).  With a quintile column:
     :func:`~toolkit.designs.did.equity` on the staggered path when adoption is
@@ -185,20 +249,31 @@ def estimate_did(
     lags = max(0, min(int(lags), n_t - 1))
     common = dict(weights=ef.weights, level=level)
     tw = did.twfe(df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster, **common)
-    es = did.event_study(df, ef.outcome, ef.unit, ef.time, ef.first_treated, leads=leads, lags=lags,
-                         cluster=ef.cluster, **common)
     eq = cs = None
+    es_note = ""
+    try:
+        es = did.event_study(df, ef.outcome, ef.unit, ef.time, ef.first_treated, leads=leads, lags=lags,
+                             cluster=ef.cluster, **common)
+    except DesignError as exc:
+        if not choice.staggered:
+            raise
+        # under staggered adoption the regression event study is only a comparison: say why it is missing
+        es = None
+        es_note = ("The regression event study (shown for comparison only) could not be estimated: "
+                   + "; ".join([exc.message.rstrip(".:")] + [str(p) for p in exc.problems]) + ".")
     if choice.staggered:
         cs = did.staggered(df, ef.outcome, ef.unit, ef.time, ef.first_treated, control=choice.control, **common)
         headline = cs.aggregate("simple")
         by_cohort = cs.aggregate("group")
         dynamic = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
+        pt = cs_pretrend(cs, leads=leads)
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, first_treated=ef.first_treated,
                             most_deprived=tuple(most_deprived), control=choice.control, **common)
     else:
-        headline, by_cohort, dynamic = tw, None, None
+        headline, by_cohort, dynamic, pt = tw, None, None, None
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, treatment=ef.treatment,
                             most_deprived=tuple(most_deprived), cluster=ef.cluster, **common)
-    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size))
+    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt,
+                       es_note)

@@ -195,10 +195,33 @@ def resolve_treatment(
         g_row = _from_units(out, treated_units, start, scale, ucol, file)
         spec = f"{len(set(treated_units)):,} treated unit(s) listed in the stage parameters, from {start}"
     out[FIRST] = g_row.astype(np.int64)
+    out, miss_warn = _drop_missing_outcomes(out, _label(cols, "outcome"), file)
+    warns += miss_warn
     warns += _check_design(out, scale, cols)
     out[TREATED] = ((out[FIRST] > 0) & (out[PERIOD] >= out[FIRST])).astype(np.int64)
     out = out.sort_values([UNIT, PERIOD], kind="stable").reset_index(drop=True)
     return DidData(out, scale, spec, cols, tuple(warns))
+
+
+def _drop_missing_outcomes(out: pd.DataFrame, name: str, file: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out rows whose outcome is blank, saying how many and which (file rows, header = row 1).
+
+    Done here, before the rows are sorted, so that the row numbers are the file's (a
+    unit-period left out is then simply not observed; see the unbalanced-panel note of
+    :func:`toolkit.designs.did.staggered`).  Text in the outcome column is not blank and
+    is left to the estimators, which refuse it naming the rows.
+    """
+    miss = out["outcome"].isna().to_numpy()
+    if not miss.any():
+        return out, []
+    if miss.all():
+        raise DataError("the outcome is blank on every row", file=file, column=name, rows=_rows(miss),
+                        count=int(miss.sum()), fix="check the column mapping of `outcome:`")
+    rows = ", ".join(map(str, _rows(miss)))
+    where = f" of {file}" if file else ""
+    return out.loc[~miss].copy(), [
+        f"{int(miss.sum()):,} of {len(out):,} rows{where} have no value in '{name}' and were left out "
+        f"(e.g. rows {rows}; row 1 is the header)."]
 
 
 def _check_cluster(cluster: pd.Series, name: str, file: str | None) -> None:
@@ -304,6 +327,12 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
         raise DesignError("No unit is treated in the data, so there is nothing to evaluate.", [Problem(
             "every unit is untreated in every period", column=_label(cols, "first_treated" if "first_treated" in cols else "treatment"),
             fix="check the treatment mapping: which units took part, and from when")])
+    if int(treated.sum()) == 1:
+        raise DesignError("A difference-in-differences cannot estimate a clustered effect from one treated unit.", [
+            Problem(f"only one unit ({treated[treated].index[0]}) is treated, so there is no spread between treated "
+                    "units to give a standard error", column=_label(cols, "unit"), count=1,
+                    fix="for one treated area use a synthetic control stage (template: synth) or an interrupted "
+                        "time series (template: its); or include more treated units")])
     no_pre = treated & (g <= 1)
     if no_pre[treated].all():
         raise DesignError("No treated unit is observed before it started, so there is no pre-period.", [Problem(
@@ -324,6 +353,8 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
                      f"and the last group to start ({scale.label(cohorts.max())}) serves only as a comparison.")
     counts = out.groupby(UNIT).size()
     if (counts < n_t).any():
-        warns.append(f"{int((counts < n_t).sum()):,} unit(s) are not observed in every period; the "
-                     "staggered-adoption estimate leaves them out (it needs every unit in every period).")
+        short = int((counts < n_t).sum())
+        warns.append(f"{short:,} unit(s) are not observed in every period ({int(len(counts) * n_t - counts.sum()):,} "
+                     "unit-periods missing). No unit is left out for this: each estimate uses the periods in "
+                     "which a unit is observed.")
     return warns

@@ -15,7 +15,7 @@ import pandas as pd
 from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "fmt_p", "effects_table", "cohort_effects_table",
-           "placebo_table", "quintile_records", "conclusion"]
+           "placebo_table", "quintile_records", "conclusion", "group_effects_table"]
 
 
 def _pct(level: float) -> str:
@@ -76,10 +76,14 @@ def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: floa
     minus one): the sentence says so and points to the chart.
     """
     p = pretrend.get("p_value", float("nan"))
-    if not valid and pretrend.get("df1"):
+    if not valid and pretrend.get("df1") and "df2" in pretrend:
         return (f"The joint pre-trend test is not reliable here: it tests {pretrend['df1']:g} {unit_name}s at once "
                 f"but the standard errors rest on only {pretrend.get('df2', 0) + 1:g} clusters. Judge the trends "
                 "before the start from the chart instead, or reduce `leads` in evaluation.yaml.")
+    if not valid and pretrend.get("df1"):
+        return (f"The joint pre-trend test could not be made reliably ({pretrend['df1']:g} {unit_name}s before the "
+                "start on too few units). Judge the trends before the start from the chart instead, or reduce "
+                "`leads` in evaluation.yaml.")
     if not _finite(p):
         return "The pre-trend test could not be computed (too few periods before the scheme)."
     what = (f"We tested whether the units that took part were already moving differently from the comparison units "
@@ -135,6 +139,16 @@ def cohort_effects_table(by_cohort, scale) -> pd.DataFrame:
         rows.append({"Group": label, "Effect": r["estimate"], "Lower limit": r["ci_low"], "Upper limit": r["ci_high"],
                      "p-value": fmt_p(r["p_value"])})
     return pd.DataFrame(rows)
+
+
+def group_effects_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display form of :func:`toolkit.did_stage.inputs.group_effects`' table (p-values formatted, notes kept)."""
+    out = table.copy()
+    if "p-value" in out:
+        out["p-value"] = [fmt_p(p) for p in out["p-value"]]
+    if "Note" in out and not out["Note"].astype(bool).any():
+        out = out.drop(columns="Note")
+    return out
 
 
 def placebo_table(checks: Sequence, *, unit_name: str) -> pd.DataFrame:

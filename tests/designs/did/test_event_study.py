@@ -58,7 +58,10 @@ def test_window_binning_and_no_never_treated():
     assert sorted(r.table.event_time) == [-3, -2, -1, 0, 1, 2]
     assert r.table.set_index("event_time").loc[2.0, "label"] == "2+"
     df2 = panel(n_units=200, n_periods=10, seed=64, cohorts=(4, 7))
-    r2 = event_study(df2, "y", "unit", "time", "first_treated")
+    with pytest.raises(DesignError, match="not identified"):  # full window, nobody never treated (issue 11)
+        event_study(df2, "y", "unit", "time", "first_treated")
+    r2 = event_study(df2, "y", "unit", "time", "first_treated", leads=3, lags=2)
+    assert np.isfinite(r2.table["se"].dropna()).all()
     refs = r2.table[r2.table.period == "reference"].event_time.tolist()
     assert -1.0 in refs and len(refs) == 2
     assert any("No never-treated" in w for w in r2.warnings)
@@ -166,3 +169,20 @@ def test_wald_test_refuses_a_singular_covariance():
     sing = wald_test(b, L @ L.T * 0.01, 40)  # rank 2 < 3 leads although 3 < G-1
     assert sing["rank"] == 2 and np.isnan(sing["p_value"]) and np.isnan(sing["chi2"])
     assert np.isnan(wald_test(b, V, 3)["p_value"])  # q = G-1
+
+
+def test_no_never_treated_full_window_is_refused_not_reported():
+    """Issue 11: every unit treated in the end and no window: the event-time effects are jointly unidentified.
+
+    Before the joint rank check this returned coefficients with NaN standard errors and a pre-trend p of ~0.9
+    accepted as valid; now a DesignError names the problem and the fixes, and a binned window works.
+    """
+    df = panel(n_units=30, n_periods=12, seed=5, cohorts=(4, 7, 10))
+    with pytest.raises(DesignError) as err:
+        event_study(df, "y", "unit", "time", "first_treated")
+    text = str(err.value)
+    assert "not identified" in text and "never-treated" in text
+    assert "leads" in text and "bin the end points" in text and "comparison group" in text
+    r = event_study(df, "y", "unit", "time", "first_treated", leads=3, lags=3)
+    assert np.isfinite(r.table["se"].dropna()).all() and np.isfinite(r.pretrend["p_value"])
+

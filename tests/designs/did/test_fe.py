@@ -1,6 +1,7 @@
 """Fixed-effects core: demeaning, nestedness, fixest's K count, CRV1 algebra."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from toolkit.designs.did._fe import FixedEffect, demean, fe_param_count, is_nested, ols_crv1
@@ -73,3 +74,23 @@ def test_crv1_small_sample_factor():
     V = G / (G - 1) * (n - 1) / (n - 5) * bread @ S.T @ S @ bread
     np.testing.assert_allclose(fit.vcov, V, rtol=1e-10)
     assert fit.df_t == G - 1
+
+
+def test_joint_rank_is_checked_not_each_regressor_alone():
+    """Two regressors each varying after demeaning, but whose sum is absorbed: refused, naming both."""
+    from toolkit.designs.did._fe import FixedEffect, fe_regression
+    from toolkit.errors import DesignError
+
+    rng = np.random.default_rng(0)
+    n_u, n_t = 12, 6
+    u = np.repeat(np.arange(n_u), n_t)
+    t = np.tile(np.arange(n_t), n_u)
+    a = rng.normal(size=u.size)
+    X = np.column_stack([a, t * 1.0 - a])  # a + (t - a) = t: the period effects absorb the sum
+    y = rng.normal(size=u.size)
+    fes = [FixedEffect(u, n_u, "unit"), FixedEffect(t, n_t, "time")]
+    with pytest.raises(DesignError, match="not identified") as err:
+        fe_regression(y, X, fes, cluster=u, n_clusters=n_u, names=["a", "b"], collinear_fix="drop one")
+    assert "a, b" in str(err.value) and "drop one" in str(err.value)
+    fit = fe_regression(y, X[:, :1], fes, cluster=u, n_clusters=n_u, names=["a"])
+    assert np.isfinite(fit.se).all()

@@ -44,7 +44,7 @@ from typing import Sequence
 
 import numpy as np
 
-from toolkit.errors import DesignError
+from toolkit.errors import DesignError, Problem
 
 __all__ = ["FixedEffect", "demean", "OLSFit", "ols_crv1", "is_nested", "fe_param_count", "fe_regression"]
 
@@ -191,6 +191,7 @@ def ols_crv1(
     weights: np.ndarray | None = None,
     names: Sequence[str] = (),
     scale: np.ndarray | None = None,
+    collinear_fix: str | None = None,
 ) -> OLSFit:
     """OLS on demeaned data with a CRV1 clustered covariance (module Notes).
 
@@ -211,6 +212,9 @@ def ols_crv1(
     scale : ndarray, optional
         Root mean square of each regressor *before* demeaning; a regressor
         whose demeaned RMS is below 1e-9 of it is absorbed by the fixed effects.
+    collinear_fix : str, optional
+        The fix to suggest when the regressors are jointly collinear with the
+        fixed effects (:func:`_check_joint_rank`).
     """
     n, k = Xd.shape
     if weights is None:
@@ -231,6 +235,7 @@ def ols_crv1(
                 "cannot be estimated. Fix: check that some units change treatment status during "
                 "the panel and that it is not constant within units or periods."
             )
+    _check_joint_rank(xtx, names, collinear_fix)
     try:
         bread = np.linalg.inv(xtx)
     except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded above
@@ -261,6 +266,49 @@ def ols_crv1(
         dof_k=dof_k,
         ssc=ssc,
         resid=resid,
+    )
+
+
+#: Largest condition number of the regressors' correlation matrix (after
+#: absorbing the fixed effects) accepted as identified.
+MAX_CONDITION = 1e10
+
+
+def _check_joint_rank(xtx: np.ndarray, names: Sequence[str], fix: str | None) -> None:
+    r"""Raise a DesignError when the demeaned regressors are jointly (not just singly) collinear.
+
+    Notes
+    -----
+    With :math:`A = \tilde X' W \tilde X` (demeaned regressors) and
+    :math:`D = \mathrm{diag}(A)^{1/2}`, the correlation form
+    :math:`C = D^{-1} A D^{-1}` is scale free; its condition number
+    :math:`\kappa = \lambda_{max}/\lambda_{min}` above :data:`MAX_CONDITION`
+    (:math:`10^{10}`) means some combination of regressors is (numerically)
+    absorbed by the fixed effects, so the coefficients are not identified (an
+    inverse would give arbitrary numbers and NaN standard errors).  The
+    regressors named are those with weight above 10% of the largest in the
+    eigenvector of :math:`\lambda_{min}`.
+    """
+    k = xtx.shape[0]
+    if k < 2:
+        return
+    d = np.sqrt(np.diag(xtx))
+    C = xtx / np.outer(d, d)
+    lam, vec = np.linalg.eigh((C + C.T) / 2)
+    if lam[0] > lam[-1] / MAX_CONDITION:
+        return
+    v = np.abs(vec[:, 0])
+    idx = np.flatnonzero(v > 0.1 * v.max())
+    nm = [names[j] if j < len(names) else f"regressor {j + 1}" for j in idx]
+    shown = ", ".join(nm[:8]) + (f" and {len(nm) - 8} more" if len(nm) > 8 else "")
+    cond = lam[-1] / max(lam[0], np.finfo(float).tiny)
+    raise DesignError(
+        "The effects cannot all be estimated: together, some regressors are fully explained by the unit and "
+        "period effects (they are not identified).",
+        [Problem(f"jointly collinear once unit and period effects are removed: {shown} (condition number "
+                 f"{cond:.2g})",
+                 fix=fix or "remove one of the regressors named, or check that treatment varies within units and "
+                            "periods")],
     )
 
 
@@ -298,6 +346,7 @@ def fe_regression(
     weights: np.ndarray | None = None,
     balanced: bool = False,
     names: Sequence[str] = (),
+    collinear_fix: str | None = None,
 ) -> OLSFit:
     """Regress ``y`` on ``X`` absorbing ``fes``; CRV1 covariance (module Notes).
 
@@ -317,4 +366,5 @@ def fe_regression(
         weights=weights,
         names=names,
         scale=scale,
+        collinear_fix=collinear_fix,
     )

@@ -210,8 +210,12 @@ def event_study(
     cl, Gc, cl_name, cwarn = P.cluster_codes(panel, cluster, unit)
     warns += cwarn + few_treated_clusters(cl, Gc, is_tr & (rel >= 0), cl_name)
     fes = [FixedEffect(panel.unit, panel.n_unit, unit), FixedEffect(panel.time, panel.n_time, time)]
+    fix = (("" if never.any() else "with no never-treated units the full window of leads and lags is not "
+            "identified; ") + "drop the longest leads and lags or bin the end points (e.g. leads=4, lags=4: earlier "
+           "and later event times are pooled into the end points)" + ("" if never.any() else ", or add a comparison "
+           "group of units never treated during the panel"))
     fit = fe_regression(panel.y, X, fes, cluster=cl, n_clusters=Gc, weights=panel.weights,
-                        balanced=panel.balanced, names=names)
+                        balanced=panel.balanced, names=names, collinear_fix=fix)
     rows = []
     for j, e in enumerate(est_e):
         period = "post" if e >= 0 else "pre"

@@ -35,19 +35,26 @@ class _CSFit:
     cells: pd.DataFrame  # one row per (g, t): group, time, ti, bi, att, ...
     control: str
 
+    def __post_init__(self) -> None:
+        # plain arrays of the cell definitions (row access through pandas is slow)
+        object.__setattr__(self, "_g", self.cells["group"].to_numpy(dtype=float))
+        object.__setattr__(self, "_ti", self.cells["ti"].to_numpy(dtype=np.int64))
+        object.__setattr__(self, "_bi", self.cells["bi"].to_numpy(dtype=np.int64))
+
     @property
     def n(self) -> int:
         return int(self.Y.shape[0])
 
     def masks(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        row = self.cells.iloc[k]
-        g = row["group"]
-        treated = self.G == g
+        """Treated and comparison units of cell ``k`` (units observed in both of its periods)."""
+        g, ti, bi = self._g[k], int(self._ti[k]), int(self._bi[k])
+        seen = np.isfinite(self.Y[:, ti]) & np.isfinite(self.Y[:, bi])
+        treated = (self.G == g) & seen
         if self.control == "never":
-            comp = self.G == 0
+            comp = (self.G == 0) & seen
         else:
-            later = self.times[max(int(row["ti"]), int(row["bi"]))]
-            comp = (self.G == 0) | ((self.G > later) & (self.G != g))
+            later = self.times[max(ti, bi)]
+            comp = ((self.G == 0) | ((self.G > later) & (self.G != g))) & seen
         return treated, comp
 
     def cell(self, k: int) -> tuple[float, np.ndarray, int, int]:
@@ -64,12 +71,11 @@ class _CSFit:
         :math:`SE = \\sqrt{\\sum_i \\psi_i^2}/n` (the panel DRDID influence
         function with no covariates, as ``did::att_gt`` uses).
         """
-        row = self.cells.iloc[k]
         treated, comp = self.masks(k)
         n1, n0 = int(treated.sum()), int(comp.sum())
         if n1 == 0 or n0 == 0:
             return float("nan"), np.zeros(self.n), n1, n0
-        dy = self.Y[:, int(row["ti"])] - self.Y[:, int(row["bi"])]
+        dy = self.Y[:, int(self._ti[k])] - self.Y[:, int(self._bi[k])]
         w = self.w
         s1 = w[treated].sum()
         s0 = w[comp].sum()
@@ -112,20 +118,25 @@ def _weight_drift_warning(wg: np.ndarray, column: str | None) -> list[str]:
     ]
 
 
-def _balanced_grid(panel: P.Panel) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Keep units observed in every period (as ``did`` does for panels); warn with the count."""
+def _grid(panel: P.Panel) -> tuple[np.ndarray, list[str]]:
+    """Unit x period outcome grid (NaN where a unit is not observed) and a warning describing any gaps.
+
+    No unit is dropped for a gap: each ATT(g,t) uses the units observed in
+    both of its periods (see :func:`staggered`, Notes).
+    """
     counts = np.bincount(panel.unit, minlength=panel.n_unit)
-    complete = counts == panel.n_time
+    gaps = counts < panel.n_time
     warns = []
-    if not complete.all():
-        k = int((~complete).sum())
+    if gaps.any():
+        missing = int(panel.n_unit * panel.n_time - counts.sum())
         warns.append(
-            f"{k:,} of {panel.n_unit:,} units are not observed in every period and were left out "
-            "of the Callaway & Sant'Anna estimate (it needs a balanced panel)."
+            f"{int(gaps.sum()):,} of {panel.n_unit:,} units are not observed in every period ({missing:,} "
+            "unit-periods missing); no unit is left out for this: each group-time effect uses the units observed "
+            "in both of its periods."
         )
     grid = np.full((panel.n_unit, panel.n_time), np.nan)
     grid[panel.unit, panel.time] = panel.y
-    return grid, complete, warns
+    return grid, warns
 
 
 def staggered(
@@ -181,7 +192,18 @@ def staggered(
     influence functions (see :meth:`_CSFit.cell`), clustered by unit; the R
     package's default multiplier bootstrap targets the same variance.
     Units treated in the first period are dropped and units first treated
-    after the last period count as never treated (as in ``did``).  Without
+    after the last period count as never treated (as in ``did``).
+
+    Unbalanced panels: a unit missing in some periods is not dropped.  Each
+    ATT(g,t) uses the units of its cohort and comparison group observed in
+    both :math:`t` and :math:`b` (the sums and means above run over them; the
+    influence function is 0 for the others), and :math:`n` stays the number
+    of units.  On a balanced panel this is exactly ``did``'s panel estimator
+    (the ``mpdta`` reference is unchanged).  It differs from ``did``'s
+    ``allow_unbalanced_panel = TRUE``, which treats the data as repeated
+    cross-sections; the pairs used here keep the panel's within-unit
+    differencing and are unbiased under the same condition (whether a
+    unit-period is missing is unrelated to the unit's outcome changes).  Without
     never-treated units and ``control="not_yet"``, periods from the last
     cohort's adoption on are dropped and that cohort serves as comparison
     only (as in ``did``).
@@ -197,7 +219,7 @@ def staggered(
     )
     warns = list(panel.warnings)
     tvals, G = P.adoption_periods(panel, first_treated, time, "staggered adoption")
-    Y, complete, bw = _balanced_grid(panel)
+    Y, bw = _grid(panel)
     warns += bw
     w_unit = np.ones(panel.n_unit)
     if panel.weights is not None:
@@ -220,10 +242,12 @@ def staggered(
             "count as never treated."
         )
         G = np.where(late, 0.0, G)
-    keep = complete & ~always
+    keep = ~always
     Y, G, w_unit = Y[keep], G[keep], w_unit[keep]
     if Y.shape[0] == 0:
-        raise DesignError("No units are left for the staggered-adoption estimate (see the warnings).")
+        raise DesignError("No units are left for the staggered-adoption estimate.",
+                          [Problem(w, column=first_treated) for w in warns]
+                          or [Problem("every unit was left out", column=first_treated)])
     cohorts = np.unique(G[G > 0])
     if cohorts.size == 0:
         raise DesignError(
@@ -277,8 +301,8 @@ def staggered(
     empty = cells["att"].isna()
     if empty.any():
         warns.append(
-            f"{int(empty.sum())} group-time cell(s) have no comparison units and are left out of the "
-            "aggregates."
+            f"{int(empty.sum())} group-time cell(s) have no treated or no comparison units observed in both of "
+            "their periods and are left out of the aggregates."
         )
     fit = _CSFit(Y=Y, w=w_unit, G=G, times=times, cells=cells, control=control)
     tab = pd.DataFrame(
@@ -307,14 +331,14 @@ def staggered(
     )
     proto = StaggeredResult(
         estimate=float("nan"), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
-        p_value=float("nan"), n_obs=int(Y.size), method=method, level=level, outcome=outcome,
+        p_value=float("nan"), n_obs=int(np.isfinite(Y).sum()), method=method, level=level, outcome=outcome,
         name="att_simple", table=tab, extra={"att_gt": tab, "n_units": fit.n, "control": control},
         warnings=tuple(warns), _state=fit,
     )
     simple = aggregate_att(proto, "simple")
     return StaggeredResult(
         estimate=simple.estimate, se=simple.se, ci_low=simple.ci_low, ci_high=simple.ci_high,
-        p_value=simple.p_value, n_obs=int(Y.size), method=method, level=level, outcome=outcome,
+        p_value=simple.p_value, n_obs=int(np.isfinite(Y).sum()), method=method, level=level, outcome=outcome,
         name="att_simple", table=tab,
         extra={"att_gt": tab, "n_units": fit.n, "n_periods": int(times.size), "control": control,
                "cohorts": tuple(float(c) for c in cohorts), "pretrend": pretrend,
