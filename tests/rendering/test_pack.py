@@ -1,0 +1,121 @@
+"""toolkit.rendering.pack without a browser: how the run's pages are combined into the pack.
+
+Runs here are small hand-written folders shaped like the runner's output (manifest.json,
+summary.html and stage reports with the same skeleton as the real templates).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolkit.errors import InputError
+from toolkit.rendering import pack
+
+PAGE = """<!DOCTYPE html><html lang="en-GB"><head><title>t</title></head><body>
+<header class="report-header"><p class="report-org">NHS Test ICB</p><h1>Test scheme</h1>
+<dl class="report-meta"><div><dt>Evaluation</dt><dd>test-eval</dd></div><div><dt>Report</dt><dd>{report}</dd></div></dl>
+<p class="signoff">Charter signed off on 2026-03-01 by A. Smith, SRO.</p></header>
+<nav class="toc"><h2 id="contents">Contents</h2></nav>
+<main id="main">{main}</main></body></html>"""
+CELL = '<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell">{}</div>'
+ABOUT = '<section aria-labelledby="about-this-report" class="about"><h2 id="about-this-report">About this report</h2><p>Run folder 2026-11-28T04-23-32Z.</p></section>'
+
+
+def _run(tmp_path: Path, *, status: str = "succeeded", summary_main: str | None = None) -> Path:
+    run = tmp_path / "evaluations" / "test-eval" / "runs" / "2026-11-28T04-23-32Z"
+    run.mkdir(parents=True)
+    (run.parent.parent / "evaluation.yaml").write_text("charter: {}\n")
+    (run / "manifest.json").write_text(json.dumps({
+        "evaluation": "test-eval", "status": status, "started_at": "2026-11-28T04:23:32Z",
+        "reports": {"impact": "impact.html"}, "summary": "summary.html"}))
+    summary_main = summary_main or (
+        '<section class="summary-box" aria-labelledby="headline"><h2 id="headline">The answer in brief</h2>'
+        '<p class="answer">It worked.</p></section><h2 id="goals">Goals</h2><p>See <a href="impact.html">the impact '
+        'report</a> and <a href="impact.html#methods">its methods</a>.</p>' + ABOUT)
+    (run / "summary.html").write_text(PAGE.format(report="Evaluation summary", main=summary_main))
+    impact = (CELL.format('<h2 id="effect">The estimated effect</h2><p>Plain words.</p>')
+              + CELL.format('<details><summary>Data for this chart</summary><table></table></details>')
+              + CELL.format('<h2 id="methods">Methods</h2><p>CRV1 standard errors.</p><h3 id="m2">Detail</h3>')
+              + ABOUT)
+    (run / "impact.html").write_text(PAGE.format(report="Difference-in-differences", main=impact))
+    return run
+
+
+def test_stage_split_at_methods(tmp_path):
+    run = _run(tmp_path)
+    plain, technical = pack.split_stage((run / "impact.html").read_text())
+    assert "Plain words" in plain and "Methods" not in plain and "About this report" not in plain
+    assert "CRV1" in technical and "About this report" in technical
+
+
+def test_stage_without_methods_keeps_everything_but_about(tmp_path):
+    page = PAGE.format(report="Charter", main=CELL.format("<h2>Goals</h2><p>x</p>") + ABOUT)
+    plain, technical = pack.split_stage(page)
+    assert "Goals" in plain and "About this report" in technical and "About this report" not in plain
+
+
+def test_pack_document_order_cover_footer_and_ids(tmp_path):
+    doc = pack.pack_html(_run(tmp_path))
+    order = [doc.index(s) for s in ('id="pack-title"', 'It worked.', 'id="summary-title"', 'id="stage-impact-title"',
+                                     'Plain words', 'id="appendix-title"', 'CRV1')]
+    assert order == sorted(order)
+    assert doc.count("It worked.") == 1  # on the cover, not repeated on the summary's first page
+    assert "28 November 2026, 04:23" in doc and "2026-11-28T04:23:32Z" not in doc
+    assert "Charter signed off on 2026-03-01 by A. Smith, SRO" in doc
+    assert 'counter(page)' in doc and 'counter(pages)' in doc
+    # ids are unique across parts and links point inside the pack
+    assert doc.count('id="stage-impact-appendix-about-this-report"') == 1
+    assert doc.count('id="summary-appendix-about-this-report"') == 1
+    assert 'href="#stage-impact"' in doc and 'href="#stage-impact-methods"' in doc and 'href="impact.html' not in doc
+    assert "<details open>" in doc
+    # appendix headings are one level down so the bookmarks nest under "Technical appendices"
+    assert '<h3 id="stage-impact-appendix-methods">' in doc and '<h4 id="stage-impact-appendix-m2">' in doc
+
+
+def test_verdict_strip_preferred_for_the_cover(tmp_path):
+    main = ('<section class="verdict-strip" aria-label="Verdict"><p>On track; gap narrowed.</p>'
+            '<section class="inner"><p>nested</p></section></section>'
+            '<section class="summary-box"><h2>The answer in brief</h2><p>It worked.</p></section>' + ABOUT)
+    doc = pack.pack_html(_run(tmp_path, summary_main=main))
+    cover = doc[doc.index('class="pack-cover"'):doc.index('class="pack-part"')]
+    assert "On track; gap narrowed." in cover and "nested" in cover and "It worked." not in cover
+
+
+def test_failed_run_is_refused(tmp_path):
+    with pytest.raises(pack.PackError, match="did not succeed"):
+        pack.pack_html(_run(tmp_path, status="failed"))
+
+
+def test_missing_report_is_named(tmp_path):
+    run = _run(tmp_path)
+    (run / "impact.html").unlink()
+    with pytest.raises(pack.PackError, match="impact.html is missing"):
+        pack.build_pack(run)
+
+
+def test_chromium_failure_leaves_the_run_untouched(tmp_path):
+    run = _run(tmp_path)
+    before = sorted(p.name for p in run.iterdir())
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho 'cannot print' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(pack.PackError, match=r"did not produce the board pack.*exit 3.*unchanged"):
+        pack.build_pack(run, chromium=str(fake))
+    assert sorted(p.name for p in run.iterdir()) == before
+
+
+def test_latest_run(tmp_path):
+    run = _run(tmp_path)
+    ev = run.parent.parent
+    assert pack.latest_run(ev) == run  # no LATEST file: newest successful run
+    (ev / "runs" / "LATEST").write_text(run.name + "\n")
+    assert pack.latest_run(ev) == run
+    with pytest.raises(InputError):
+        pack.latest_run(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "evaluation.yaml").write_text("x: 1\n")
+    with pytest.raises(pack.PackError, match="no successful run"):
+        pack.latest_run(tmp_path / "empty")
