@@ -34,7 +34,8 @@ def _run(tmp_path: Path, *, status: str = "succeeded", summary_main: str | None 
     summary_main = summary_main or (
         '<section class="summary-box" aria-labelledby="headline"><h2 id="headline">The answer in brief</h2>'
         '<p class="answer">It worked.</p></section><h2 id="goals">Goals</h2><p>See <a href="impact.html">the impact '
-        'report</a> and <a href="impact.html#methods">its methods</a>.</p>' + ABOUT)
+        'report</a> and <a href="impact.html#methods">its methods</a>.</p>'
+        '<h2 id="reports">Stage reports</h2><ul><li><a href="impact.html">Impact</a></li></ul>' + ABOUT)
     (run / "summary.html").write_text(PAGE.format(report="Evaluation summary", main=summary_main))
     impact = (CELL.format('<h2 id="effect">The estimated effect</h2><p>Plain words.</p>')
               + CELL.format('<details><summary>Data for this chart</summary><table></table></details>')
@@ -49,6 +50,15 @@ def test_stage_split_at_methods(tmp_path):
     plain, technical = pack.split_stage((run / "impact.html").read_text())
     assert "Plain words" in plain and "Methods" not in plain and "About this report" not in plain
     assert "CRV1" in technical and "About this report" in technical
+
+
+def test_technical_sections_move_but_the_conclusion_stays(tmp_path):
+    page = PAGE.format(report="DiD", main=CELL.format("<h2>Effect</h2>") + CELL.format("<h2>For comparison: TWFE</h2>")
+                       + CELL.format("<p>twfe table</p>") + CELL.format("<h2>Conclusion</h2><p>It worked.</p>")
+                       + CELL.format("<h2>Methods</h2>"))
+    plain, technical = pack.split_stage(page)
+    assert "Effect" in plain and "Conclusion" in plain and "twfe table" not in plain
+    assert technical.index("For comparison") < technical.index("twfe table") < technical.index("Methods")
 
 
 def test_stage_without_methods_keeps_everything_but_about(tmp_path):
@@ -70,7 +80,10 @@ def test_pack_document_order_cover_footer_and_ids(tmp_path):
     assert doc.count('id="stage-impact-appendix-about-this-report"') == 1
     assert doc.count('id="summary-appendix-about-this-report"') == 1
     assert 'href="#stage-impact"' in doc and 'href="#stage-impact-methods"' in doc and 'href="impact.html' not in doc
-    assert "<details open>" in doc
+    # chart data tables stay folded (and so unprinted) in the plain-English part; the cover says where they are
+    assert "<details>" in doc and "<details open>" not in doc and "data behind each chart" in doc
+    # the summary's list of links to the stage pages is not repeated: the pack holds the pages
+    assert "Stage reports" not in doc
     # appendix headings are one level down so the bookmarks nest under "Technical appendices"
     assert '<h3 id="stage-impact-appendix-methods">' in doc and '<h4 id="stage-impact-appendix-m2">' in doc
 

@@ -35,7 +35,7 @@ __all__ = ["build_pack", "latest_run", "pack_html", "find_chromium", "PackError"
 PACK_NAME = "board-pack.pdf"
 PRINT_CSS = (Path(__file__).parent / "templates" / "pack.css").read_text(encoding="utf-8")
 #: an h2 starting one of these opens the technical appendix of a stage report
-APPENDIX_HEADINGS = re.compile(r"^\s*(methods?\b|technical\b|appendix\b|glossary\b)", re.I)
+APPENDIX_HEADINGS = re.compile(r"^\s*(methods?\b|technical\b|appendix\b|glossary\b|for comparison\b)", re.I)
 _MAIN = re.compile(r'<main\b[^>]*>(.*)</main>', re.S | re.I)
 _CELL = re.compile(r'(?=<div\s+class="jp-Cell\s)')
 _ABOUT = re.compile(r'(?=<section\b[^>]*\bclass="about")')
@@ -116,18 +116,27 @@ def _meta(page: str, label: str) -> str:
 def split_stage(page: str) -> tuple[str, str]:
     """A stage report's main content split into (plain-English part, technical part).
 
-    The technical part starts at the first notebook cell whose level-2 heading reads like a
-    methods section (Methods, Technical ..., Appendix, Glossary); "About this report" always goes there.
+    Each notebook cell belongs to the section of the last level-2 heading before it; a section whose
+    heading reads like a methods section (Methods, Technical ..., Appendix, Glossary, For comparison ...)
+    goes to the technical part, as does "About this report". Order is kept within each part.
     """
     main = _main(page)
     about = _ABOUT.split(main, maxsplit=1)
     body, about_html = (about[0], about[1]) if len(about) == 2 else (main, "")
-    cells = _CELL.split(body)
-    for i, cell in enumerate(cells):
+    plain, technical = [], []
+    target = plain
+    for cell in _CELL.split(body):
         heading = _H2.search(cell)
-        if heading and APPENDIX_HEADINGS.match(_text(heading.group(1))):
-            return "".join(cells[:i]), "".join(cells[i:]) + about_html
-    return body, about_html
+        if heading:
+            target = technical if APPENDIX_HEADINGS.match(_text(heading.group(1))) else plain
+        target.append(cell)
+    return "".join(plain), "".join(technical) + about_html
+
+
+def _drop_section(fragment: str, ident: str) -> str:
+    """Remove an h2 (by id) and what follows it up to the next h2 or section (the summary's link list)."""
+    return re.sub(rf'<h2\b[^>]*\bid="{re.escape(ident)}"[^>]*>.*?(?=<h2\b|<section\b|$)', "", fragment,
+                  count=1, flags=re.S | re.I)
 
 
 def cover_fragment(summary_page: str) -> str:
@@ -215,6 +224,7 @@ def pack_html(run_dir: Path) -> str:
     summary_plain, summary_technical = split_stage(summary)
     if cover_html:  # on the cover already: not twice on facing pages
         summary_plain = summary_plain.replace(cover_html, "", 1)
+    summary_plain = _drop_section(summary_plain, "reports")  # links to the pages: the pack holds them
     parts = [Part("summary", "Evaluation summary", summary_plain, summary_technical)]
     for stage, file in reports.items():
         page = pages[file]
@@ -236,6 +246,8 @@ def pack_html(run_dir: Path) -> str:
         "</dl>",
         f'<div class="pack-verdict">{cover}</div>' if cover else "",
         f'<nav class="pack-contents" aria-label="Contents of this pack"><h2 id="pack-contents">In this pack</h2><ol>{contents}</ol></nav>',
+        '<p class="pack-note">The data behind each chart are in the HTML reports of this run, '
+        "which the analyst can send with this pack.</p>",
         "</section>",
     ]
     for part in parts:
@@ -243,7 +255,7 @@ def pack_html(run_dir: Path) -> str:
         heading = "Evaluation summary" if part.key == "summary" else part.title
         body += [f'<section class="pack-part" id="{ident}" aria-labelledby="{ident}-title">',
                  f'<h1 class="pack-part-title" id="{ident}-title">{html.escape(heading)}</h1>',
-                 _open_details(_prefix_ids(part.plain, ident, targets)), "</section>"]
+                 _prefix_ids(part.plain, ident, targets), "</section>"]
     body += ['<section class="pack-part pack-appendix" id="appendix" aria-labelledby="appendix-title">',
              '<h1 class="pack-part-title" id="appendix-title">Technical appendices</h1>',
              "<p>Methods, parameters and data notes behind each report, for analysts and reviewers.</p>"]
