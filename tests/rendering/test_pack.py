@@ -88,13 +88,23 @@ def test_pack_document_order_cover_footer_and_ids(tmp_path):
     assert '<h3 id="stage-impact-appendix-methods">' in doc and '<h4 id="stage-impact-appendix-m2">' in doc
 
 
-def test_verdict_strip_preferred_for_the_cover(tmp_path):
-    main = ('<section class="verdict-strip" aria-label="Verdict"><p>On track; gap narrowed.</p>'
-            '<section class="inner"><p>nested</p></section></section>'
-            '<section class="summary-box"><h2>The answer in brief</h2><p>It worked.</p></section>' + ABOUT)
+def test_cover_takes_the_answer_box_with_its_verdict_strip(tmp_path):
+    main = ('<section class="summary-box"><h2 id="headline">The answer in brief</h2>'
+            '<dl class="facts verdict-strip"><dt>Did it work?</dt><dd>Yes.</dd></dl><p>The scheme: x.</p></section>'
+            '<h2 id="goals">Goals</h2>' + ABOUT)
     doc = pack.pack_html(_run(tmp_path, summary_main=main))
     cover = doc[doc.index('class="pack-cover"'):doc.index('class="pack-part"')]
-    assert "On track; gap narrowed." in cover and "nested" in cover and "It worked." not in cover
+    assert "Did it work?" in cover and "The scheme: x." in cover and doc.count("Did it work?") == 1
+
+
+def test_cover_adds_a_verdict_strip_outside_the_box(tmp_path):
+    main = ('<section class="verdict-strip" aria-label="Verdict"><p>On track; gap narrowed.</p>'
+            '<section class="inner"><p>nested</p></section></section>'
+            '<p>Between.</p><section class="summary-box"><h2>The answer in brief</h2><p>It worked.</p></section>' + ABOUT)
+    doc = pack.pack_html(_run(tmp_path, summary_main=main))
+    cover = doc[doc.index('class="pack-cover"'):doc.index('class="pack-part"')]
+    assert cover.index("On track; gap narrowed.") < cover.index("nested") < cover.index("It worked.")
+    assert doc.count("On track; gap narrowed.") == 1 and doc.count("It worked.") == 1 and "Between." not in cover
 
 
 def test_failed_run_is_refused(tmp_path):
@@ -132,3 +142,21 @@ def test_latest_run(tmp_path):
     (tmp_path / "empty" / "evaluation.yaml").write_text("x: 1\n")
     with pytest.raises(pack.PackError, match="no successful run"):
         pack.latest_run(tmp_path / "empty")
+
+
+def test_run_with_pack_option_prints_the_pack(tmp_path, monkeypatch, capsys):
+    """`hitk run NAME --pack` runs, then packs that run (the run and the pack are stubbed here)."""
+    import toolkit.runner
+    from toolkit.cli import main
+    from toolkit.runner import RunOutcome
+
+    run = _run(tmp_path)
+    calls = []
+    monkeypatch.setattr(toolkit.runner, "run_evaluation",
+                        lambda project, name, **kw: RunOutcome(run, {"impact": run / "impact.html"}, run / "summary.html"))
+    monkeypatch.setattr(pack, "build_pack", lambda run_dir: calls.append(run_dir) or run_dir / pack.PACK_NAME)
+    monkeypatch.setattr("toolkit.cli._project", lambda args: None)
+    assert main(["run", "test-eval", "--pack"]) == 0
+    assert calls == [run] and f"board pack: {run / pack.PACK_NAME}" in capsys.readouterr().out
+    calls.clear()
+    assert main(["run", "test-eval"]) == 0 and calls == []

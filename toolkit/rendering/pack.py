@@ -140,14 +140,19 @@ def _drop_section(fragment: str, ident: str) -> str:
 
 
 def cover_fragment(summary_page: str) -> str:
-    """The verdict for the cover: a verdict strip if the summary has one, else its top summary box."""
+    """The answer for the cover: the summary's top box (with its verdict strip), and a verdict strip kept
+    outside that box, if the summary has one, before it."""
+    return "".join(_cover_pieces(summary_page))
+
+
+def _cover_pieces(summary_page: str) -> list[str]:
     main = _main(summary_page)
-    for pattern in (r'<(section|div)\b[^>]*class="[^"]*\bverdict-strip\b[^"]*"',
-                    r'<(section|div)\b[^>]*class="[^"]*\bsummary-box\b[^"]*"'):
-        found = re.search(pattern, main, re.I)
-        if found:
-            return _balanced(main, found.start(), found.group(1))
-    return ""
+    found = re.search(r'<(section|div)\b[^>]*class="[^"]*\bsummary-box\b[^"]*"', main, re.I)
+    box = _balanced(main, found.start(), found.group(1)) if found else ""
+    strip = re.search(r'<(section|div|dl)\b[^>]*class="[^"]*\bverdict-strip\b[^"]*"', main, re.I)
+    if strip and not (found and found.start() <= strip.start() < found.start() + len(box)):
+        return [_balanced(main, strip.start(), strip.group(1))] + ([box] if box else [])
+    return [box] if box else []
 
 
 def _prefix_ids(fragment: str, prefix: str, targets: dict[str, str]) -> str:
@@ -220,10 +225,11 @@ def pack_html(run_dir: Path) -> str:
     signoff = _signoff_line(summary)
     evaluation = manifest.get("evaluation") or run_dir.parent.parent.name
 
-    cover_html = cover_fragment(summary)
+    pieces = _cover_pieces(summary)
+    cover_html = "".join(pieces)
     summary_plain, summary_technical = split_stage(summary)
-    if cover_html:  # on the cover already: not twice on facing pages
-        summary_plain = summary_plain.replace(cover_html, "", 1)
+    for piece in pieces:  # on the cover already: not twice on facing pages
+        summary_plain = summary_plain.replace(piece, "", 1)
     summary_plain = _drop_section(summary_plain, "reports")  # links to the pages: the pack holds them
     parts = [Part("summary", "Evaluation summary", summary_plain, summary_technical)]
     for stage, file in reports.items():
