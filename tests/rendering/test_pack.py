@@ -69,6 +69,7 @@ def test_stage_without_methods_keeps_everything_but_about(tmp_path):
 
 def test_pack_document_order_cover_footer_and_ids(tmp_path):
     doc = pack.pack_html(_run(tmp_path))
+    doc = doc.replace("\u200b", "")  # zero-width spaces keep bookmark titles' spaces (tested in the browser)
     order = [doc.index(s) for s in ('id="pack-title"', 'It worked.', 'id="summary-title"', 'id="stage-impact-title"',
                                      'Plain words', 'id="appendix-title"', 'CRV1')]
     assert order == sorted(order)

@@ -184,6 +184,19 @@ def _open_details(fragment: str) -> str:
     return re.sub(r"<details(?![^>]*\bopen\b)", "<details open", fragment, flags=re.I)
 
 
+_HEADING = re.compile(r"(<h[1-6]\b[^>]*>)(.*?)(</h[1-6]>)", re.S | re.I)
+
+
+def _keep_spaces_in_bookmarks(document: str) -> str:
+    """Chromium builds bookmark titles from the laid-out heading and drops the space where a heading
+    wraps ("Core20neighbourhoods"); a zero-width space after each space keeps it (invisible on the page)."""
+    def text_only(m: re.Match) -> str:
+        inner = re.sub(r"(^|>)([^<]+)", lambda t: t.group(1) + t.group(2).replace(" ", " \u200b"), m.group(2))
+        return m.group(1) + inner + m.group(3)
+
+    return _HEADING.sub(text_only, document)
+
+
 def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
@@ -287,7 +300,8 @@ def pack_html(run_dir: Path) -> str:
         "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
         f"<title>{html.escape(title)} — board pack, run {html.escape(run_date)}</title>",
         f"<style>\n{CSS}\n{PRINT_CSS}\n{page_css}\n</style>", "</head>",
-        '<body class="pack">', '<main id="main">', *body, "</main>", "</body>", "</html>",
+        '<body class="pack">', '<main id="main">', _keep_spaces_in_bookmarks("\n".join(body)), "</main>", "</body>",
+        "</html>",
     ])
 
 
