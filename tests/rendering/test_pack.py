@@ -61,6 +61,15 @@ def test_technical_sections_move_but_the_conclusion_stays(tmp_path):
     assert technical.index("For comparison") < technical.index("twfe table") < technical.index("Methods")
 
 
+def test_a_heading_alone_in_a_cell_stays_with_the_next_cell():
+    page = PAGE.format(report="S", main=CELL.format("<h2>Chart</h2>") + CELL.format("<figure>c</figure>")
+                       + CELL.format("<h2>Text</h2><p>" + "words " * 120 + "</p>") + CELL.format("<p>more</p>"))
+    plain, _ = pack.split_stage(page)
+    assert plain.count('class="pack-keep"') == 1
+    kept = plain[plain.index('class="pack-keep"'):]
+    assert kept.index("Chart") < kept.index("<figure>c</figure>") < kept.index("Text")
+
+
 def test_stage_without_methods_keeps_everything_but_about(tmp_path):
     page = PAGE.format(report="Charter", main=CELL.format("<h2>Goals</h2><p>x</p>") + ABOUT)
     plain, technical = pack.split_stage(page)

@@ -41,6 +41,8 @@ _CELL = re.compile(r'(?=<div\s+class="jp-Cell\s)')
 _ABOUT = re.compile(r'(?=<section\b[^>]*\bclass="about")')
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.S | re.I)
 _TAGS = re.compile(r"<[^>]+>")
+_HEADING_ONLY = re.compile(r"<h[2-4]\b", re.I)
+_HEADINGS_ANY = re.compile(r"<h([1-6])\b.*?</h\1>", re.S | re.I)
 _ID = re.compile(r'\b(id|for|aria-labelledby|aria-describedby)="([^"]+)"')
 _HREF = re.compile(r'\bhref="([^"]*)"')
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])\b", re.I)
@@ -125,12 +127,30 @@ def split_stage(page: str) -> tuple[str, str]:
     body, about_html = (about[0], about[1]) if len(about) == 2 else (main, "")
     plain, technical = [], []
     target = plain
-    for cell in _CELL.split(body):
+    for cell in _keep_headings_with_next(_CELL.split(body)):
         heading = _H2.search(cell)
         if heading:
             target = technical if APPENDIX_HEADINGS.match(_text(heading.group(1))) else plain
         target.append(cell)
     return "".join(plain), "".join(technical) + about_html
+
+
+def _keep_headings_with_next(cells: list[str]) -> list[str]:
+    """A cell holding a heading and at most a short introduction is wrapped with the cell after it (the chart
+    or table it introduces), so a printed heading is never left alone at the foot of a page (Chromium does not
+    carry break-after: avoid across cells)."""
+    out: list[str] = []
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        short_intro = _HEADING_ONLY.search(cell) and len(_text(_HEADINGS_ANY.sub("", cell))) <= 600
+        if short_intro and i + 1 < len(cells) and not _H2.search(cells[i + 1]):
+            out.append(f'<div class="pack-keep">{cell}{cells[i + 1]}</div>')
+            i += 2
+            continue
+        out.append(cell)
+        i += 1
+    return out
 
 
 def _drop_section(fragment: str, ident: str) -> str:
