@@ -90,16 +90,35 @@ def cmd_run(args) -> int:
         print("hitk run: give one EVALUATION, or --all", file=sys.stderr)
         return 2
     if args.evaluation:
-        _print_outcome(run_evaluation(project, args.evaluation, stages=args.stage or None, progress=progress))
+        outcome = run_evaluation(project, args.evaluation, stages=args.stage or None, progress=progress)
+        _print_outcome(outcome)
+        if getattr(args, "pack", False):
+            _print_pack(outcome.run_dir)
         return 0
     status = 0
     for folder in project.evaluations():
         try:
-            _print_outcome(run_evaluation(project, str(folder), progress=progress))
+            outcome = run_evaluation(project, str(folder), progress=progress)
+            _print_outcome(outcome)
+            if getattr(args, "pack", False):
+                _print_pack(outcome.run_dir)
         except ToolkitError as exc:
             print(f"hitk: {folder.name}: {exc}", file=sys.stderr)
             status = max(status, exc.exit_code)
     return status
+
+
+def _print_pack(run_dir) -> None:
+    from toolkit.rendering.pack import build_pack
+
+    print(f"  board pack: {build_pack(run_dir)}", flush=True)
+
+
+def cmd_pack(args) -> int:
+    from toolkit.rendering.pack import latest_run
+
+    _print_pack(latest_run(_project(args).evaluation_dir(args.evaluation)))
+    return 0
 
 
 def cmd_signoff(args) -> int:
@@ -186,7 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("evaluation", nargs="?")
     p.add_argument("--all", action="store_true", help="run every evaluation in evaluations/")
     p.add_argument("--stage", action="append", help="run only this stage (repeatable)")
+    p.add_argument("--pack", action="store_true", help="also print the board pack (PDF) of the run")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("pack", help="print the board pack (one PDF) of an evaluation's latest successful run")
+    p.add_argument("evaluation")
+    p.set_defaults(func=cmd_pack)
     p = sub.add_parser("signoff", help="record who signed off the charter (locks it: later changes are shown)")
     p.add_argument("evaluation")
     p.add_argument("--by", required=True, help='name and role of the person signing off, e.g. "A. Smith, SRO"')

@@ -21,6 +21,8 @@ from typing import Any, Iterable
 import nbformat
 from nbconvert import HTMLExporter
 
+from toolkit.reporting.formatting import fmt_datetime
+
 __all__ = ["render_notebook", "RenderStats", "clean_notebook", "EXTERNAL_RESOURCE"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -176,7 +178,7 @@ def render_notebook(
             "stage_title": stage_title,
             "template": template,
             "run_id": run_id,
-            "run_date": run_date,
+            "run_date": fmt_datetime(run_date),
             "toolkit_version": toolkit_version,
             "parameters": [(str(k), _show(v)) for k, v in parameters],
             "organisation": organisation,

@@ -19,6 +19,7 @@ from toolkit.board.signoff import SignOff
 from toolkit.board.summary import SummaryView, interval_text
 from toolkit.rendering.exporter import CSS, EXTERNAL_RESOURCE
 from toolkit.reporting.display import table_html
+from toolkit.reporting.formatting import fmt_date, fmt_datetime
 
 __all__ = ["render_summary", "render_index", "signoff_banner"]
 
@@ -26,6 +27,8 @@ _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates" / "pages")),
     autoescape=True, trim_blocks=False, lstrip_blocks=False,
 )
+_ENV.filters["human_datetime"] = fmt_datetime  # "28 November 2026, 04:23" from ISO times and run ids
+_ENV.filters["human_date"] = fmt_date
 STATUS_CLASS = {"on track": "good", "not on track": "bad", "cannot tell": "neutral", "too early": "neutral"}
 VERDICT_CLASS = {"narrowed": "good", "widened": "bad", "no clear change": "neutral", "too early to tell": "neutral"}
 
@@ -34,7 +37,7 @@ def signoff_banner(signoff: SignOff | None, changed: bool) -> str:
     """The 'charter signed off on … by …' line shown in every report header (escaped HTML)."""
     if signoff is None:
         return '<p class="signoff changed">Charter not yet signed off.</p>'
-    text = f"Charter signed off on {signoff.date} by {signoff.by}."
+    text = f"Charter signed off on {fmt_date(signoff.date)} by {signoff.by}."
     if changed:
         return (f'<p class="signoff changed">{html.escape(text)} It has changed since: '
                 "see the deviations section of the evaluation summary.</p>")
@@ -71,7 +74,7 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
         v=view, charter=charter, css=CSS, toolkit_version=__version__,
         page_title=f"{charter.title} — evaluation summary", heading=charter.title,
         organisation=view.evaluation.config.reporting.organisation,
-        meta=[("Evaluation", view.evaluation.name), ("Report", "Evaluation summary"), ("Run", view.run_date),
+        meta=[("Evaluation", view.evaluation.name), ("Report", "Evaluation summary"), ("Run", fmt_datetime(view.run_date)),
               ("Toolkit version", __version__)],
         signoff_html=signoff_banner(view.signoff, bool(view.deviations)),
         toc=[("headline", "The answer in brief"), ("goals", "Are we seeing the outcomes we forecast?"),
@@ -95,11 +98,12 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
 
 
 def render_index(rows: list[PortfolioRow], output: Path, *, organisation: str, generated: str) -> None:
+    generated = fmt_datetime(generated)
     verdicts = Counter(r.verdict for r in rows)
     verdict_line = "Gap verdicts: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none yet") + "."
     frame = pd.DataFrame([{
         "Evaluation": r.title, "Target group": r.target_group, "Stages": r.stages, "Latest status": r.last_status,
-        "Last run": r.last_run, "The gap": r.verdict,
+        "Last run": fmt_datetime(r.last_run) if r.last_run != "–" else r.last_run, "The gap": r.verdict,
     } for r in rows], columns=["Evaluation", "Target group", "Stages", "Latest status", "Last run", "The gap"])
     context = dict(
         rows=rows, css=CSS, toolkit_version=__version__, page_title=f"{organisation} — health-inequalities evaluations",

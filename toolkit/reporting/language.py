@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from toolkit.reporting.formatting import fmt_interval, fmt_number  # one formatting module for every page
+
 __all__ = ["describe_effect", "fmt_number", "fmt_interval", "upper_first"]
 
 
@@ -18,23 +20,6 @@ def upper_first(text: str) -> str:
     """
     text = str(text)
     return text[:1].upper() + text[1:]
-
-
-def fmt_number(x: float, *, digits: int = 3) -> str:
-    """Format a number with ``digits`` significant figures and thousands separators."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "not available"
-    if x == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(x)))
-    decimals = max(0, digits - 1 - magnitude)
-    if decimals == 0 and abs(x - round(x)) >= 0.05:
-        decimals = 1  # never round 6,751.5 to 6,752: a threshold must read as written
-    return f"{x:,.{decimals}f}"
-
-
-def fmt_interval(low: float, high: float, *, digits: int = 3) -> str:
-    return f"{fmt_number(low, digits=digits)} to {fmt_number(high, digits=digits)}"
 
 
 def describe_effect(

@@ -1,0 +1,256 @@
+"""Numbers, intervals, p-values and dates formatted the same way on every board page.
+
+One module so that the same figure reads the same everywhere (the summary, the stage
+reports, the board pack). Functions return text; they never compute estimates.
+
+Conventions
+-----------
+- Estimates: three significant figures with thousands separators (``1,430``, ``6.95``,
+  ``0.0412``); a number that would lose its fractional part when rounded keeps one decimal
+  (``6,751.5`` stays ``6,751.5``: a threshold must read as written).
+- p-values: two significant figures (``0.042``, ``0.31``), ``< 0.001`` below 0.001.
+- Percentages (a share, ``12%``) are kept apart from percentage points (a difference
+  of two percentages, ``2.3 percentage points``).
+- Counts of people: rounded for people, not machines (``about 1,430``).
+- Relative effects: ``about 11% more`` / ``about 5% fewer``.
+- Dates: ``28 November 2026, 04:23`` from ISO timestamps (UTC kept as written);
+  ``March 2026`` for a period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+__all__ = [
+    "MISSING", "is_missing", "fmt_number", "fmt_interval", "fmt_ci", "fmt_p", "fmt_percent",
+    "fmt_points", "fmt_count", "fmt_relative", "fmt_ratio_change", "fmt_date", "fmt_datetime",
+    "fmt_period",
+]
+
+MISSING = "not available"
+_RUN_ID = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z(?:-\d+)?$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN and infinities (pandas' NA included)."""
+    if x is None:
+        return True
+    try:
+        return not math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def fmt_number(x: Any, *, digits: int = 3) -> str:
+    """A number to ``digits`` significant figures with thousands separators.
+
+    Parameters
+    ----------
+    x : float
+        The number; None or NaN gives ``"not available"``.
+    digits : int
+        Significant figures (default 3).
+
+    Returns
+    -------
+    str
+        ``1434.7`` → ``"1,435"``; ``6.951`` → ``"6.95"``; ``0.04123`` → ``"0.0412"``.
+
+    Notes
+    -----
+    Whole-number parts are never rounded away: at or above ``10**digits`` the number is shown
+    to the unit, keeping one decimal when the fraction is at least 0.05 (``6,751.5``).
+    """
+    if is_missing(x):
+        return MISSING
+    return _sig(float(x), digits, keep_fraction=True)
+
+
+def _sig(x: float, digits: int, *, keep_fraction: bool = False) -> str:
+    """``x`` to ``digits`` significant figures (whole-number part kept), thousands separators."""
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))
+    decimals = max(0, digits - 1 - magnitude)
+    rounded = round(x, decimals)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > magnitude:  # 0.0996 -> 0.10, not 0.100
+        decimals = max(0, decimals - 1)
+    if keep_fraction and decimals == 0 and abs(x - round(x)) >= 0.05:
+        decimals = 1
+    text = f"{x:,.{decimals}f}"
+    return "0" if text.lstrip("-").strip("0.,") == "" else text
+
+
+def fmt_interval(low: Any, high: Any, *, digits: int = 3) -> str:
+    """``"2.3 to 5.9"``: the two limits of an interval, each to ``digits`` significant figures."""
+    return f"{fmt_number(low, digits=digits)} to {fmt_number(high, digits=digits)}"
+
+
+def fmt_ci(low: Any, high: Any, level: float | None = 0.95, *, digits: int = 3) -> str:
+    """``"95% CI 2.3 to 5.9"`` (the level defaults to 95% when not given)."""
+    return f"{(level or 0.95) * 100:g}% CI {fmt_interval(low, high, digits=digits)}"
+
+
+def fmt_p(p: Any, *, missing: str = "–") -> str:
+    """A p-value to two significant figures; ``"< 0.001"`` below 0.001.
+
+    ``0.04234`` → ``"0.042"``; ``0.3117`` → ``"0.31"``; ``0.0004`` → ``"< 0.001"``;
+    ``1.0`` → ``"1.0"``. Missing values give ``missing`` (an en dash for tables).
+    """
+    if is_missing(p):
+        return missing
+    p = float(p)
+    if p < 0.001:
+        return "< 0.001"
+    return "1.0" if p >= 0.995 else _sig(p, 2)
+
+
+def fmt_percent(share: Any, *, digits: int = 2, already_percent: bool = False) -> str:
+    """A share as a percentage: ``0.1234`` → ``"12%"``; ``0.0695`` → ``"7.0%"``.
+
+    Parameters
+    ----------
+    share : float
+        A proportion (0–1), or a percentage when ``already_percent``.
+    digits : int
+        Significant figures (default 2), never fewer than the whole-number part.
+    """
+    if is_missing(share):
+        return MISSING
+    value = float(share) if already_percent else float(share) * 100
+    return f"{_sig(value, digits)}%"
+
+
+def fmt_points(diff: Any, *, digits: int = 2, already_percent: bool = False, signed: bool = False) -> str:
+    """A difference between two percentages in percentage points: ``0.023`` → ``"2.3 percentage points"``."""
+    if is_missing(diff):
+        return MISSING
+    value = float(diff) if already_percent else float(diff) * 100
+    sign = "+" if signed and value > 0 else ""
+    text = _sig(value, digits)
+    unit = "percentage point" if text.lstrip("-") == "1" else "percentage points"
+    return f"{sign}{text} {unit}"
+
+
+def _round_for_people(n: float) -> tuple[float, bool]:
+    """Round a count the way people say it; returns (value, whether it was rounded)."""
+    a = abs(n)
+    if a < 100:
+        step = 1
+    elif a < 1_000:
+        step = 10
+    else:
+        step = 10 ** (math.floor(math.log10(a)) - 2)  # three significant figures: 1,430; 14,300
+    value = round(n / step) * step
+    return value, value != n
+
+
+def fmt_count(n: Any, *, about: bool = True) -> str:
+    """A count of people or events rounded for people: ``1434.7`` → ``"about 1,430"``; ``42`` → ``"42"``.
+
+    Below 100 counts are shown to the unit, from 100 to 999 to the nearest ten, above that to three
+    significant figures. ``about`` is added when the shown number is not the exact value.
+    """
+    if is_missing(n):
+        return MISSING
+    value, rounded = _round_for_people(float(n))
+    text = f"{int(round(value)):,}"
+    return f"about {text}" if about and rounded else text
+
+
+def fmt_relative(new: Any, reference: Any, *, more: str = "more", fewer: str = "fewer") -> str:
+    """The relative difference of ``new`` against ``reference`` in words: ``"about 11% more"``.
+
+    ``fmt_relative(14.5, 13.05)`` → ``"about 11% more"``. Changes under 0.5% read ``"about the same"``.
+    The words can be changed (``more="higher", fewer="lower"``).
+    """
+    if is_missing(new) or is_missing(reference) or float(reference) == 0:
+        return MISSING
+    return fmt_ratio_change(float(new) / float(reference), more=more, fewer=fewer)
+
+
+def fmt_ratio_change(ratio: Any, *, more: str = "more", fewer: str = "fewer") -> str:
+    """A ratio in words: ``1.11`` → ``"about 11% more"``; ``0.95`` → ``"about 5% fewer"``."""
+    if is_missing(ratio):
+        return MISSING
+    change = (float(ratio) - 1) * 100
+    if abs(change) < 0.5:
+        return "about the same"
+    shown = _sig(abs(change), 2) if abs(change) < 10 else f"{round(abs(change)):,}"
+    return f"about {shown}% {more if change > 0 else fewer}"
+
+
+def _parse(value: Any) -> dt.datetime | dt.date | None:
+    if isinstance(value, dt.datetime) or isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    text = str(value).strip()
+    if not text:
+        return None
+    # run ids look like 2026-11-28T04-23-32Z(-2) (file-safe); make them ISO again
+    run_id = _RUN_ID.match(text)
+    if run_id:
+        text = f"{run_id.group(1)}T{run_id.group(2)}:{run_id.group(3)}:{run_id.group(4)}+00:00"
+    if _DATE_ONLY.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+    text = text.replace("Z", "+00:00")
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def fmt_date(value: Any) -> str:
+    """A date for people: ``"2026-11-28"`` → ``"28 November 2026"``; unparseable text is returned as is."""
+    parsed = _parse(value)
+    if parsed is None:
+        return MISSING if value is None else str(value)
+    return f"{parsed.day} {_MONTHS[parsed.month - 1]} {parsed.year}"
+
+
+def fmt_datetime(value: Any) -> str:
+    """A timestamp for people: ``"2026-11-28T04:23:32Z"`` → ``"28 November 2026, 04:23"``.
+
+    The clock time is shown as written (UTC for run times). A date without a time gives the date only.
+    Unparseable text is returned as is.
+    """
+    parsed = _parse(value)
+    if parsed is None:
+        return MISSING if value is None else str(value)
+    if not isinstance(parsed, dt.datetime):
+        return fmt_date(parsed)
+    return f"{fmt_date(parsed)}, {parsed:%H:%M}"
+
+
+def fmt_period(value: Any, *, unit: str = "month") -> str:
+    """A period for people: ``"2026-03"`` or a date in March 2026 → ``"March 2026"``.
+
+    ``unit`` is one of ``"month"``, ``"quarter"`` (``"January to March 2026"``), ``"year"``
+    or ``"day"``.
+    """
+    text = str(value).strip() if value is not None else ""
+    parsed = _parse(text + "-01" if len(text) == 7 and text[4] == "-" else value)
+    if parsed is None:
+        return MISSING if value is None else str(value)
+    if unit == "year":
+        return str(parsed.year)
+    if unit == "day":
+        return fmt_date(parsed)
+    if unit == "quarter":
+        first = 3 * ((parsed.month - 1) // 3)
+        return f"{_MONTHS[first]} to {_MONTHS[first + 2]} {parsed.year}"
+    return f"{_MONTHS[parsed.month - 1]} {parsed.year}"
