@@ -46,6 +46,8 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
     # sources a stage names in its parameters (e.g. baseline's imd_lookup) are inputs too
     used |= {value for s in stage_names for value in config.stage(s).parameters.values()
              if isinstance(value, str) and value in config.data.sources and value in checked.sources}
+    # sources the charter's measured goals read (the summary computes them)
+    used |= {g.measure.source for g in config.charter.goals if g.measure is not None and g.measure.source in checked.sources}
     out = []
     for name in sorted(used):
         files = checked.sources[name]

@@ -163,6 +163,9 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
                         fix=f"roles it uses: {', '.join(sorted(allowed))}",
                     ))
     sources = _check_sources(ev, problems) if check_data else {}
+    from toolkit.board.goal_checks import goal_problems  # charter goals: can every measure be computed?
+
+    problems.extend(goal_problems(ev, check_data=check_data))
     exclusions, rows = _check_data(ev, templates, sources, problems) if check_data else ((), {})
     if problems:
         raise ConfigError(f"{ev.yaml_path} has {len(problems)} problem(s):", problems)

@@ -26,8 +26,10 @@ _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates" / "pages")),
     autoescape=True, trim_blocks=False, lstrip_blocks=False,
 )
-STATUS_CLASS = {"on track": "good", "not on track": "bad", "cannot tell": "neutral", "too early": "neutral"}
-VERDICT_CLASS = {"narrowed": "good", "widened": "bad", "no clear change": "neutral", "too early to tell": "neutral"}
+STATUS_CLASS = {"on track": "good", "not on track": "bad", "cannot tell": "neutral",
+                "no data since the scheme started": "neutral"}
+VERDICT_CLASS = {"narrowed": "good", "widened": "bad", "no clear change": "neutral", "too early to tell": "neutral",
+                 "not measurable with this design or data": "neutral", "error": "bad"}
 
 
 def signoff_banner(signoff: SignOff | None, changed: bool) -> str:
@@ -48,24 +50,54 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _fmt(x) -> str:
+    return "–" if x is None else f"{x:.3g}"
+
+
+def _goal_row(g) -> dict:
+    goal = g.goal
+    if goal.measure is not None:
+        m = goal.measure
+        what = f"{m.kind} in {m.population.text()}" + (" minus the rest" if m.gap else "") + f", per {m.per} ({m.source})"
+    else:
+        what = f"effect estimated by {g.source}" if g.kind == "impact" else (g.source or goal.metric or "–")
+    if g.baseline is None:
+        base = "none"
+    elif g.baseline_typed:
+        base = f"{g.baseline:.3g} (typed)"
+    elif g.baseline_low is not None:
+        base = f"{g.baseline:.3g} ({g.baseline_low:.3g} to {g.baseline_high:.3g})"
+    else:
+        base = f"{g.baseline:.3g}"
+    miles = "; ".join(f"{m.value:g} by {m.date:%b %Y}" for m in goal.milestones)
+    return {
+        "Goal": goal.description, "Step": goal.step, "Measured as": what, "Baseline": base,
+        "Forecast": f"{goal.target:g} by {goal.by:%B %Y} ({goal.direction})" + (f"; milestones {miles}" if miles else ""),
+        "As of": f"{g.as_of:%B %Y}" if g.as_of else "–",
+        "Observed": interval_text(g.observed, g.ci_low, g.ci_high, g.level),
+        "Expected then": _fmt(g.expected_now), "Status": g.status, "Assurance": g.assurance or "–",
+    }
+
+
 def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, attributions: list[str]) -> None:
+    from toolkit.board.charts import goal_figure
+    from toolkit.reporting.display import figure_html
+
     charter = view.evaluation.config.charter
-    goal_rows = []
+    goals_table = table_html(pd.DataFrame([_goal_row(g) for g in view.goals]),
+                             caption="Charter goals: the forecast against the data at the last period with data")
+    details = []
     for g in view.goals:
-        goal_rows.append({
-            "Goal": g.goal.description,
-            "Metric": g.goal.metric,
-            "Baseline": g.goal.baseline,
-            "Forecast": f"{g.goal.target:g} by {g.goal.by.isoformat()} ({g.goal.direction})",
-            "Expected by now": g.expected_now,
-            "Observed": interval_text(g.observed, g.ci_low, g.ci_high, g.level),
-            "Status": g.status,
-            "Measured": "no sign-off yet" if view.post_signoff is None else (
-                "after sign-off" if view.post_signoff else "before sign-off"),
-        })
-    goals_table = table_html(pd.DataFrame(goal_rows), caption="Charter goals: forecast against what this run observed")
-    counts = Counter(g.status for g in view.goals)
-    goal_counts = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no goals"
+        made = goal_figure(g, charter)
+        fig = "" if made is None else figure_html(made[0], alt=made[1], data=made[2],
+                                                  caption=f"{g.goal.description}: data against the forecast",
+                                                  data_caption=f"{g.goal.description} by period, with the forecast")
+        details.append((g, fig))
+    planned = "; ".join(f"{p.method} with {p.who} ({p.when})" for p in charter.qualitative.planned)
+    trail = pd.DataFrame([{"Signed off by": t.by, "On": t.on[:10],
+                           "What changed": "; ".join(f"{d.field}: {d.before} → {d.after}" for d in t.changes)
+                           or ("first sign-off" if i == 0 else "nothing")}
+                          for i, t in enumerate(view.trail)])
     changes = view.changes
     context = dict(
         v=view, charter=charter, css=CSS, toolkit_version=__version__,
@@ -75,12 +107,19 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
               ("Toolkit version", __version__)],
         signoff_html=signoff_banner(view.signoff, bool(view.deviations)),
         toc=[("headline", "The answer in brief"), ("goals", "Are we seeing the outcomes we forecast?"),
-             ("gap", "Did the gap narrow?"), ("changes", "What changed since last time"),
+             ("why", "If not, why?"), ("gap", "Did the gap narrow?"), ("value", "Is it worth the money?"),
+             ("changes", "What changed since last time"),
              ("deviations", "The charter since sign-off"), ("quality", "Data-quality caveats"),
              ("questions", "Questions the board should ask"), ("reports", "Stage reports"),
              ("about-this-report", "About this report")],
-        goals_table=goals_table, goal_counts=goal_counts, status_class=STATUS_CLASS,
-        verdict_class=VERDICT_CLASS.get(view.verdict, "neutral"),
+        goals_table=goals_table, goal_details=details, status_class=STATUS_CLASS,
+        goal_names={g.goal.id: g.goal.description for g in view.goals},
+        verdict_class={True: "good", False: "bad"}.get(view.gap.favourable, "neutral")
+        if view.gap.verdict in ("narrowed", "widened") else VERDICT_CLASS.get(view.verdict, "neutral"),
+        qualitative_table=table_html(view.qualitative, caption="Qualitative evidence against the goals' status")
+        if view.qualitative is not None and len(view.qualitative) else "",
+        planned=planned,
+        trail_table=table_html(trail, caption="Every sign-off of the charter, and what each changed") if len(trail) else "",
         changes_data=table_html(changes.data, caption="Input data that changed") if changes is not None and len(changes.data) else "",
         changes_flips=table_html(changes.flips, caption="Verdicts and statuses that changed") if changes is not None and len(changes.flips) else "",
         changes_estimates=(table_html(changes.estimates[changes.estimates["changed"]].drop(columns="changed"),
@@ -99,8 +138,10 @@ def render_index(rows: list[PortfolioRow], output: Path, *, organisation: str, g
     verdict_line = "Gap verdicts: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none yet") + "."
     frame = pd.DataFrame([{
         "Evaluation": r.title, "Target group": r.target_group, "Stages": r.stages, "Latest status": r.last_status,
-        "Last run": r.last_run, "The gap": r.verdict,
-    } for r in rows], columns=["Evaluation", "Target group", "Stages", "Latest status", "Last run", "The gap"])
+        "Last run": r.last_run, "The gap": r.verdict, "Goals": r.goals, "Value for money": r.value,
+        "Main caveat": r.caveat,
+    } for r in rows], columns=["Evaluation", "Target group", "Stages", "Latest status", "Last run", "The gap", "Goals",
+                               "Value for money", "Main caveat"])
     context = dict(
         rows=rows, css=CSS, toolkit_version=__version__, page_title=f"{organisation} — health-inequalities evaluations",
         heading="Health-inequalities evaluations", organisation=organisation,
