@@ -21,8 +21,10 @@ GAP_RULE = (
     "scheme); widened when the whole interval lies on the other side; no clear change when the interval includes "
     "zero. Whether the change favours the target group follows the charter's direction of improvement. When the "
     "gap before the scheme is not known, the target group is taken to start worse off, as the charter states. "
-    "Too early to tell only when there are no data since the scheme started; not measurable when no stage of "
-    "this design can estimate the effect on the gap."
+    "Without a design stage that estimates the effect on the gap, a gap goal measured from data gives the same "
+    "verdict on its change since before the scheme (a before-after change, labelled as not causal). Too early to "
+    "tell only when there are no data since the scheme started; not measurable when neither a stage nor a "
+    "measured gap goal can tell."
 )
 NOT_MEASURABLE = "not measurable with this design or data"
 TOO_EARLY = "too early to tell"

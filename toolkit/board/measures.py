@@ -152,8 +152,12 @@ def _in_target(measure: Measure, group: pd.Series, role: str | None) -> np.ndarr
 
 def _pool(frame: pd.DataFrame, measure: Measure, level: float) -> Value:
     sums = frame[["num", "den", "sumsq"]].sum()
-    return value_of(measure.kind, float(sums["num"]), float(sums["den"]), multiplier=measure.multiplier,
-                    level=level, sumsq=float(sums["sumsq"]))
+    value = value_of(measure.kind, float(sums["num"]), float(sums["den"]), multiplier=measure.multiplier,
+                     level=level, sumsq=float(sums["sumsq"]))
+    k = frame["period"].nunique() if "period" in frame else 1
+    if measure.kind == "count" and k > 1:  # a count pooled over k periods is given per period
+        return Value(value.value / k, value.ci_low / k, value.ci_high / k, value.n)
+    return value
 
 
 def _value(frame: pd.DataFrame, measure: Measure, level: float) -> Value:
@@ -241,8 +245,7 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
         last = list(post_periods)[-measure.window:]
         latest = _value(frame[frame["period"].isin(last)], measure, level)
         latest_end = last[-1].end_time.date()
-        label = last[-1].strftime("%B %Y") if measure.per == "month" else (
-            f"{last[0].start_time:%B %Y} to {last[-1].end_time:%B %Y}" if len(last) > 1 or measure.per != "month"
-            else "")
+        label = (f"{last[-1].start_time:%B %Y}" if measure.per == "month" and len(last) == 1
+                 else f"{last[0].start_time:%B %Y} to {last[-1].end_time:%B %Y}")
     return MeasuredSeries(series, baseline if baseline is not None and baseline.finite else None, window,
                           latest if latest is not None and latest.finite else None, latest_end, label, level)

@@ -150,15 +150,36 @@ def _improvement(charter: Charter) -> bool | None:
     return chosen[0].direction == "increase" if chosen else None
 
 
+def _measured_change(goal: GoalStatus, charter: Charter) -> GapVerdict:
+    from toolkit.board.measures import Value, difference
+
+    if goal.observed is None or goal.ci_low is None:
+        return GapVerdict(TOO_EARLY, None, f"the measured gap ({goal.goal.description}) has no data since the "
+                          "scheme started")
+    d = difference(Value(goal.observed, goal.ci_low, goal.ci_high, 0),
+                   Value(goal.baseline, goal.baseline_low, goal.baseline_high, 0))
+    v = gap_change(goal.baseline, d.ci_low, d.ci_high, higher_is_better=goal.goal.direction == "increase",
+                   level=goal.level or 0.95)
+    text = (f"measured in the data, not estimated by a design (a before-after change, not a causal effect): the gap "
+            f"went from {goal.baseline:.3g} before the scheme to {goal.observed:.3g} {goal.as_of_text}; "
+            + v.explanation.replace("the effect on the gap", "the change in the gap"))
+    return GapVerdict(v.verdict, v.favourable, text)
+
+
 def gap_verdict(charter: Charter, results: dict[str, Any], *, measurable: bool = True,
-                baseline_gap: float | None = None) -> tuple[GapVerdict, dict[str, Any] | None]:
+                baseline_gap: float | None = None,
+                measured: GoalStatus | None = None) -> tuple[GapVerdict, dict[str, Any] | None]:
     """The verdict on the gap from the run's effect on the gap (:data:`GAP_RULE`).
 
     ``measurable`` is False when no stage of this evaluation can estimate the
     effect on the gap; ``baseline_gap`` is used when the estimate does not carry
-    one (e.g. from a measured gap goal's baseline).
+    one (e.g. from a measured gap goal's baseline).  Without an estimated effect
+    on the gap, a ``measured`` gap goal (with a baseline from data) gives a
+    descriptive verdict from its change since before the scheme, labelled as such.
     """
     candidates = [e for e in (results or {}).get("estimates", []) if e.get("name") in ("gap_effect", "effect_on_gap")]
+    if not candidates and measured is not None and measured.baseline is not None and measured.baseline_low is not None:
+        return _measured_change(measured, charter), None
     if not candidates:
         if not measurable:
             return GapVerdict(NOT_MEASURABLE, None, "no stage of this evaluation can estimate the effect on the gap "

@@ -196,7 +196,7 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
     goals = assess_goals(evaluation, results)
     measured_gap = next((g for g in goals if g.kind == "gap" and g.baseline is not None and not g.baseline_typed), None)
     gap, gap_est = gap_verdict(charter, results, measurable=_gap_measurable(evaluation),
-                               baseline_gap=measured_gap.baseline if measured_gap else None)
+                               baseline_gap=measured_gap.baseline if measured_gap else None, measured=measured_gap)
     explanations = explain_all(goals, charter)
     g0 = _num(((gap_est or {}).get("extra") or {}).get("baseline_gap"))
     g0 = g0 if g0 is not None else (measured_gap.baseline if measured_gap else None)

@@ -70,9 +70,9 @@ def _ratio_line(what: str, cost: float, est: float, lo: float, hi: float, se: fl
                 cur: str, seed: int, unit: str) -> VfmLine:
     if lo <= 0 <= hi or est <= 0:
         return VfmLine(what, None, None, None,
-                       f"{what}: not defined — the interval of the effect ({lo * scale:.3g} to {hi * scale:.3g} "
-                       f"{unit}) includes no effect (or harm), so the cost per {unit.rstrip('s')} could be any amount; "
-                       "it is not given as a number")
+                       f"{what}: not defined — the interval of the number of {unit} ({lo * scale:,.0f} to "
+                       f"{hi * scale:,.0f}) includes none (or fewer), so the cost of each could be any amount; it is "
+                       "not given as a number")
     point = cost / (est * scale)
     if not se:
         return VfmLine(what, point, None, None, f"{what}: {_money(cur, point)} (no standard error, so no interval)")
@@ -107,10 +107,22 @@ def value_for_money(charter: Charter, statuses: list[GoalStatus], gap_estimate: 
                                  f"Cost per {o.label}: not available — goal '{o.goal}' has no estimate with an interval yet"))
             continue
         sign = 1 if s.goal.direction == "increase" else -1
-        est, lo, hi = sign * s.observed, *sorted((sign * s.ci_low, sign * s.ci_high))
+        observed, low, high, label = s.observed, s.ci_low, s.ci_high, o.label
+        if s.kind != "impact":
+            if s.baseline is None or s.baseline_low is None:
+                lines.append(VfmLine(f"Cost per {o.label}", None, None, None, f"Cost per {o.label}: not available — "
+                                     f"goal '{o.goal}' has no baseline from data to measure a change against"))
+                continue
+            from toolkit.board.measures import Value, difference
+
+            d = difference(Value(s.observed, s.ci_low, s.ci_high, 0), Value(s.baseline, s.baseline_low,
+                                                                          s.baseline_high, 0))
+            observed, low, high = d.value, d.ci_low, d.ci_high
+            label = f"{o.label} (before-after change, not a causal estimate)"
+        est, lo, hi = sign * observed, *sorted((sign * low, sign * high))
+        se = (hi - lo) / 3.919927969080108 if s.kind != "impact" or s.se is None else s.se
         scale = o.exposed * o.periods / o.per
-        se = s.se
-        line = _ratio_line(f"Cost per {o.label}", cost, est, lo, hi, se, scale, cur, c.seed, f"{o.label}s")
+        line = _ratio_line(f"Cost per {label}", cost, est, lo, hi, se, scale, cur, c.seed, "additional outcomes")
         lines.append(line)
         if o.unit_value is not None:
             d = _draws(est, se or 0.0, c.seed) * scale
@@ -133,7 +145,7 @@ def value_for_money(charter: Charter, statuses: list[GoalStatus], gap_estimate: 
             closing = -(gap_sign or -1)  # the sign of a change that moves the gap towards zero
             e, (l, h) = closing * est_g, sorted((closing * lo_g, closing * hi_g))
             lines.append(_ratio_line("Cost per percentage point of gap closed", cost, e, l, h, se_g, 1.0, cur,
-                                     c.seed + 1, "percentage points"))
+                                     c.seed + 1, "percentage points of gap closed"))
     defined = [ln for ln in lines if ln.estimate is not None and ln.what.startswith("Cost per")]
     headline = defined[0].text if defined else (lines[0].text if lines else cost_text)
     return ValueForMoney(cur, cost, cost_text, lines, headline)
