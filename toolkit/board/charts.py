@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from toolkit.board.numbers import fmt
 from toolkit.board.status import GoalStatus, expected_at, trajectory
 from toolkit.evaluations.schema import Charter
 
@@ -41,9 +42,9 @@ def goal_figure(status: GoalStatus, charter: Charter):
     ax.legend(loc="best", fontsize=8)
     first, last = s.iloc[0], s.iloc[-1]
     alt = (f"Chart of {status.goal.description} by period from {first['end']:%B %Y} to {last['end']:%B %Y}, with "
-           f"95% intervals, the forecast line from {points[0][1]:.3g} at the start to {status.goal.target:g} by "
-           f"{status.goal.by:%B %Y}, and process limits since the start. The last value, {last['value']:.3g}, is "
-           f"{status.status} against the {status.expected_now:.3g} expected then." if status.expected_now is not None
+           f"95% intervals, the forecast line from {fmt(points[0][1])} at the start to {status.goal.target:g} by "
+           f"{status.goal.by:%B %Y}, and process limits since the start. The last value, {fmt(last['value'])}, is "
+           f"{status.status} against the {fmt(status.expected_now)} expected then." if status.expected_now is not None
            else f"Chart of {status.goal.description} by period from {first['end']:%B %Y} to {last['end']:%B %Y}.")
     data = pd.DataFrame({
         "Period ending": [d.isoformat() if isinstance(d, dt.date) else str(d) for d in s["end"]],

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from toolkit.board.numbers import fmt
+
 __all__ = ["GapVerdict", "gap_change", "GAP_RULE", "NOT_MEASURABLE", "TOO_EARLY"]
 
 GAP_RULE = (
@@ -97,7 +99,7 @@ def gap_change(baseline_gap: float | None, ci_low: float | None, ci_high: float 
     if not (_finite(ci_low) and _finite(ci_high)):
         return GapVerdict(TOO_EARLY, None, "the effect on the gap has no confidence interval yet")
     lo, hi = float(ci_low), float(ci_high)
-    interval = f"the {pct} interval of the effect on the gap ({lo:.3g} to {hi:.3g})"
+    interval = f"the {pct} interval of the effect on the gap ({fmt(lo)} to {fmt(hi)})"
     if lo <= 0 <= hi:
         return GapVerdict("no clear change", None, f"{interval} includes zero")
     change_sign = 1 if lo > 0 else -1

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.board.measures import measure_series, parse_periods
-from toolkit.board.status import NO_DATA, GoalStatus, _num, assurance, expected_at, find_estimate, judge, trajectory
+from toolkit.board.status import NO_DATA, GoalStatus, _num, fmt, assurance, expected_at, find_estimate, judge, trajectory
 from toolkit.errors import ToolkitError
 from toolkit.evaluations.loader import LoadedEvaluation
 from toolkit.evaluations.schema import Goal
@@ -73,9 +73,8 @@ def _measured(goal: Goal, ev: LoadedEvaluation, where: str) -> GoalStatus:
     if chart is not None:
         series = series.merge(chart[["end", "centre", "lower_limit", "upper_limit", "variation"]], on="end", how="left")
         common["series"] = series
-    period = f" ({ms.latest_label})" if ms.latest_label else ""
-    reason = (f"as of {ms.latest_end:%B %Y}{period} the value was {ms.latest.value:.3g}; {why} at that date "
-              f"({level} interval)")
+    period = ms.latest_label or f"{ms.latest_end:%B %Y}"
+    reason = f"the value for {period} was {fmt(ms.latest.value)}; {why} at that date ({level} interval)"
     return GoalStatus(goal, status, reason, as_of=ms.latest_end, observed=ms.latest.value, ci_low=lo, ci_high=hi,
                       expected_now=expected, se=se, assurance=assured, **common)
 
@@ -109,7 +108,7 @@ def _from_result(goal: Goal, ev: LoadedEvaluation, results: dict[str, Any]) -> G
     expected = expected_at(trajectory(goal, charter, base), when)
     status, why = judge(lo, hi, expected, goal.direction)
     dated = f"up to {as_of:%B %Y}" if as_of else "(the stage's data give no dates)"
-    reason = (f"the effect estimated by '{stage_name}' {dated} was {value:.3g}; {why} at that date"
+    reason = (f"the effect estimated by '{stage_name}' {dated} was {fmt(value)}; {why} at that date"
               + ("" if goal.baseline is not None else " (the forecast starts from no effect)"))
     return GoalStatus(goal, status, reason, expected_now=expected, **common, **values)
 

@@ -13,11 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.board.numbers import fmt
 from toolkit.board.gap import GAP_RULE, NOT_MEASURABLE, TOO_EARLY, GapVerdict, gap_change
 from toolkit.evaluations.schema import Charter, Goal
 
 __all__ = ["GoalStatus", "judge", "trajectory", "expected_at", "gap_verdict", "GOAL_RULE", "GAP_RULE",
-           "find_estimate", "NO_DATA", "STATUSES", "assurance"]
+           "find_estimate", "fmt", "NO_DATA", "STATUSES", "assurance"]
 
 NO_DATA = "no data since the scheme started"
 STATUSES = ("on track", "not on track", "cannot tell", NO_DATA)
@@ -118,10 +119,10 @@ def judge(lo: float | None, hi: float | None, expected: float, direction: str) -
     exp = expected if direction == "increase" else -expected
     word = "at or above" if direction == "increase" else "at or below"
     if better_low >= exp:
-        return "on track", f"the whole interval ({lo:.3g} to {hi:.3g}) is {word} {expected:.3g}, the value expected"
+        return "on track", f"the whole interval ({fmt(lo)} to {fmt(hi)}) is {word} {fmt(expected)}, the value expected"
     if better_high < exp:
-        return "not on track", f"the whole interval ({lo:.3g} to {hi:.3g}) falls short of {expected:.3g}, the value expected"
-    return "cannot tell", f"the interval ({lo:.3g} to {hi:.3g}) includes {expected:.3g}, the value expected"
+        return "not on track", f"the whole interval ({fmt(lo)} to {fmt(hi)}) falls short of {fmt(expected)}, the value expected"
+    return "cannot tell", f"the interval ({fmt(lo)} to {fmt(hi)}) includes {fmt(expected)}, the value expected"
 
 
 _ASSURANCE = {"pass": "consistently passing the trajectory", "fail": "consistently failing the trajectory",
@@ -161,7 +162,7 @@ def _measured_change(goal: GoalStatus, charter: Charter) -> GapVerdict:
     v = gap_change(goal.baseline, d.ci_low, d.ci_high, higher_is_better=goal.goal.direction == "increase",
                    level=goal.level or 0.95)
     text = (f"measured in the data, not estimated by a design (a before-after change, not a causal effect): the gap "
-            f"went from {goal.baseline:.3g} before the scheme to {goal.observed:.3g} {goal.as_of_text}; "
+            f"went from {fmt(goal.baseline)} before the scheme to {fmt(goal.observed)} {goal.as_of_text}; "
             + v.explanation.replace("the effect on the gap", "the change in the gap"))
     return GapVerdict(v.verdict, v.favourable, text)
 

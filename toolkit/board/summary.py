@@ -141,7 +141,8 @@ def _caveats(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[Deviation]) -> str:
+def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[Deviation], *,
+                 descriptive: bool = False) -> str:
     """The most important caveat: a failed pre-trend check, a failed placebo, a warning, a changed charter."""
     estimates = (results or {}).get("estimates", [])
     for e in estimates:
@@ -158,6 +159,12 @@ def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[D
         return "A placebo check showed an 'effect' at a fake start date: the comparison may not be fair."
     if deviations:
         return f"The charter has changed since sign-off ({len(deviations)} field(s)); see the sign-off trail."
+    warned = [f"{e.get('key', e.get('name'))}: {w}" for e in estimates for w in (e.get("extra") or {}).get("warnings", []) or []]
+    if warned:
+        return warned[0]
+    if descriptive:
+        return ("No stage estimates the scheme's effect: changes are measured before and after the start, with no "
+                "comparison group, so they are not causal estimates.")
     return caveats[0] if caveats else "None reported by the stages of this run."
 
 
@@ -186,7 +193,10 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
     """Assemble the summary for one run."""
     charter = evaluation.config.charter
     headline = headline_estimate(results)
-    if headline is None:
+    if headline is None and charter.design.approach in ("descriptive", "before-after"):
+        sentence = (f"This evaluation is {charter.design.approach.replace('-', ' ')} (no comparison group), so it does "
+                    "not estimate the scheme's effect; the goals below say whether the data follow the forecast.")
+    elif headline is None:
         sentence = "No impact estimate yet: this run has no design stage, so it cannot say whether the scheme works."
     elif headline.get("sentence"):
         sentence = headline["sentence"]
@@ -215,7 +225,7 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
     strip = VerdictStrip(
         effect=_effect_text(headline, sentence, goals), gap=gap_text, goals=goal_counts(goals),
         value=vfm.headline if vfm is not None else "The charter states no costs, so value for money is not assessed.",
-        caveat=_main_caveat(results, caveats, deviations),
+        caveat=_main_caveat(results, caveats, deviations, descriptive=headline is None),
     )
     post = None if signoff is None else run_started >= signoff.on
     return SummaryView(

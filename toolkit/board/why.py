@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from scipy import stats
 
-from toolkit.board.status import NO_DATA, GoalStatus
+from toolkit.board.status import NO_DATA, GoalStatus, fmt
 from toolkit.evaluations.schema import Charter
 
 __all__ = ["Explanation", "explain", "explain_all", "EXPLANATIONS", "WHY_RULE", "minimum_detectable_effect"]
@@ -89,14 +89,15 @@ def explain(target: GoalStatus, statuses: list[GoalStatus], charter: Charter) ->
         return Explanation(gid, "implementation", [_evidence(s) for s in failed_impl])
     failed_reach = [s for s in with_data if s.goal.step == "reach" and s.status == "not on track"]
     if failed_reach:
-        return Explanation(gid, "reach", [_evidence(s) for s in failed_reach])
+        delivered = [s for s in with_data if s.goal.step in _IMPLEMENTATION and s.status == "on track"]
+        return Explanation(gid, "reach", [_evidence(s) for s in failed_reach + delivered])
     if target.status == "cannot tell" and target.se and target.expected_now is not None and target.baseline is not None:
         mde = minimum_detectable_effect(target.se, level=target.level or 0.95)
         change = abs(target.expected_now - target.baseline)
         if mde > change:
             return Explanation(gid, "too small", [
-                f"The smallest change these data could detect with 80% power is about {mde:.3g} (2.8 × the standard "
-                f"error {target.se:.3g}); the charter forecasts a change of {change:.3g} by {target.as_of_text[6:]}."])
+                f"The smallest change these data could detect with 80% power is about {fmt(mde)} (2.8 × the standard "
+                f"error {fmt(target.se)}); the charter forecasts a change of {fmt(change)} by {target.as_of_text[6:]}."])
     if with_data and all(s.status == "on track" for s in with_data):
         return Explanation(gid, "mechanism", [_evidence(s) for s in with_data])
     if with_data:

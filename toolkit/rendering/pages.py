@@ -51,7 +51,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fmt(x) -> str:
-    return "–" if x is None else f"{x:.3g}"
+    from toolkit.board.status import fmt
+
+    return fmt(x)
 
 
 def _goal_row(g) -> dict:
@@ -64,17 +66,18 @@ def _goal_row(g) -> dict:
     if g.baseline is None:
         base = "none"
     elif g.baseline_typed:
-        base = f"{g.baseline:.3g} (typed)"
+        base = f"{_fmt(g.baseline)} (typed)"
     elif g.baseline_low is not None:
-        base = f"{g.baseline:.3g} ({g.baseline_low:.3g} to {g.baseline_high:.3g})"
+        base = f"{_fmt(g.baseline)} ({_fmt(g.baseline_low)} to {_fmt(g.baseline_high)})"
     else:
-        base = f"{g.baseline:.3g}"
+        base = _fmt(g.baseline)
     miles = "; ".join(f"{m.value:g} by {m.date:%b %Y}" for m in goal.milestones)
     return {
         "Goal": goal.description, "Step": goal.step, "Measured as": what, "Baseline": base,
         "Forecast": f"{goal.target:g} by {goal.by:%B %Y} ({goal.direction})" + (f"; milestones {miles}" if miles else ""),
         "As of": f"{g.as_of:%B %Y}" if g.as_of else "–",
-        "Observed": interval_text(g.observed, g.ci_low, g.ci_high, g.level),
+        "Observed": "–" if g.observed is None else (
+            f"{_fmt(g.observed)} ({(g.level or 0.95) * 100:g}% CI {_fmt(g.ci_low)} to {_fmt(g.ci_high)})"),
         "Expected then": _fmt(g.expected_now), "Status": g.status, "Assurance": g.assurance or "–",
     }
 
