@@ -89,3 +89,11 @@ def test_gap_verdict_too_early_or_not_measurable_without_an_estimate():
     assert gap_verdict(CHARTER, {"estimates": []})[0].verdict == "too early to tell"
     assert gap_verdict(CHARTER, {"estimates": []}, measurable=False)[0].verdict == \
         "not measurable with this design or data"
+
+
+def test_an_inconclusive_gap_verdict_states_the_minimum_detectable_effect():
+    results = {"estimates": [{"key": "impact.gap_effect", "name": "gap_effect", "estimate": 0.2, "se": 0.5,
+                              "ci_low": -0.78, "ci_high": 1.18, "level": 0.95, "extra": {"baseline_gap": -3.0}}]}
+    verdict, _ = gap_verdict(CHARTER, results)
+    assert verdict.verdict == "no clear change"
+    assert "about 1.4 or more would be detected with 80% power" in verdict.explanation  # 2.8016 x 0.5

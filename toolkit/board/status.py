@@ -192,4 +192,10 @@ def gap_verdict(charter: Charter, results: dict[str, Any], *, measurable: bool =
     g0 = _num(extra.get("baseline_gap"))
     verdict = gap_change(g0 if g0 is not None else baseline_gap, _num(est.get("ci_low")), _num(est.get("ci_high")),
                          higher_is_better=_improvement(charter), level=est.get("level") or 0.95)
+    if verdict.verdict == "no clear change":
+        from toolkit.board.mde import mde_sentence
+
+        mde = mde_sentence(est.get("se"), level=est.get("level") or 0.95, what="change in the gap")
+        if mde:
+            verdict = GapVerdict(verdict.verdict, None, f"{verdict.explanation}. {mde}")
     return verdict, est

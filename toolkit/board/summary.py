@@ -171,6 +171,12 @@ def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[D
 def _effect_text(headline: dict | None, sentence: str, goals: list[GoalStatus]) -> str:
     if headline is None:
         return sentence
+    lo, hi = _num(headline.get("ci_low")), _num(headline.get("ci_high"))
+    if lo is not None and hi is not None and lo <= 0 <= hi:
+        from toolkit.board.mde import mde_sentence
+
+        mde = mde_sentence(headline.get("se"), level=headline.get("level") or 0.95)
+        sentence = f"{sentence} {mde}." if mde else sentence
     linked = [g for g in goals if g.source == headline.get("key") and g.kind == "impact"]
     if linked:
         g = linked[0]

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from scipy import stats
-
+from toolkit.board.mde import minimum_detectable_effect
 from toolkit.board.status import NO_DATA, GoalStatus, fmt
 from toolkit.evaluations.schema import Charter
 
@@ -47,18 +46,6 @@ class Explanation:
     @property
     def title(self) -> str:
         return EXPLANATIONS[self.code]
-
-
-def minimum_detectable_effect(se: float, *, level: float = 0.95, power: float = 0.8) -> float:
-    """Smallest true change a two-sided test at ``level`` detects with ``power``, from a standard error.
-
-    Notes
-    -----
-    MDE = (z₁₋α/₂ + z_power) × SE (Bloom 1995, "Minimum detectable effects", Evaluation Review 19:547-556);
-    2.80 × SE at 95% and 80% power.  A design-based power calculation (``toolkit.power``) can replace this where
-    the planned units, periods and intra-cluster correlation are known.
-    """
-    return float((stats.norm.ppf(1 - (1 - level) / 2) + stats.norm.ppf(power)) * se)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
