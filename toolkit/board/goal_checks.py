@@ -5,27 +5,37 @@ Also the catalogue of result names each template records, which a goal may use.
 
 from __future__ import annotations
 
+import re
+
 from toolkit.errors import Problem, ToolkitError
 from toolkit.evaluations.loader import LoadedEvaluation
 
 __all__ = ["TEMPLATE_RESULTS", "EFFECT_RESULTS", "goal_problems", "result_names_text"]
 
-#: Result names each template records (tests check each appears in the template or its stage module).
+#: Result names each template records (tests check each appears in the template or its stage module);
+#: ``<n>`` stands for a horizon number the stage's parameters choose.
 TEMPLATE_RESULTS: dict[str, tuple[str, ...]] = {
     "baseline": ("core20_value", "core20_gap", "core20_ratio", "overall_value", "rest_value", "latest_value",
                  "quintile_gap", "sii", "rii"),
     "did": ("att", "gap_effect", "att_twfe", "pretrend_p"),
-    "its": ("level_change", "slope_change", "controlled_level_change", "controlled_slope_change"),
+    "its": ("level_change", "slope_change", "controlled_level_change", "controlled_slope_change",
+            "rate_ratio_h<n>", "difference_h<n>", "cumulative_difference_h<n>"),
     "synth": ("att", "rmspe_pre", "placebo_p"),
     "rd": ("effect", "density_p"),
 }
 #: The causal effects an impact goal may name, per design template.
 EFFECT_RESULTS: dict[str, tuple[str, ...]] = {
     "did": ("att", "gap_effect", "att_twfe"),
-    "its": ("level_change", "slope_change", "controlled_level_change", "controlled_slope_change"),
+    "its": ("level_change", "slope_change", "controlled_level_change", "controlled_slope_change",
+            "rate_ratio_h<n>", "difference_h<n>", "cumulative_difference_h<n>"),
     "synth": ("att",),
     "rd": ("effect",),
 }
+
+
+def _known(result: str, names: tuple[str, ...]) -> bool:
+    """``rate_ratio_h23`` matches ``rate_ratio_h<n>`` (a horizon the stage's parameters choose)."""
+    return any(re.fullmatch(re.escape(n).replace(re.escape("<n>"), r"\d+"), result) for n in names)
 
 
 def result_names_text() -> str:
@@ -105,7 +115,7 @@ def _result_problems(ev: LoadedEvaluation, i: int, goal, problems: list[Problem]
                                     "with measure:"))
         return
     names = allowed.get(template)
-    if names is not None and result not in names:
+    if names is not None and not _known(result, names):
         problems.append(Problem(f"template '{template}' records no result '{result}'",
                                 where=f"{where}" + (".result" if goal.impact else ""),
                                 fix=f"results of '{template}' a goal may use: {', '.join(names)}"))

@@ -10,6 +10,7 @@ import pandas as pd
 from toolkit.board.measures import measure_series, parse_periods
 from toolkit.board.status import NO_DATA, GoalStatus, _num, fmt, assurance, expected_at, find_estimate, judge, trajectory
 from toolkit.errors import ToolkitError
+from toolkit.indicators._confidence import z_of
 from toolkit.evaluations.loader import LoadedEvaluation
 from toolkit.evaluations.schema import Goal
 
@@ -97,8 +98,10 @@ def _from_result(goal: Goal, ev: LoadedEvaluation, results: dict[str, Any]) -> G
                           "in this run", **common)
     value, lo, hi = _num(est.get("estimate")), _num(est.get("ci_low")), _num(est.get("ci_high"))
     as_of = stage_last_period(ev, stage_name)
-    values = dict(observed=value, ci_low=lo, ci_high=hi, level=est.get("level"), se=_num(est.get("se")),
-                  as_of=as_of)
+    level = est.get("level") or 0.95
+    # the standard error on the estimate's own scale (a rate ratio's recorded se is on the log scale)
+    se = (hi - lo) / (2 * z_of(level)) if lo is not None and hi is not None else None
+    values = dict(observed=value, ci_low=lo, ci_high=hi, level=level, se=se, as_of=as_of)
     if as_of is not None and as_of < charter.period.start:
         return GoalStatus(goal, NO_DATA, f"the data of stage '{stage_name}' end on {as_of:%d %B %Y}, before the "
                           "scheme started", **common, **values)
