@@ -97,3 +97,14 @@ def test_typed_baseline_only_where_no_data_and_labelled(small_evaluation):
 def test_difference_is_symmetric_for_equal_values():
     d = difference(Value(1.0, 0.5, 1.5, 1), Value(1.0, 0.5, 1.5, 1))
     assert d.value == 0 and d.ci_low == pytest.approx(-d.ci_high)
+
+
+def test_records_without_a_decile_are_left_out_of_both_groups_and_counted(small_evaluation):
+    data = small_data()
+    data.loc[data.index[:3], "decile"] = None  # three area-months with no deprivation
+    ev = small_evaluation(data=data)
+    goal = ev.config.charter.goals[3]
+    ms = measure_series(ev.config, ev.folder, goal.measure, ev.config.charter)
+    assert ms.excluded == 3 and ms.excluded_reason == "no IMD decile or quintile"
+    status = {s.goal.id: s for s in assess_goals(ev, {})}["outcome"]
+    assert status.observed == pytest.approx(60.0)  # the last quarter is untouched

@@ -76,6 +76,8 @@ def _measured(goal: Goal, ev: LoadedEvaluation, where: str) -> GoalStatus:
         common["series"] = series
     period = ms.latest_label or f"{ms.latest_end:%B %Y}"
     reason = f"the value for {period} was {fmt(ms.latest.value)}; {why} at that date ({level} interval)"
+    if ms.excluded:
+        reason += f"; {ms.excluded:,} record(s) with {ms.excluded_reason} were left out"
     return GoalStatus(goal, status, reason, as_of=ms.latest_end, observed=ms.latest.value, ci_low=lo, ci_high=hi,
                       expected_now=expected, se=se, assurance=assured, **common)
 

@@ -54,6 +54,8 @@ class MeasuredSeries:
     latest_end: dt.date | None
     latest_label: str | None
     level: float
+    excluded: int = 0  # records left out: a blank period, or no deprivation for a deprivation population
+    excluded_reason: str = ""
 
 
 def parse_periods(values: pd.Series, *, column: str, file: str) -> pd.Series:
@@ -205,8 +207,16 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
     if measure.kind == "mean":
         by.append(measure.value)
     sums = [r for r in (measure.numerator, measure.denominator) if r and measure.kind != "mean"]
-    cells = aggregate(files, roles=source.columns, by=by, sums=sums, exclude_missing=[measure.period],
-                      imd_vintage=vintage, lsoa="lsoa", allow_vintage_mismatch=source.allow_vintage_mismatch).cells
+    agg = aggregate(files, roles=source.columns, by=by, sums=sums, exclude_missing=[measure.period],
+                    imd_vintage=vintage, lsoa="lsoa", allow_vintage_mismatch=source.allow_vintage_mismatch)
+    cells = agg.cells
+    excluded, reasons = agg.n_excluded, ["a blank period"] if agg.n_excluded else []
+    if group_role is not None and not measure.population.role:
+        unmatched = cells[group_role].isna().to_numpy()
+        if unmatched.any():  # no decile: neither in the target group nor in the rest
+            excluded += int(cells.loc[unmatched, "rows"].sum())
+            reasons.append("no IMD decile or quintile")
+            cells = cells[~unmatched].reset_index(drop=True)
     frame = pd.DataFrame({"when": parse_periods(cells[measure.period], column=source.columns[measure.period],
                                                 file=files.spec_path)})
     if measure.kind == "mean":
@@ -248,4 +258,5 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
         label = (f"{last[-1].start_time:%B %Y}" if measure.per == "month" and len(last) == 1
                  else f"{last[0].start_time:%B %Y} to {last[-1].end_time:%B %Y}")
     return MeasuredSeries(series, baseline if baseline is not None and baseline.finite else None, window,
-                          latest if latest is not None and latest.finite else None, latest_end, label, level)
+                          latest if latest is not None and latest.finite else None, latest_end, label, level,
+                          excluded, " or ".join(reasons))
