@@ -23,8 +23,7 @@ _TIME_ROLES = ("time", "period")
 
 def stage_last_period(evaluation: LoadedEvaluation, stage_name: str) -> dt.date | None:
     """The end of the last period in a stage's data (from its ``time`` or ``period`` role), or None."""
-    from toolkit.data.aggregate import aggregate
-    from toolkit.data.sources import resolve_files
+    from toolkit.data.sources import distinct_values, resolve_files
 
     try:
         stage = evaluation.config.stage(stage_name)
@@ -34,14 +33,21 @@ def stage_last_period(evaluation: LoadedEvaluation, stage_name: str) -> dt.date 
     role = next((r for r in _TIME_ROLES if source is not None and r in source.columns), None)
     if role is None:
         return None
-    files = resolve_files(stage.source, source, evaluation.folder)
-    cells = aggregate(files, roles=source.columns, by=[role], exclude_missing=[role]).cells
-    when = parse_periods(cells[role], column=source.columns[role], file=files.spec_path)
-    text = cells[role].astype(str)
+    try:
+        files = resolve_files(stage.source, source, evaluation.folder)
+        values = pd.Series(sorted({v for p in files.files for v in distinct_values(files, p, source.columns[role])}))
+        when = parse_periods(values, column=source.columns[role], file=files.spec_path)
+    except ToolkitError:
+        return None
+    if not len(when):
+        return None
     last = when.max()
-    # a month ("2025-03") ends at the month's end; a full date is that day
-    monthly = text.str.fullmatch(r"\d{4}-\d{2}").all()
-    return (last + pd.offsets.MonthEnd(0)).date() if monthly else last.date()
+    # a month ("2025-03") ends at the month's end, a quarter ("2024-Q4") at the quarter's; a date is that day
+    if values.str.fullmatch(r"\d{4}-\d{2}").all():
+        return (last + pd.offsets.MonthEnd(0)).date()
+    if values.str.contains("Q", case=False).all():
+        return (last + pd.offsets.QuarterEnd(0)).date()
+    return last.date()
 
 
 def _measured(goal: Goal, ev: LoadedEvaluation, where: str) -> GoalStatus:

@@ -207,10 +207,12 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
     if measure.kind == "mean":
         by.append(measure.value)
     sums = [r for r in (measure.numerator, measure.denominator) if r and measure.kind != "mean"]
-    agg = aggregate(files, roles=source.columns, by=by, sums=sums, exclude_missing=[measure.period],
-                    imd_vintage=vintage, lsoa="lsoa", allow_vintage_mismatch=source.allow_vintage_mismatch)
+    agg = aggregate(files, roles=source.columns, by=by, sums=sums, imd_vintage=vintage, lsoa="lsoa",
+                    allow_vintage_mismatch=source.allow_vintage_mismatch)
     cells = agg.cells
-    excluded, reasons = agg.n_excluded, ["a blank period"] if agg.n_excluded else []
+    blank = cells[measure.period].isna().to_numpy()
+    excluded, reasons = int(cells.loc[blank, "rows"].sum()), ["a blank period"] if blank.any() else []
+    cells = cells[~blank].reset_index(drop=True)
     if group_role is not None and not measure.population.role:
         unmatched = cells[group_role].isna().to_numpy()
         if unmatched.any():  # no decile: neither in the target group nor in the rest
