@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolkit.board.numbers import fmt
 from toolkit.board.status import GoalStatus
 from toolkit.evaluations.schema import Charter
 
@@ -20,7 +21,8 @@ __all__ = ["ValueForMoney", "VfmLine", "value_for_money", "total_cost", "VFM_RUL
 
 VFM_RULE = (
     "Cost per additional outcome = total cost ÷ (effect × people exposed × time exposed ÷ the effect's 'per'); "
-    "cost per percentage point of gap closed = total cost ÷ the effect on the gap in the narrowing direction; net "
+    "cost per point of gap closed (a percentage point when the outcome is a percentage) = total cost ÷ the effect "
+    "on the gap in the narrowing direction; net "
     "benefit = value per outcome × additional outcomes − cost; return on investment = net benefit ÷ cost. Intervals: "
     "percentiles of 10,000 seeded draws of the effect from a normal distribution with its standard error. When the "
     "effect's interval includes zero a cost per outcome is unbounded and is not given as a number."
@@ -70,8 +72,8 @@ def _ratio_line(what: str, cost: float, est: float, lo: float, hi: float, se: fl
                 cur: str, seed: int, unit: str) -> VfmLine:
     if lo <= 0 <= hi or est <= 0:
         return VfmLine(what, None, None, None,
-                       f"{what}: not defined — the interval of the number of {unit} ({lo * scale:,.0f} to "
-                       f"{hi * scale:,.0f}) includes none (or fewer), so the cost of each could be any amount; it is "
+                       f"{what}: not defined — the interval of the number of {unit} ({fmt(lo * scale)} to "
+                       f"{fmt(hi * scale)}) includes none (or fewer), so the cost of each could be any amount; it is "
                        "not given as a number")
     point = cost / (est * scale)
     if not se:
@@ -144,8 +146,9 @@ def value_for_money(charter: Charter, statuses: list[GoalStatus], gap_estimate: 
         if None not in (lo_g, hi_g, est_g):
             closing = -(gap_sign or -1)  # the sign of a change that moves the gap towards zero
             e, (l, h) = closing * est_g, sorted((closing * lo_g, closing * hi_g))
-            lines.append(_ratio_line("Cost per percentage point of gap closed", cost, e, l, h, se_g, 1.0, cur,
-                                     c.seed + 1, "percentage points of gap closed"))
+            unit = gap_estimate.get("unit") or "the outcome's units"
+            lines.append(_ratio_line(f"Cost per point of gap closed ({unit}; a percentage point for a percentage)",
+                                     cost, e, l, h, se_g, 1.0, cur, c.seed + 1, "points of gap closed"))
     defined = [ln for ln in lines if ln.estimate is not None and ln.what.startswith("Cost per")]
     headline = defined[0].text if defined else (lines[0].text if lines else cost_text)
     return ValueForMoney(cur, cost, cost_text, lines, headline)
