@@ -68,8 +68,7 @@ def _measured(goal: Goal, ev: LoadedEvaluation, where: str) -> GoalStatus:
     expected = expected_at(points, ms.latest_end)
     lo, hi = ms.latest.ci_low, ms.latest.ci_high
     level = f"{ms.level * 100:g}%"
-    z = 1.959963984540054 if abs(ms.level - 0.95) < 1e-9 else None
-    se = (hi - lo) / (2 * z) if z else None
+    se = (hi - lo) / (2 * z_of(ms.level))  # on the goal's scale (the interval may be asymmetric)
     if expected is None:
         return GoalStatus(goal, "cannot tell", "no baseline: the data start after the scheme and no typed baseline "
                           "is given, so the forecast line has no start", as_of=ms.latest_end, observed=ms.latest.value,

@@ -16,7 +16,7 @@ import pandas as pd
 from toolkit import __version__
 from toolkit.board.index import PortfolioRow
 from toolkit.board.signoff import SignOff
-from toolkit.board.summary import SummaryView, interval_text
+from toolkit.board.summary import SummaryView
 from toolkit.rendering.exporter import CSS, EXTERNAL_RESOURCE
 from toolkit.reporting.display import table_html
 
