@@ -97,3 +97,18 @@ def test_an_inconclusive_gap_verdict_states_the_minimum_detectable_effect():
     verdict, _ = gap_verdict(CHARTER, results)
     assert verdict.verdict == "no clear change"
     assert "about 1.4 or more would be detected with 80% power" in verdict.explanation  # 2.8016 x 0.5
+
+
+def test_the_did_report_and_the_summary_say_the_same_thing():
+    """The issue's case: baseline gap +3, effect on the gap +2 [1, 3]: both say 'widened' (and why)."""
+    from toolkit.designs.did.results import EquityResult
+    from toolkit.did_stage.wording import gap_sentence
+
+    eq = EquityResult(estimate=2.0, se=0.5, ci_low=1.0, ci_high=3.0, level=0.95, p_value=0.001, n_obs=100,
+                      method="t", outcome="y", extra={"baseline_gap": 3.0})
+    report = gap_sentence(eq, outcome_label="recording", most_deprived_label="Core20", higher_is_better=True)
+    results = {"estimates": [{"key": "impact.gap_effect", "name": "gap_effect", "estimate": 2.0, "ci_low": 1.0,
+                              "ci_high": 3.0, "level": 0.95, "extra": {"baseline_gap": 3.0}}]}
+    summary, _ = gap_verdict(CHARTER, results)
+    assert "The gap widened" in report and summary.verdict == "widened"
+    assert summary.explanation in report
