@@ -306,6 +306,49 @@ def rd_neighbourhoods() -> pd.DataFrame:
     })
 
 
+# --------------------------------------------------------------------------- g: pharmacy checks (reach fails)
+
+PHARMACY_START = "2023-04"
+PHARMACY_MONTHLY_CHECKS = 2200   # checks a month once running (after a six-month ramp-up)
+PHARMACY_CORE20_SHARE = 0.10     # share of checks in Core20 LSOAs (they hold about a third of eligible adults)
+PHARMACY_FOLLOW_UP = 0.85        # same-week GP follow-up after a high reading (fidelity)
+PHARMACY_HIGH_READING = 0.25     # share of checks with a high reading
+PHARMACY_RECORDED_LIFT = 0.20    # extra chance that a checked adult (not otherwise recorded) is recorded
+
+
+def pharmacy_checks(lsoas: pd.DataFrame) -> pd.DataFrame:
+    """LSOA x month: eligible adults, pharmacy BP checks, high readings, same-week follow-ups, BP recorded.
+
+    The scheme delivers its checks (output on track) and follows up high readings as designed (fidelity on
+    track), but the pharmacies sit in less deprived neighbourhoods: only 10% of checks reach Core20 residents,
+    so Core20 recording does not move while the rest of the ICB's improves (reach failed; the gap widens).
+    """
+    rng = _rng(6)
+    months = _months("2021-04", 48)
+    start = months.index(PHARMACY_START)
+    eligible = np.round(lsoas["population"].to_numpy() * 0.75).astype(int)
+    core20 = (lsoas["imd_decile"] <= 2).to_numpy()
+    weight = np.where(core20, PHARMACY_CORE20_SHARE / eligible[core20].sum(),
+                      (1 - PHARMACY_CORE20_SHARE) / eligible[~core20].sum()) * eligible
+    base = np.where(core20, 0.47, 0.56) + rng.normal(0, 0.02, len(lsoas))
+    rows = []
+    for m, month in enumerate(months):
+        k = m - start
+        total = 0 if k < 0 else min(PHARMACY_MONTHLY_CHECKS, 400 + 300 * k)
+        checks = rng.poisson(total * weight) if total else np.zeros(len(lsoas), dtype=int)
+        checks = np.minimum(checks, eligible)
+        high = rng.binomial(checks, PHARMACY_HIGH_READING)
+        follow = rng.binomial(high, PHARMACY_FOLLOW_UP)
+        # share recorded in the last 12 months: baseline, a little seasonal noise, plus checked adults
+        reach12 = np.zeros(len(lsoas)) if k < 0 else checks * min(k + 1, 12) / eligible
+        p = np.clip(base + PHARMACY_RECORDED_LIFT * reach12 * (1 - base), 0, 1)
+        recorded = rng.binomial(eligible, p)
+        rows.append(pd.DataFrame({"month": month, "lsoa21_code": lsoas["lsoa21_code"], "eligible_adults": eligible,
+                                  "bp_checks": checks, "high_readings": high, "same_week_follow_up": follow,
+                                  "bp_recorded_12m": recorded}))
+    return pd.concat(rows, ignore_index=True)
+
+
 # --------------------------------------------------------------------------- writing
 
 def generate(out: Path) -> dict[str, Path]:
@@ -325,6 +368,7 @@ def generate(out: Path) -> dict[str, Path]:
         "its_emergency_admissions.csv": its_emergency_admissions(int(lsoas["population"].sum())),
         "synth_areas.csv": synth_areas(),
         "rd_neighbourhoods.csv": rd_neighbourhoods(),
+        "pharmacy_checks.csv": pharmacy_checks(lsoas),
     }
     written = {}
     path = out / "baseline_records.parquet"

@@ -34,8 +34,17 @@ def make_evaluation(project, name: str, *, stages: list[dict] | None = None, sou
     data = example_config()
     if stages is not None:
         data["stages"] = stages
+        names = {s["name"] for s in stages}  # keep only goals whose design stage is still there
+        data["charter"]["goals"] = [g for g in data["charter"]["goals"]
+                                    if "impact" not in g or g["impact"]["stage"] in names]
+        if data["charter"].get("costs"):
+            kept = {g["id"] for g in data["charter"]["goals"]}
+            data["charter"]["costs"]["outcomes"] = [o for o in data["charter"]["costs"].get("outcomes", [])
+                                                    if o["goal"] in kept]
     if sources is not None:
-        data["data"] = {"sources": sources}
+        original = data["data"]["sources"]
+        goal_sources = {g["measure"]["source"] for g in data["charter"]["goals"] if "measure" in g}
+        data["data"] = {"sources": {**{k: original[k] for k in goal_sources if k not in sources}, **sources}}
     if mutate:
         mutate(data)
     folder = project.evaluations_dir / name

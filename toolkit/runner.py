@@ -46,8 +46,11 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
     # sources a stage names in its parameters (e.g. baseline's imd_lookup) are inputs too
     used |= {value for s in stage_names for value in config.stage(s).parameters.values()
              if isinstance(value, str) and value in config.data.sources and value in checked.sources}
+    # then the sources the charter's measured goals read (the summary computes them)
+    goal_sources = {g.measure.source for g in config.charter.goals
+                    if g.measure is not None and g.measure.source in checked.sources} - used
     out = []
-    for name in sorted(used):
+    for name in [*sorted(used), *sorted(goal_sources)]:
         files = checked.sources[name]
         mapping = config.data.sources[name].columns
         period_col = next((mapping[r] for r in PERIOD_ROLES if r in mapping), None)

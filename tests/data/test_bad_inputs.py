@@ -367,8 +367,9 @@ CASES = [
     ("unknown role", unknown_role, ["data.sources.extract.columns.colour: 'colour' is not a role template 'checked' uses"]),
     ("unknown key in source", unknown_source_key, ["data.sources.extract.colums: unknown key"]),
     ("encoding not offered", bad_encoding_value, ["data.sources.extract.encoding: expected one of", '"utf-16"']),
+    # bp_records: the source the example charter's measured goals read (kept by tests.helpers.make_evaluation)
     ("stage names undefined source", undefined_source, ["stages[0].source: no data source called 'extrakt'",
-                                                        "Fix: sources defined under data.sources: extract"]),
+                                                        "Fix: sources defined under data.sources: bp_records, extract"]),
     ("wrong type", text_in_counts, [
         "file extract.csv, column 'Checked': numerators must be numbers, but some are text (e.g. '<5') "
         "(2 rows, e.g. rows 3, 6). Fix: clean 'Checked' so it holds only numbers"]),

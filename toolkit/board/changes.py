@@ -113,7 +113,9 @@ def _flips(old: dict, new: dict) -> pd.DataFrame:
     for goal_id, status in new.get("goal_statuses", {}).items():
         before = old.get("goal_statuses", {}).get(goal_id)
         if before and before != status:
-            rows.append({"Item": f"Goal {goal_id}", "Before": before, "Now": status})
+            was, now = old.get("goal_targets", {}).get(goal_id), new.get("goal_targets", {}).get(goal_id)
+            why = f" (the target changed from {was:g} to {now:g})" if None not in (was, now) and was != now else ""
+            rows.append({"Item": f"Goal {goal_id}{why}", "Before": before, "Now": status})
     return pd.DataFrame(rows, columns=["Item", "Before", "Now"])
 
 

@@ -27,6 +27,9 @@ class PortfolioRow:
     verdict: str
     summary_link: str | None
     organisation: str | None = None
+    goals: str = "–"
+    value: str = "–"
+    caveat: str = "–"
 
 
 def portfolio_rows(evaluations: list[Path]) -> list[PortfolioRow]:
@@ -41,15 +44,21 @@ def portfolio_rows(evaluations: list[Path]) -> list[PortfolioRow]:
         runs = list_runs(folder / "runs")
         last = runs[-1][1] if runs else None
         good = latest_successful(folder / "runs")
-        headline, verdict, link = "No run yet", "too early to tell", None
+        headline, verdict, link = "No run yet", "no run yet", None
+        strip: dict = {}
         if good is not None:
-            summary = {}
             try:
                 summary = json.loads((good[0] / "summary.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                pass
-            headline = summary.get("headline_sentence") or "No impact estimate yet"
-            verdict = summary.get("gap_verdict", "too early to tell")
+                if not isinstance(summary, dict) or "gap_verdict" not in summary:
+                    raise ValueError("no gap_verdict")
+                headline = summary.get("headline_sentence") or "No impact estimate yet"
+                verdict = summary["gap_verdict"]
+                strip = summary.get("strip") or {}
+                headline = strip.get("effect") or headline
+            except (OSError, ValueError) as exc:
+                headline = (f"Error: the summary of run {good[0].name} cannot be read ({type(exc).__name__}); "
+                            "rerun the evaluation")
+                verdict = "error"
             if (good[0] / "summary.html").exists():
                 link = f"{folder.name}/runs/{good[0].name}/summary.html"
         stage_status = ", ".join(s.name for s in ev.config.stages)
@@ -59,5 +68,6 @@ def portfolio_rows(evaluations: list[Path]) -> list[PortfolioRow]:
             last_status=last.get("status", "?") if last else "never run",
             last_run=last.get("started_at", "–") if last else "–", headline=headline, verdict=verdict,
             summary_link=link, organisation=ev.config.reporting.organisation,
+            goals=strip.get("goals_text", "–"), value=strip.get("value", "–"), caveat=strip.get("caveat", "–"),
         ))
     return rows

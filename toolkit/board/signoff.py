@@ -18,7 +18,7 @@ from toolkit.errors import InputError, Problem
 from toolkit.evaluations.loader import LoadedEvaluation, charter_hash
 from toolkit.results import write_json
 
-__all__ = ["SignOff", "sign_off", "read_signoff", "charter_deviations", "Deviation"]
+__all__ = ["SignOff", "sign_off", "read_signoff", "charter_deviations", "Deviation", "signoff_trail", "TrailEntry"]
 
 SIGNOFF_FILE = "signoff.json"
 
@@ -93,4 +93,28 @@ def charter_deviations(signed: SignOff, current_charter: dict[str, Any]) -> list
         b, a = before.get(key, "(absent)"), after.get(key, "(absent)")
         if b != a:
             out.append(Deviation(f"charter.{key}", b, a))
+    return out
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """One sign-off in the history, and what it changed from the one before."""
+
+    by: str
+    on: str
+    changes: list[Deviation]
+
+
+def signoff_trail(folder: Path) -> list[TrailEntry]:
+    """Every sign-off recorded in ``signoff.json``, oldest first, with the charter fields each changed."""
+    path = Path(folder) / SIGNOFF_FILE
+    if not path.exists():
+        return []
+    history = json.loads(path.read_text(encoding="utf-8")).get("history", [])
+    out, previous = [], None
+    for entry in history:
+        changes = [] if previous is None else charter_deviations(
+            SignOff(previous["by"], previous["on"], previous["charter_sha256"], previous["charter"]), entry["charter"])
+        out.append(TrailEntry(entry["by"], entry["on"], changes))
+        previous = entry
     return out

@@ -49,7 +49,8 @@ def answer(result, *, outcome_label: str, higher_is_better: bool = True) -> str:
     return (f"We cannot tell yet: our best estimate is that {size}, but the interval includes no effect.")
 
 
-def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str) -> str:
+def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str,
+                 higher_is_better: bool | None = None) -> str:
     """Did the scheme do more for the most deprived than for the rest, and so did the gap narrow?"""
     if equity is None:
         return "The effect on the gap was not estimated: the data do not give each unit's deprivation quintile."
@@ -63,10 +64,12 @@ def gap_sentence(equity, *, outcome_label: str, most_deprived_label: str) -> str
     if _finite(gap):
         base += (f"; before the scheme {outcome_label} was {fmt_number(abs(gap))} "
                  f"{'higher' if gap > 0 else 'lower'} there than elsewhere")
-    narrowed = equity.gap_narrowed
-    if narrowed is None:
+    from toolkit.board.gap import gap_change  # the one rule for "did the gap narrow?", shared with the summary
+
+    verdict = gap_change(gap, equity.ci_low, equity.ci_high, higher_is_better=higher_is_better, level=equity.level)
+    if verdict.narrowed is None:
         return base + ". The interval includes no difference, so we cannot tell whether the gap changed."
-    return base + (". The gap narrowed." if narrowed else ". The gap widened.")
+    return base + f". The gap {verdict.verdict}: {verdict.explanation}."
 
 
 def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: float = 0.05, valid: bool = True) -> str:

@@ -229,6 +229,9 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
         feasibility = check_feasibility(ev, templates, sources, skip=bad_parameters)
         problems.extend(p for p in feasibility.problems if p not in problems)
         date_formats = feasibility.date_formats
+    from toolkit.board.goal_checks import goal_problems  # charter goals: can every measure be computed?
+
+    problems.extend(p for p in goal_problems(ev, check_data=check_data) if p not in problems)
     if problems:
         raise ConfigError(f"{ev.yaml_path} has {len(problems)} problem(s):", problems)
     return CheckedEvaluation(ev, templates, sources, exclusions, rows, date_formats)

@@ -16,6 +16,11 @@ __all__ = [
     "Evaluation",
     "Charter",
     "Goal",
+    "Measure",
+    "Population",
+    "ImpactRef",
+    "Costs",
+    "GOAL_STEPS",
     "Source",
     "Stage",
     "Disclosure",
@@ -57,17 +62,151 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+#: Logic-model steps a goal can sit at (inputs -> activities/outputs -> reach -> fidelity -> outcomes -> impact).
+GOAL_STEPS = ("input", "activity", "output", "reach", "fidelity", "outcome", "impact")
+MEASURE_KINDS = ("proportion", "rate", "mean", "count")
+PERIODS = ("month", "quarter", "year")
+
+
+class Population(_Model):
+    """Who a measured goal is about: everyone (nothing set), Core20, quintiles/deciles, or a PLUS group."""
+
+    core20: bool = False
+    quintiles: list[int] = Field(default_factory=list)
+    deciles: list[int] = Field(default_factory=list)
+    role: str | None = Field(default=None, description="role holding a PLUS group, e.g. ethnicity")
+    values: list[str] = Field(default_factory=list, description="the PLUS group's values in that role")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shortcut(cls, data: Any) -> Any:
+        if data == "everyone":
+            return {}
+        if data == "core20":
+            return {"core20": True}
+        return data
+
+    @model_validator(mode="after")
+    def _one(self) -> "Population":
+        chosen = [bool(self.core20), bool(self.quintiles), bool(self.deciles), self.role is not None]
+        if sum(chosen) > 1:
+            raise ValueError("choose one of core20, quintiles, deciles or role + values")
+        if any(not 1 <= q <= 5 for q in self.quintiles):
+            raise ValueError("quintiles run from 1 (most deprived) to 5")
+        if any(not 1 <= d <= 10 for d in self.deciles):
+            raise ValueError("deciles run from 1 (most deprived) to 10")
+        if (self.role is None) != (not self.values):
+            raise ValueError("a PLUS group needs both role (e.g. ethnicity) and values (e.g. [Black African])")
+        return self
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.core20 or self.quintiles or self.deciles or self.role)
+
+    def text(self) -> str:
+        if self.core20:
+            return "Core20 (IMD deciles 1-2)"
+        if self.quintiles:
+            return "IMD quintile " + ", ".join(map(str, self.quintiles))
+        if self.deciles:
+            return "IMD decile " + ", ".join(map(str, self.deciles))
+        if self.role:
+            return f"{self.role}: " + ", ".join(self.values)
+        return "everyone"
+
+
+class Measure(_Model):
+    """A goal measured from a data source, per period."""
+
+    source: str = Field(min_length=1, description="a data source under data.sources")
+    kind: Literal[MEASURE_KINDS] = "proportion"  # type: ignore[valid-type]
+    numerator: str | None = Field(default=None, description="role counted (proportion, rate, count)")
+    denominator: str | None = Field(default=None, description="role summed as denominator (default: rows)")
+    value: str | None = Field(default=None, description="role averaged (mean)")
+    period: str = Field(default="period", description="role holding each record's date or month")
+    per: Literal[PERIODS] = "quarter"  # type: ignore[valid-type]
+    multiplier: float = Field(default=100.0, gt=0, description="100 for a percentage, 1000 for per 1,000")
+    population: Population = Field(default_factory=Population)
+    gap: bool = Field(default=False, description="measure the target population minus everyone else")
+    window: int = Field(default=1, ge=1, le=24, description="periods pooled for the latest value (noisy data)")
+
+    @model_validator(mode="after")
+    def _roles(self) -> "Measure":
+        if self.kind == "mean" and not self.value:
+            raise ValueError("a mean needs value: <role>")
+        if self.kind != "mean" and not self.numerator:
+            raise ValueError(f"a {self.kind} needs numerator: <role>")
+        if self.kind == "rate" and not self.denominator:
+            raise ValueError("a rate needs denominator: <role> (the population or person-time)")
+        if self.gap and self.population.everyone:
+            raise ValueError("a gap needs a target population (core20, quintiles, deciles or a PLUS group)")
+        return self
+
+    def roles(self) -> list[str]:
+        return [r for r in (self.numerator, self.denominator, self.value, self.period, self.population.role) if r]
+
+
+class ImpactRef(_Model):
+    """A goal judged by the effect a design stage estimates."""
+
+    stage: str = Field(pattern=SLUG)
+    result: str = Field(default="att", pattern=r"^[a-z0-9_.-]+$")
+
+
+class Milestone(_Model):
+    date: dt.date
+    value: float
+
+
 class Goal(_Model):
-    """One goal of the scheme with its forecast."""
+    """One goal of the scheme with its forecast trajectory.
+
+    Exactly one of ``measure`` (computed from a data source), ``impact`` (the
+    effect a design stage estimates) or ``metric`` (a result another stage
+    records, as ``stage.result``; kept for older charters).
+    """
 
     id: str = Field(pattern=SLUG, description="short identifier, e.g. bp-recording")
     description: str = Field(min_length=1)
-    metric: str = Field(min_length=1, description="name of the result a stage records, e.g. baseline.core20_rate")
+    step: Literal[GOAL_STEPS] = "outcome"  # type: ignore[valid-type]
+    measure: Measure | None = None
+    impact: ImpactRef | None = None
+    metric: str | None = Field(default=None, min_length=1, description="legacy: a result name, e.g. impact.att")
     unit: str = ""
-    baseline: float | None = None
+    baseline: float | None = Field(default=None, description="typed baseline: only where no data exist")
+    baseline_source: str = ""
     target: float
     direction: Literal["increase", "decrease"]
     by: dt.date
+    milestones: list[Milestone] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _what(self) -> "Goal":
+        given = [n for n in ("measure", "impact", "metric") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of measure (from data), impact (a design stage's effect) or metric"
+                             + (f"; found {', '.join(given)}" if given else ""))
+        dates = [m.date for m in self.milestones]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("milestones must be in date order, one per date")
+        if dates and dates[-1] > self.by:
+            raise ValueError(f"milestone {dates[-1]} is after the goal's date (by: {self.by})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """"impact", "gap", or the logic-model step (input, activity, output, reach, fidelity, outcome)."""
+        if self.impact is not None or self.step == "impact":
+            return "impact"
+        if (self.measure is not None and self.measure.gap) or (self.metric and "gap" in self.metric.lower()):
+            return "gap"
+        return self.step
+
+    @property
+    def result_key(self) -> str | None:
+        if self.impact is not None:
+            return f"{self.impact.stage}.{self.impact.result}"
+        return self.metric
 
 
 class Period(_Model):
@@ -112,6 +251,7 @@ class LogicModel(_Model):
     impact: list[str] = Field(min_length=1)
     mechanism: str = Field(min_length=1)
     assumptions: list[str] = Field(default_factory=list)
+    lag_months: int = Field(default=0, ge=0, le=120, description="months before outcomes are expected to move")
 
 
 class DesignChoice(_Model):
@@ -124,6 +264,64 @@ class CharterDataSource(_Model):
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
     owner: str = ""
+
+
+class CostOutcome(_Model):
+    """How an impact goal's effect becomes a count of additional outcomes (and their value)."""
+
+    goal: str = Field(pattern=SLUG)
+    exposed: float = Field(gt=0, description="people (or units) exposed to the scheme")
+    periods: float = Field(default=1.0, gt=0, description="exposure time, in the effect's time unit")
+    per: float = Field(default=1.0, gt=0, description="the effect is per this many people (e.g. 1000)")
+    unit_value: float | None = Field(default=None, ge=0, description="£ per additional outcome")
+    unit_value_source: str = ""
+    label: str = "additional outcome"
+
+
+class PeriodCost(_Model):
+    amount: float = Field(ge=0)
+    every: Literal[PERIODS]  # type: ignore[valid-type]
+
+
+class Costs(_Model):
+    """The scheme's cost: a total, or an amount per period, optionally by category."""
+
+    currency: str = "£"
+    total: float | None = Field(default=None, ge=0)
+    per_period: PeriodCost | None = None
+    by_category: dict[str, float] = Field(default_factory=dict)
+    outcomes: list[CostOutcome] = Field(default_factory=list)
+    seed: int = 20240401
+
+    @field_validator("by_category")
+    @classmethod
+    def _nonnegative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, x in v.items() if x < 0]
+        if bad:
+            raise ValueError(f"costs cannot be negative: {', '.join(bad)}")
+        return v
+
+    @model_validator(mode="after")
+    def _some(self) -> "Costs":
+        if self.total is None and self.per_period is None and not self.by_category:
+            raise ValueError("give total, per_period or by_category")
+        if self.total is not None and self.per_period is not None:
+            raise ValueError("give total or per_period, not both")
+        return self
+
+
+class PlannedEvidence(_Model):
+    method: str = Field(min_length=1)
+    who: str = Field(min_length=1)
+    when: str = Field(min_length=1)
+    link: str = Field(default="", description="goal id or logic-model step")
+
+
+class Qualitative(_Model):
+    """Qualitative evidence: what is planned, and the log kept beside evaluation.yaml."""
+
+    log: str | None = Field(default=None, description="CSV file beside evaluation.yaml")
+    planned: list[PlannedEvidence] = Field(default_factory=list)
 
 
 class Governance(_Model):
@@ -157,6 +355,31 @@ class Charter(_Model):
     governance: Governance
     risks: list[Risk] = Field(default_factory=list)
     board_questions: list[str] = Field(default_factory=list)
+    baseline_period: Period | None = Field(default=None, description="pre-scheme window (default: all data before start)")
+    costs: Costs | None = None
+    qualitative: Qualitative = Field(default_factory=Qualitative)
+
+    @model_validator(mode="after")
+    def _goal_dates(self) -> "Charter":
+        problems = []
+        for i, g in enumerate(self.goals):
+            if g.by <= self.period.start:
+                problems.append(f"goals[{i}].by ({g.by}) is on or before the scheme start (period.start "
+                                f"{self.period.start}): set the date the goal should be met, after the start")
+            for j, m in enumerate(g.milestones):
+                if m.date <= self.period.start:
+                    problems.append(f"goals[{i}].milestones[{j}].date ({m.date}) is on or before the scheme start "
+                                    f"({self.period.start}): milestones lie between the start and the goal's date")
+        if self.baseline_period is not None and self.baseline_period.end > self.period.start:
+            problems.append(f"baseline_period.end ({self.baseline_period.end}) is after the scheme start "
+                            f"({self.period.start}): the baseline is measured before the scheme")
+        ids = {g.id for g in self.goals}
+        for i, o in enumerate(self.costs.outcomes if self.costs else []):
+            if o.goal not in ids:
+                problems.append(f"costs.outcomes[{i}].goal '{o.goal}' is not a goal id (goals: {', '.join(sorted(ids))})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @field_validator("goals")
     @classmethod

@@ -16,7 +16,7 @@ import pandas as pd
 from toolkit import __version__
 from toolkit.board.index import PortfolioRow
 from toolkit.board.signoff import SignOff
-from toolkit.board.summary import SummaryView, interval_text
+from toolkit.board.summary import SummaryView
 from toolkit.rendering.exporter import CSS, EXTERNAL_RESOURCE
 from toolkit.reporting.display import table_html
 from toolkit.reporting.formatting import fmt_date, fmt_datetime
@@ -29,8 +29,10 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["human_datetime"] = fmt_datetime  # "28 November 2026, 04:23" from ISO times and run ids
 _ENV.filters["human_date"] = fmt_date
-STATUS_CLASS = {"on track": "good", "not on track": "bad", "cannot tell": "neutral", "too early": "neutral"}
-VERDICT_CLASS = {"narrowed": "good", "widened": "bad", "no clear change": "neutral", "too early to tell": "neutral"}
+STATUS_CLASS = {"on track": "good", "not on track": "bad", "cannot tell": "neutral",
+                "no data since the scheme started": "neutral"}
+VERDICT_CLASS = {"narrowed": "good", "widened": "bad", "no clear change": "neutral", "too early to tell": "neutral",
+                 "not measurable with this design or data": "neutral", "error": "bad"}
 
 
 def signoff_banner(signoff: SignOff | None, changed: bool) -> str:
@@ -51,24 +53,57 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _fmt(x) -> str:
+    from toolkit.board.status import fmt
+
+    return fmt(x)
+
+
+def _goal_row(g) -> dict:
+    goal = g.goal
+    if goal.measure is not None:
+        m = goal.measure
+        what = f"{m.kind} in {m.population.text()}" + (" minus the rest" if m.gap else "") + f", per {m.per} ({m.source})"
+    else:
+        what = f"effect estimated by {g.source}" if g.kind == "impact" else (g.source or goal.metric or "–")
+    if g.baseline is None:
+        base = "none"
+    elif g.baseline_typed:
+        base = f"{_fmt(g.baseline)} (typed)"
+    elif g.baseline_low is not None:
+        base = f"{_fmt(g.baseline)} ({_fmt(g.baseline_low)} to {_fmt(g.baseline_high)})"
+    else:
+        base = _fmt(g.baseline)
+    miles = "; ".join(f"{m.value:g} by {m.date:%b %Y}" for m in goal.milestones)
+    return {
+        "Goal": goal.description, "Step": goal.step, "Measured as": what, "Baseline": base,
+        "Forecast": f"{goal.target:g} by {goal.by:%B %Y} ({goal.direction})" + (f"; milestones {miles}" if miles else ""),
+        "As of": f"{g.as_of:%B %Y}" if g.as_of else "–",
+        "Observed": "–" if g.observed is None else (
+            f"{_fmt(g.observed)} ({(g.level or 0.95) * 100:g}% CI {_fmt(g.ci_low)} to {_fmt(g.ci_high)})"),
+        "Expected then": _fmt(g.expected_now), "Status": g.status, "Assurance": g.assurance or "–",
+    }
+
+
 def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, attributions: list[str]) -> None:
+    from toolkit.board.charts import goal_figure
+    from toolkit.reporting.display import figure_html
+
     charter = view.evaluation.config.charter
-    goal_rows = []
+    goals_table = table_html(pd.DataFrame([_goal_row(g) for g in view.goals]),
+                             caption="Charter goals: the forecast against the data at the last period with data")
+    details = []
     for g in view.goals:
-        goal_rows.append({
-            "Goal": g.goal.description,
-            "Metric": g.goal.metric,
-            "Baseline": g.goal.baseline,
-            "Forecast": f"{g.goal.target:g} by {g.goal.by.isoformat()} ({g.goal.direction})",
-            "Expected by now": g.expected_now,
-            "Observed": interval_text(g.observed, g.ci_low, g.ci_high, g.level),
-            "Status": g.status,
-            "Measured": "no sign-off yet" if view.post_signoff is None else (
-                "after sign-off" if view.post_signoff else "before sign-off"),
-        })
-    goals_table = table_html(pd.DataFrame(goal_rows), caption="Charter goals: forecast against what this run observed")
-    counts = Counter(g.status for g in view.goals)
-    goal_counts = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no goals"
+        made = goal_figure(g, charter)
+        fig = "" if made is None else figure_html(made[0], alt=made[1], data=made[2],
+                                                  caption=f"{g.goal.description}: data against the forecast",
+                                                  data_caption=f"{g.goal.description} by period, with the forecast")
+        details.append((g, fig))
+    planned = "; ".join(f"{p.method} with {p.who} ({p.when})" for p in charter.qualitative.planned)
+    trail = pd.DataFrame([{"Signed off by": t.by, "On": t.on[:10],
+                           "What changed": "; ".join(f"{d.field}: {d.before} → {d.after}" for d in t.changes)
+                           or ("first sign-off" if i == 0 else "nothing")}
+                          for i, t in enumerate(view.trail)])
     changes = view.changes
     context = dict(
         v=view, charter=charter, css=CSS, toolkit_version=__version__,
@@ -78,12 +113,19 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
               ("Toolkit version", __version__)],
         signoff_html=signoff_banner(view.signoff, bool(view.deviations)),
         toc=[("headline", "The answer in brief"), ("goals", "Are we seeing the outcomes we forecast?"),
-             ("gap", "Did the gap narrow?"), ("changes", "What changed since last time"),
+             ("why", "If not, why?"), ("gap", "Did the gap narrow?"), ("value", "Is it worth the money?"),
+             ("changes", "What changed since last time"),
              ("deviations", "The charter since sign-off"), ("quality", "Data-quality caveats"),
              ("questions", "Questions the board should ask"), ("reports", "Stage reports"),
              ("about-this-report", "About this report")],
-        goals_table=goals_table, goal_counts=goal_counts, status_class=STATUS_CLASS,
-        verdict_class=VERDICT_CLASS.get(view.verdict, "neutral"),
+        goals_table=goals_table, goal_details=details, status_class=STATUS_CLASS,
+        goal_names={g.goal.id: g.goal.description for g in view.goals},
+        verdict_class={True: "good", False: "bad"}.get(view.gap.favourable, "neutral")
+        if view.gap.verdict in ("narrowed", "widened") else VERDICT_CLASS.get(view.verdict, "neutral"),
+        qualitative_table=table_html(view.qualitative, caption="Qualitative evidence against the goals' status")
+        if view.qualitative is not None and len(view.qualitative) else "",
+        planned=planned,
+        trail_table=table_html(trail, caption="Every sign-off of the charter, and what each changed") if len(trail) else "",
         changes_data=table_html(changes.data, caption="Input data that changed") if changes is not None and len(changes.data) else "",
         changes_flips=table_html(changes.flips, caption="Verdicts and statuses that changed") if changes is not None and len(changes.flips) else "",
         changes_estimates=(table_html(changes.estimates[changes.estimates["changed"]].drop(columns="changed"),
@@ -104,7 +146,9 @@ def render_index(rows: list[PortfolioRow], output: Path, *, organisation: str, g
     frame = pd.DataFrame([{
         "Evaluation": r.title, "Target group": r.target_group, "Stages": r.stages, "Latest status": r.last_status,
         "Last run": fmt_datetime(r.last_run) if r.last_run != "–" else r.last_run, "The gap": r.verdict,
-    } for r in rows], columns=["Evaluation", "Target group", "Stages", "Latest status", "Last run", "The gap"])
+        "Goals": r.goals, "Value for money": r.value, "Main caveat": r.caveat,
+    } for r in rows], columns=["Evaluation", "Target group", "Stages", "Latest status", "Last run", "The gap", "Goals",
+                               "Value for money", "Main caveat"])
     context = dict(
         rows=rows, css=CSS, toolkit_version=__version__, page_title=f"{organisation} — health-inequalities evaluations",
         heading="Health-inequalities evaluations", organisation=organisation,
