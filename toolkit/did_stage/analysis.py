@@ -13,6 +13,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from toolkit.cautions import Caution, code_of
 from toolkit.designs import did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
@@ -176,30 +177,34 @@ class DidAnalysis:
         of units: :func:`~toolkit.designs.did.pretrend.cs_pretrend`), which the
         headline test replaces.  A rejection by the headline test is added.
         """
+        drop = set(_ALWAYS_DROPPED)
+        if self.choice.staggered:
+            drop.add("did.staggered_timing")
+        if not self.pretrend_valid or self.cs_pretrend is not None:
+            drop |= _EVENT_STUDY_PRETEST
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
             for w in (r.warnings if r is not None else ()):
-                if self.choice.staggered and w.startswith("Treatment starts at"):
-                    continue
-                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero"):
-                    continue
-                if "each group-time effect uses the units observed" in w:
-                    continue  # the data checks say so already (DidData.warnings)
-                if w.startswith("The joint test of the pre-adoption coefficients") and (
-                        not self.pretrend_valid or self.cs_pretrend is not None):
-                    continue
-                if w not in out:
+                if code_of(w) not in drop and w not in out:
                     out.append(w)
         if self.event_study_note:
-            out.append(self.event_study_note)
+            out.append(Caution(self.event_study_note, code="did.event_study_missing"))
         if self.cs_pretrend is not None:
             if self.cs_pretrend.note:
-                out.append(self.cs_pretrend.note)
+                out.append(Caution(self.cs_pretrend.note, code="did.cs_pretrend_untestable"))
             elif self.pretrend_passed() is False:
-                out.append(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): the "
-                           "units that took part were already moving differently before they started, so the "
-                           "estimates may be biased.")
+                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): "
+                                   "the units that took part were already moving differently before they started, "
+                                   "so the estimates may be biased.", code="did.pretrend_rejected"))
         return tuple(out)
+
+
+#: Estimator cautions :attr:`DidAnalysis.warnings` never shows (matched by code, not wording): the
+#: chi-squared pre-test over every pre-adoption ATT(g,t), replaced by the headline test, and the
+#: unbalanced-panel note, which the data checks give already (``DidData.warnings``).
+_ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_rejected", "did.unbalanced_panel"})
+#: The TWFE event study's own pre-test cautions (dropped when that test is invalid or only a comparison).
+_EVENT_STUDY_PRETEST = frozenset({"did.es_pretest_not_computed", "did.es_pretrend_rejected"})
 
 
 def estimate_did(
