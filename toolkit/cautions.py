@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     GENERAL: "a caution without a more specific code",
     "spc.short_series": "an SPC chart has fewer than 12 points, so its limits are unreliable",
     "sii.many_quantiles": "SII asked for over more than 10 quantiles",
+    "sii_trend.population_shift": "the population mix across deprivation quantiles shifted between periods",
     "gaps.no_decile": "rows without an IMD decile are left out of the Core20 gap",
     "quantiles.no_score": "rows without a score get no quantile",
     "quantiles.small_group": "a group has fewer scored areas than quantiles",
