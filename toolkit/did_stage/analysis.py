@@ -20,6 +20,7 @@ from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 from toolkit.errors import DesignError
+from toolkit.natural.common import collecting_cautions
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
 
@@ -111,6 +112,7 @@ class DidAnalysis:
     n_units: int = 0
     cs_pretrend: PretrendTest | None = None
     event_study_note: str = ""
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     @property
     def pretrend_source(self) -> str:
@@ -175,7 +177,11 @@ class DidAnalysis:
         and the estimator's chi-squared pre-test over every pre-adoption
         ATT(g,t), rejection or not (its size is far above 5% at these numbers
         of units: :func:`~toolkit.designs.did.pretrend.cs_pretrend`), which the
-        headline test replaces.  A rejection by the headline test is added.
+        headline test replaces.  A rejection by the headline test is added,
+        and so is every caution raised while fitting (:attr:`raised`: a
+        numerical routine's RuntimeWarning reaches the report, not a log).
+        Cautions are told apart by their code (:func:`toolkit.cautions.code_of`),
+        never by their wording.
         """
         drop = set(_ALWAYS_DROPPED)
         if self.choice.staggered:
@@ -187,6 +193,7 @@ class DidAnalysis:
             for w in (r.warnings if r is not None else ()):
                 if code_of(w) not in drop and w not in out:
                     out.append(w)
+        out += [w for w in self.raised if w not in out]  # warned while fitting (e.g. numerical routines)
         if self.event_study_note:
             out.append(Caution(self.event_study_note, code="did.event_study_missing"))
         if self.cs_pretrend is not None:
@@ -207,6 +214,7 @@ _ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_reje
 _EVENT_STUDY_PRETEST = frozenset({"did.es_pretest_not_computed", "did.es_pretrend_rejected"})
 
 
+@collecting_cautions
 def estimate_did(
     dd: DidData,
     choice: DesignChoice,
