@@ -72,6 +72,9 @@ CODES: dict[str, str] = {
     "did.group_not_estimable": "no estimate for a deprivation group",
     "did.wild_bootstrap_used": "few clusters: intervals and p-values come from the wild cluster bootstrap",
     "did.wild_not_staggered": "the wild bootstrap applies to the TWFE path only",
+    "did.blank_rate_parts": "unit-periods with a blank numerator or denominator in some rows",
+    "did.wild_not_needed": "enough clusters, so no wild bootstrap is shown",
+    "did.honest_not_run": "the sensitivity analysis for non-parallel trends could not be run",
     # synthetic control and its relatives
     "synth.short_pre": "fewer than 10 pre-treatment periods for a synthetic control",
     "synth.donors_incomplete": "donors missing periods or outcome values are excluded",

@@ -37,6 +37,7 @@ def test_headline_is_callaway_santanna_and_covers_the_true_att(sample):
     # TWFE is shown as a comparison only, so its staggered-timing caution (matched by code) is not repeated
     assert "did.staggered_timing" in [code_of(w) for w in an.twfe.warnings]
     assert "did.staggered_timing" not in [code_of(w) for w in an.warnings]
+    assert an.warnings and all(code_of(w) != "general" for w in an.warnings + dd.warnings)  # every caution coded
 
 
 def test_equity_gap_and_quintiles(sample):
