@@ -141,6 +141,27 @@ def text_matching() -> list[str]:
     return found
 
 
+def _is_plain_text(node: ast.AST) -> bool:
+    return isinstance(node, (ast.JoinedStr, ast.Constant)) or (
+        isinstance(node, ast.BinOp) and (_is_plain_text(node.left) or _is_plain_text(node.right)))
+
+
+def uncoded_result_cautions() -> list[str]:
+    """Text appended to a list of warnings (``warns.append(f"...")``) instead of a coded ``Caution``."""
+    found = []
+    for rel, tree in _modules():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+                    and isinstance(node.func.value, ast.Name) and "warn" in node.func.value.id.lower()
+                    and node.args and _is_plain_text(node.args[0])):
+                found.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:100]}")
+    return found
+
+
+def test_result_cautions_are_coded():
+    assert uncoded_result_cautions() == [], "wrap the text in cautions.Caution(text, code=...):"
+
+
 def test_every_warning_raised_in_the_toolkit_has_a_code():
     assert uncoded_warnings() == [], ("warnings.warn without a coded ToolkitWarning (use "
                                       "cautions.warn(message, code) or ToolkitWarning(message, code=...)):")
@@ -171,6 +192,15 @@ def _scan_source(src: str, scan) -> list[str]:
 ])
 def test_the_uncoded_warning_scan_can_fail(src, n):
     assert len(_scan_source(src, uncoded_warnings)) == n
+
+
+@pytest.mark.parametrize("src, n", [
+    ("warns = []\nwarns.append(f'Only {g} clusters')", 1),
+    ("warnings = []\nwarnings.append('Only ' + str(g) + ' clusters')", 1),
+    ("warns = []\nwarns.append(Caution(f'Only {g} clusters', code='did.few_clusters'))", 0),
+])
+def test_the_result_caution_scan_can_fail(src, n):
+    assert len(_scan_source(src, uncoded_result_cautions)) == n
 
 
 @pytest.mark.parametrize("src, n", [

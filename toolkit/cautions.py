@@ -43,6 +43,13 @@ CODES: dict[str, str] = {
     "estimator.runtime": "a numerical routine warned while fitting (e.g. a division by zero or no convergence)",
     "rd.reference_routine": "rdrobust/rddensity printed or warned something",
     "rd.density_jump": "the running variable's density jumps at the cutoff (possible manipulation)",
+    "rd.missing_running": "rows without a running-variable value are left out of the density test",
+    "rd.missing_rows": "rows with a missing outcome, running variable or group are excluded",
+    "rd.few_in_bandwidth": "few observations inside the bandwidth on one side",
+    "rd.weak_first_stage": "the share treated barely changes at the cutoff (weak first stage)",
+    "power.size_off": "the simulated size of the power calculation's test is not the nominal level",
+    "power.few_units": "few units of assignment (t-test with few degrees of freedom)",
+    "power.incomplete_baseline": "baseline units missing a period are left out of the power calculation",
     # difference-in-differences (result warnings of toolkit.designs.did and the DiD stage)
     "did.missing_rows": "rows with a missing outcome, weight or covariate are excluded (counted, rows named)",
     "did.text_periods": "the time column holds text, so periods keep the order they first appear in",
