@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
+from toolkit.cautions import code_of
 from toolkit.did_stage import charts, wording
 from toolkit.did_stage.analysis import estimate_did
 from toolkit.did_stage.choose import choose_design
@@ -33,7 +34,10 @@ def test_headline_is_callaway_santanna_and_covers_the_true_att(sample):
     assert an.headline.ci_low < 1.5 < an.headline.ci_high
     assert "new diagnoses per 1,000 a year" in an.headline.interpretation
     assert an.twfe is not an.headline and an.dynamic is not None and an.by_cohort is not None
-    assert not any(w.startswith("Treatment starts at") for w in an.warnings)  # TWFE shown as comparison only
+    # TWFE is shown as a comparison only, so its staggered-timing caution (matched by code) is not repeated
+    assert "did.staggered_timing" in [code_of(w) for w in an.twfe.warnings]
+    assert "did.staggered_timing" not in [code_of(w) for w in an.warnings]
+    assert an.warnings and all(code_of(w) != "general" for w in an.warnings + dd.warnings)  # every caution coded
 
 
 def test_equity_gap_and_quintiles(sample):
@@ -109,6 +113,7 @@ def test_staggered_headline_pretrend_is_callaway_santanna_and_flagged():
     assert an.pretrend_passed() is (an.cs_pretrend.p_value >= 0.05)
     pre = an.dynamic.table[an.dynamic.table["period"] == "pre"]
     np.testing.assert_allclose(an.cs_pretrend.estimates["estimate"], pre["estimate"], rtol=1e-12)
+    assert not {"did.es_pretest_not_computed", "did.es_pretrend_rejected"} & {code_of(w) for w in an.warnings}
     assert not any(w.startswith("The joint test of the pre-adoption coefficients") for w in an.warnings)
     one = resolve_treatment(panel(seed=12, cohorts=(0, 13))[["unit", "time", "outcome", "first_treated"]])
     an1 = estimate_did(one, choose_design(one), leads=4, lags=4)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.designs.result import DesignResult
 from toolkit.designs.sdid import _matrix
 from toolkit.designs.synth import simplex_weights
@@ -97,7 +98,8 @@ def _conformal(Y1: np.ndarray, Y0: np.ndarray, post: np.ndarray, lam: float, est
         return pval(0.0), float("nan"), float("nan"), ["No effect size is consistent with the data at this level "
                                                         "under the conformal test; no interval given."]
     if keep[0] or keep[-1]:
-        notes.append("The conformal interval reaches the edge of the searched range; it may be wider.")
+        notes.append(Caution("The conformal interval reaches the edge of the searched range; it may be wider.",
+                             code="augsynth.conformal_edge"))
     return pval(0.0), float(grid[keep].min()), float(grid[keep].max()), notes
 
 
@@ -211,8 +213,9 @@ def fit(
         p, lo, hi, note = _conformal(Y1, Y0, post, lam, est, float(np.std(gap[~post], ddof=1)), level)
         warnings += note
     if (gamma < -1e-8).any():
-        warnings.append(f"The augmented weights extrapolate beyond the comparison areas ({int((gamma < -1e-8).sum())} "
-                        "negative weight(s)); the ridge correction relies on a linear outcome model.")
+        warnings.append(Caution(f"The augmented weights extrapolate beyond the comparison areas ({int((gamma < -1e-8).sum())} "
+                                "negative weight(s)); the ridge correction relies on a linear outcome model.",
+                                code="augsynth.extrapolation"))
     times = wide.columns.to_numpy()
     gaps = pd.DataFrame({"time": times, "post": post, "treated": Y1, "synthetic": synthetic,
                          "sc_synthetic": w @ Y0, "gap": gap})

@@ -247,8 +247,8 @@ def fit(
     if excluded:
         rows = np.flatnonzero(miss)[:5] + 2
         cols = [c for c in used if df[c].isna().any()]
-        warnings.append(f"{excluded} row(s) excluded because {', '.join(cols)} is missing "
-                        f"(e.g. rows {', '.join(map(str, rows))}).")
+        warnings.append(Caution(f"{excluded} row(s) excluded because {', '.join(cols)} is missing "
+                                f"(e.g. rows {', '.join(map(str, rows))}).", code="rd.missing_rows"))
         df = df.loc[~miss]
     x = df[running].to_numpy(float)
     y = df[outcome].to_numpy(float)
@@ -276,7 +276,7 @@ def fit(
     if treatment:
         kw["fuzzy"] = df[treatment].to_numpy(float)
     res, notes = _rdrobust(y, x, cutoff, **kw)
-    warnings += [f"rdrobust: {m}" for m in notes]
+    warnings += [Caution(f"rdrobust: {m}", code="rd.reference_routine") for m in notes]
     sign = 1.0 if treated == "above" or treatment else -1.0
 
     def _row(r, method):
@@ -298,8 +298,8 @@ def fit(
     b_l, b_r = float(res.bws.loc["b", "left"]), float(res.bws.loc["b", "right"])
     nh_l, nh_r = (int(v) for v in res.N_h)
     if min(nh_l, nh_r) < WARN_EFFECTIVE:
-        warnings.append(f"Only {min(nh_l, nh_r)} observations fall inside the bandwidth on one side: "
-                        "the estimate rests on few units.")
+        warnings.append(Caution(f"Only {min(nh_l, nh_r)} observations fall inside the bandwidth on one side: "
+                                "the estimate rests on few units.", code="rd.few_in_bandwidth"))
 
     sens = None
     if sensitivity:
@@ -328,8 +328,9 @@ def fit(
         first = {"estimate": float(np.asarray(res.tau_T)[0, 0]), "se": float(np.asarray(res.se_T)[0, 0]),
                  "robust_ci": tuple(float(v) for v in np.asarray(res.ci_T)[-1])}
         if abs(first["estimate"]) < 0.1:
-            warnings.append(f"The share treated changes by only {first['estimate']:.2f} at the cutoff (weak first "
-                            "stage): the fuzzy estimate is imprecise and may be biased.")
+            warnings.append(Caution(f"The share treated changes by only {first['estimate']:.2f} at the cutoff (weak first "
+                                    "stage): the fuzzy estimate is imprecise and may be biased.",
+                                    code="rd.weak_first_stage"))
     bw_text = f"h = {h_l:.4g}" if np.isclose(h_l, h_r) else f"h = {h_l:.4g} / {h_r:.4g}"
     method = (f"{'Fuzzy' if treatment else 'Sharp'} regression discontinuity (rdrobust): local {'linear' if p == 1 else f'polynomial p={p}'}, "
               f"{kernel} kernel, {bwselect if h is None else 'user'} bandwidth {bw_text}; conventional estimate "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
@@ -49,7 +50,7 @@ def _run(x: np.ndarray, cutoff: float, **kw):
         res = rddensity(X=x, c=cutoff, **kw)
     notes = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip()]
     notes += [str(w.message) for w in caught if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
-    return res, notes
+    return res, [Caution(n, code="rd.reference_routine") for n in notes]
 
 
 def density_table(x: np.ndarray, cutoff: float) -> tuple[pd.DataFrame | None, list[str]]:
@@ -124,7 +125,8 @@ def density(
     x = vals.dropna().to_numpy(float)
     warnings: list[str] = []
     if vals.isna().any():
-        warnings.append(f"{int(vals.isna().sum())} row(s) without a value of '{running}' left out.")
+        warnings.append(Caution(f"{int(vals.isna().sum())} row(s) without a value of '{running}' left out.",
+                                code="rd.missing_running"))
     nl, nr = int((x < cutoff).sum()), int((x >= cutoff).sum())
     if min(nl, nr) < 10:
         raise DesignError(f"only {min(nl, nr)} observation(s) on one side of the cutoff; the density test needs "

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
 from toolkit.designs.synth import simplex_weights
@@ -279,8 +280,9 @@ def _matrix(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: lis
     controls = [u for u in wide.index if u not in set(treated)]
     incomplete = [u for u in controls if wide.loc[u].isna().any()]
     if incomplete:
-        warnings.append(f"{len(incomplete)} comparison unit(s) excluded because they miss periods: "
-                        f"{', '.join(map(str, incomplete[:8]))}{' ...' if len(incomplete) > 8 else ''}.")
+        warnings.append(Caution(f"{len(incomplete)} comparison unit(s) excluded because they miss periods: "
+                                f"{', '.join(map(str, incomplete[:8]))}{' ...' if len(incomplete) > 8 else ''}.",
+                                code="sdid.units_incomplete"))
         controls = [u for u in controls if u not in set(incomplete)]
     return wide.loc[controls + list(treated)], post, controls, warnings
 
@@ -360,7 +362,8 @@ def fit(
     plac = None
     if se == "placebo":
         if n0 <= n1:
-            warnings.append("Placebo standard errors need more comparison units than treated units; none given.")
+            warnings.append(Caution("Placebo standard errors need more comparison units than treated units; none given.",
+                                    code="sdid.no_placebo_se"))
         else:
             plac = placebo_estimates(Y[:n0], n1, t0, method=method, replications=replications, seed=seed,
                                      sparsify=sparsify)
@@ -369,7 +372,8 @@ def fit(
             lo, hi = tau - z * sd, tau + z * sd
             p = float(2 * stats.norm.sf(abs(tau) / sd)) if sd > 0 else float("nan")
             if n0 < 20:
-                warnings.append(f"Only {n0} comparison units: the placebo standard error rests on few placebos.")
+                warnings.append(Caution(f"Only {n0} comparison units: the placebo standard error rests on few placebos.",
+                                        code="sdid.few_placebos"))
     times = wide.columns.to_numpy()
     tr = Y[n0:].mean(axis=0)
     co = est["omega"] @ Y[:n0]

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs._simplex import simplex_weights
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
@@ -243,7 +244,8 @@ def fit(
         raise DesignError(f"only {n_pre} pre-treatment period(s); at least {min_pre} are needed to build a "
                           "synthetic control. Add earlier data")
     if n_pre < WARN_PRE_PERIODS:
-        warnings.append(f"Only {n_pre} pre-treatment periods: the synthetic control may fit by chance.")
+        warnings.append(Caution(f"Only {n_pre} pre-treatment periods: the synthetic control may fit by chance.",
+                                code="synth.short_pre"))
     if Y[treated_unit].isna().any():
         miss = [str(t) for t in Y.index[Y[treated_unit].isna()][:5]]
         raise DataError(f"the treated unit {treated_unit!r} has no outcome in {int(Y[treated_unit].isna().sum())} "
@@ -258,8 +260,9 @@ def fit(
         pool = [u for u in pool if u in set(donors)]
     incomplete = [u for u in pool if Y[u].isna().any()]
     if incomplete:
-        warnings.append(f"{len(incomplete)} donor(s) excluded because they miss periods or outcome values: "
-                        f"{', '.join(map(str, incomplete[:8]))}{' ...' if len(incomplete) > 8 else ''}.")
+        warnings.append(Caution(f"{len(incomplete)} donor(s) excluded because they miss periods or outcome values: "
+                                f"{', '.join(map(str, incomplete[:8]))}{' ...' if len(incomplete) > 8 else ''}.",
+                                code="synth.donors_incomplete"))
         pool = [u for u in pool if u not in set(incomplete)]
     P = None
     if predictors:
@@ -273,8 +276,8 @@ def fit(
                             fix="supply the predictor or drop it")
         bad = [u for u in pool if P.loc[u].isna().any()]
         if bad:
-            warnings.append(f"{len(bad)} donor(s) excluded because a predictor is missing before the scheme: "
-                            f"{', '.join(map(str, bad[:8]))}.")
+            warnings.append(Caution(f"{len(bad)} donor(s) excluded because a predictor is missing before the scheme: "
+                                    f"{', '.join(map(str, bad[:8]))}.", code="synth.donors_no_predictor"))
             pool = [u for u in pool if u not in set(bad)]
     if len(pool) < 2:
         raise DesignError(f"only {len(pool)} usable donor unit(s); a synthetic control needs at least 2")
@@ -291,8 +294,9 @@ def fit(
                          "synthetic": synthetic, "gap": gap})
     sd_pre = float(Y[treated_unit].to_numpy()[~post].std(ddof=1)) if n_pre > 1 else float("nan")
     if sd_pre > 0 and pre_rmspe > 0.5 * sd_pre:
-        warnings.append(f"The synthetic control fits the treated unit poorly before the scheme (pre-period RMSPE "
-                        f"{pre_rmspe:.3g} vs SD {sd_pre:.3g}); the treated unit may lie outside the donors' range.")
+        warnings.append(Caution(f"The synthetic control fits the treated unit poorly before the scheme (pre-period RMSPE "
+                                f"{pre_rmspe:.3g} vs SD {sd_pre:.3g}); the treated unit may lie outside the donors' range.",
+                                code="synth.poor_fit"))
 
     placebos = placebo_gaps = None
     p_value = float("nan")
@@ -317,14 +321,15 @@ def fit(
             placebos.loc[0, "in_p_value"] = True
             dropped = int((~placebos["in_p_value"]).sum())
             if dropped:
-                warnings.append(f"{dropped} placebo(s) left out of the p-value because their pre-period MSPE is more "
-                                f"than {placebo_mspe_cutoff:g} times the treated unit's.")
+                warnings.append(Caution(f"{dropped} placebo(s) left out of the p-value because their pre-period MSPE is more "
+                                        f"than {placebo_mspe_cutoff:g} times the treated unit's.",
+                                        code="synth.placebos_dropped"))
         used = placebos[placebos["in_p_value"]]
         p_value = float((used["ratio"] >= ratio0).sum() / len(used))
         placebo_gaps = pd.concat(pg, ignore_index=True)
         if len(placebos) < 20:
-            warnings.append(f"With {len(placebos) - 1} donors the smallest possible placebo p-value is "
-                            f"{1 / len(placebos):.3g}.")
+            warnings.append(Caution(f"With {len(placebos) - 1} donors the smallest possible placebo p-value is "
+                                    f"{1 / len(placebos):.3g}.", code="synth.few_donors"))
 
     loo = None
     if leave_one_out:

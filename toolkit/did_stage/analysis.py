@@ -13,12 +13,14 @@ from typing import Sequence
 
 import pandas as pd
 
+from toolkit.cautions import Caution, code_of
 from toolkit.designs import did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 from toolkit.errors import DesignError
+from toolkit.natural.common import collecting_cautions
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
 
@@ -110,6 +112,7 @@ class DidAnalysis:
     n_units: int = 0
     cs_pretrend: PretrendTest | None = None
     event_study_note: str = ""
+    raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
 
     @property
     def pretrend_source(self) -> str:
@@ -174,34 +177,44 @@ class DidAnalysis:
         and the estimator's chi-squared pre-test over every pre-adoption
         ATT(g,t), rejection or not (its size is far above 5% at these numbers
         of units: :func:`~toolkit.designs.did.pretrend.cs_pretrend`), which the
-        headline test replaces.  A rejection by the headline test is added.
+        headline test replaces.  A rejection by the headline test is added,
+        and so is every caution raised while fitting (:attr:`raised`: a
+        numerical routine's RuntimeWarning reaches the report, not a log).
+        Cautions are told apart by their code (:func:`toolkit.cautions.code_of`),
+        never by their wording.
         """
+        drop = set(_ALWAYS_DROPPED)
+        if self.choice.staggered:
+            drop.add("did.staggered_timing")
+        if not self.pretrend_valid or self.cs_pretrend is not None:
+            drop |= _EVENT_STUDY_PRETEST
         out: list[str] = []
         for r in (self.headline, self.by_cohort, self.dynamic, self.event_study, self.equity, self.twfe):
             for w in (r.warnings if r is not None else ()):
-                if self.choice.staggered and w.startswith("Treatment starts at"):
-                    continue
-                if w.startswith("The joint test that all pre-adoption ATT(g,t) are zero"):
-                    continue
-                if "each group-time effect uses the units observed" in w:
-                    continue  # the data checks say so already (DidData.warnings)
-                if w.startswith("The joint test of the pre-adoption coefficients") and (
-                        not self.pretrend_valid or self.cs_pretrend is not None):
-                    continue
-                if w not in out:
+                if code_of(w) not in drop and w not in out:
                     out.append(w)
+        out += [w for w in self.raised if w not in out]  # warned while fitting (e.g. numerical routines)
         if self.event_study_note:
-            out.append(self.event_study_note)
+            out.append(Caution(self.event_study_note, code="did.event_study_missing"))
         if self.cs_pretrend is not None:
             if self.cs_pretrend.note:
-                out.append(self.cs_pretrend.note)
+                out.append(Caution(self.cs_pretrend.note, code="did.cs_pretrend_untestable"))
             elif self.pretrend_passed() is False:
-                out.append(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): the "
-                           "units that took part were already moving differently before they started, so the "
-                           "estimates may be biased.")
+                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): "
+                                   "the units that took part were already moving differently before they started, "
+                                   "so the estimates may be biased.", code="did.pretrend_rejected"))
         return tuple(out)
 
 
+#: Estimator cautions :attr:`DidAnalysis.warnings` never shows (matched by code, not wording): the
+#: chi-squared pre-test over every pre-adoption ATT(g,t), replaced by the headline test, and the
+#: unbalanced-panel note, which the data checks give already (``DidData.warnings``).
+_ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_rejected", "did.unbalanced_panel"})
+#: The TWFE event study's own pre-test cautions (dropped when that test is invalid or only a comparison).
+_EVENT_STUDY_PRETEST = frozenset({"did.es_pretest_not_computed", "did.es_pretrend_rejected"})
+
+
+@collecting_cautions
 def estimate_did(
     dd: DidData,
     choice: DesignChoice,

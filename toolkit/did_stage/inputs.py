@@ -29,6 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.errors import ConfigError, DataError, DesignError, Problem
 
 __all__ = ["DidInputs", "prepare_inputs", "group_effects", "group_record_name"]
@@ -183,9 +184,10 @@ def prepare_inputs(data: pd.DataFrame, columns: Mapping[str, str] | None = None,
     if (total["_gap"] > 0).any():
         gap_rows = df["_gap"].to_numpy() > 0
         warns.append(
-            f"{int((total['_gap'] > 0).sum()):,} unit-period(s) have a blank numerator or denominator in some "
-            f"'{gname}' group (e.g. rows {', '.join(map(str, _rows(gap_rows)))}; row 1 is the header) and were left "
-            "out of the overall effect (a partial sum would understate the rate).")
+            Caution(f"{int((total['_gap'] > 0).sum()):,} unit-period(s) have a blank numerator or denominator in some "
+                    f"'{gname}' group (e.g. rows {', '.join(map(str, _rows(gap_rows)))}; row 1 is the header) and were left "
+                    "out of the overall effect (a partial sum would understate the rate).",
+                    code="did.blank_rate_parts"))
         total = total.loc[total["_gap"] == 0]
     total = total.drop(columns=["_gap", "_num", "_den"]).reset_index(drop=True)
     return DidInputs(total, cols, note, groups,

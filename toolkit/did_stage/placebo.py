@@ -42,6 +42,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import code_of
 from toolkit.designs import did
 from toolkit.designs.did.results import TwfeResult
 from toolkit.did_stage.treatment import FIRST, PERIOD, UNIT, DidData
@@ -152,7 +153,7 @@ def placebo_checks(
             out.append(PlaceboCheck(int(k), None, used, exc.message))
             continue
         # each stack has one (fake) start; TWFE's "starts at several times" caution does not apply
-        kept = tuple(w for w in res.warnings if not w.startswith("Treatment starts at"))
+        kept = tuple(w for w in res.warnings if code_of(w) != "did.staggered_timing")
         res = replace(res, warnings=kept, name=f"placebo_{k}")
         out.append(PlaceboCheck(int(k), res, used))
     return out

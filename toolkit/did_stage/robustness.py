@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs import did
 from toolkit.designs.did import wild as W
 from toolkit.designs.did.multiplicity import LABELS, adjust_subgroups
@@ -191,7 +192,8 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
             f"clustered interval can be too narrow; the wild cluster bootstrap gives {which} an interval of "
             f"{fmt_interval(wild.ci_low, wild.ci_high)} (p = {_fmt_p(wild.p_value)}), which {excl} no effect."))
     elif wild is not None:
-        warns.append(f"{G:,} clusters: conventional clustered intervals are reliable, so no wild bootstrap is shown.")
+        warns.append(Caution(f"{G:,} clusters: conventional clustered intervals are reliable, so no wild bootstrap is shown.",
+                             code="did.wild_not_needed"))
     sub, sub_sentence = None, ""
     if an.equity is not None:
         sub = adjust_subgroups(an.equity, method=multiplicity)
@@ -210,5 +212,6 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
         hon_src = ("the regression event study" if not an.choice.staggered else "Sun and Abraham's event study") + \
             ", effect in the first period after the start"
         if hon is None:
-            warns.append(f"The sensitivity analysis for non-parallel trends could not be run: {why}")
+            warns.append(Caution(f"The sensitivity analysis for non-parallel trends could not be run: {why}",
+                                 code="did.honest_not_run"))
     return Robustness(tuple(rows), sub, sub_sentence, tuple(warns), hon, hon_src)

@@ -30,6 +30,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.did_stage.periods import PeriodScale, parse_on_scale, parse_periods
 from toolkit.errors import ConfigError, DataError, DesignError, Problem
 
@@ -219,9 +220,9 @@ def _drop_missing_outcomes(out: pd.DataFrame, name: str, file: str | None) -> tu
                         count=int(miss.sum()), fix="check the column mapping of `outcome:`")
     rows = ", ".join(map(str, _rows(miss)))
     where = f" of {file}" if file else ""
-    return out.loc[~miss].copy(), [
+    return out.loc[~miss].copy(), [Caution(
         f"{int(miss.sum()):,} of {len(out):,} rows{where} have no value in '{name}' and were left out "
-        f"(e.g. rows {rows}; row 1 is the header)."]
+        f"(e.g. rows {rows}; row 1 is the header).", code="did.missing_rows")]
 
 
 def _check_cluster(cluster: pd.Series, name: str, file: str | None) -> None:
@@ -318,8 +319,8 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
     g = out.groupby(UNIT, sort=True)[FIRST].first()
     late = g > n_t
     if late.any():
-        warns.append(f"{int(late.sum()):,} unit(s) start after the last period in the data "
-                     f"({scale.label(n_t)}); they count as not treated.")
+        warns.append(Caution(f"{int(late.sum()):,} unit(s) start after the last period in the data "
+                             f"({scale.label(n_t)}); they count as not treated.", code="did.late_adopters"))
         out.loc[out[UNIT].isin(g[late].index), FIRST] = 0
         g = g.where(~late, 0)
     treated = g > 0
@@ -340,8 +341,9 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
             column=_label(cols, "time"), count=int(treated.sum()),
             fix="include periods before the scheme started (at least one, ideally a year or more)")])
     if no_pre.any():
-        warns.append(f"{int(no_pre.sum()):,} unit(s) are treated from the first period in the data and have no "
-                     "period before the scheme; they are left out of the staggered-adoption estimate.")
+        warns.append(Caution(f"{int(no_pre.sum()):,} unit(s) are treated from the first period in the data and have no "
+                             "period before the scheme; they are left out of the staggered-adoption estimate.",
+                             code="did.always_treated"))
     cohorts = np.unique(g[treated & ~no_pre])
     if not (g == 0).any():
         if cohorts.size < 2:
@@ -349,12 +351,13 @@ def _check_design(out: pd.DataFrame, scale: PeriodScale, cols) -> list[str]:
                 "every unit starts the scheme at the same time and none is left untreated",
                 column=_label(cols, "unit"), count=int(g.size),
                 fix="include units that did not take part (or took part later) as a comparison")])
-        warns.append("No unit is never treated: the comparison is only with units that had not yet started, "
-                     f"and the last group to start ({scale.label(cohorts.max())}) serves only as a comparison.")
+        warns.append(Caution("No unit is never treated: the comparison is only with units that had not yet started, "
+                             f"and the last group to start ({scale.label(cohorts.max())}) serves only as a comparison.",
+                             code="did.no_never_treated"))
     counts = out.groupby(UNIT).size()
     if (counts < n_t).any():
         short = int((counts < n_t).sum())
-        warns.append(f"{short:,} unit(s) are not observed in every period ({int(len(counts) * n_t - counts.sum()):,} "
-                     "unit-periods missing). No unit is left out for this: each estimate uses the periods in "
-                     "which a unit is observed.")
+        warns.append(Caution(f"{short:,} unit(s) are not observed in every period ({int(len(counts) * n_t - counts.sum()):,} "
+                             "unit-periods missing). No unit is left out for this: each estimate uses the periods in "
+                             "which a unit is observed.", code="did.unbalanced_panel"))
     return warns

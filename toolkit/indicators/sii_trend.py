@@ -142,7 +142,7 @@ def sii_trend(
     if reasons:
         text = ("The population mix across deprivation quantiles shifted: " + "; ".join(reasons) +
                 ". Part of any change in the SII may come from who is counted in each quantile, not from the outcome.")
-        warnings.warn(text, ToolkitWarning, stacklevel=2)
+        warnings.warn(ToolkitWarning(text, code="sii_trend.population_shift"), stacklevel=2)
     z = z_of(level)
     trend.update(lower_ci=trend["slope"] - z * trend["se"], upper_ci=trend["slope"] + z * trend["se"], level=level)
     out.attrs.update(trend=trend, rii_trend=rtrend, mix_shift=bool(reasons), warning=text,

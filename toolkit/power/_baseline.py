@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from toolkit.cautions import Caution
 from toolkit.errors import DataError, DesignError
 
 __all__ = ["BaselineVariance", "baseline_variance"]
@@ -150,8 +151,8 @@ def baseline_variance(baseline: pd.DataFrame, *, unit: str, time: str, outcome: 
     warnings: list[str] = []
     incomplete = wide.isna().any(axis=1)
     if incomplete.any():
-        warnings.append(f"{int(incomplete.sum())} of {len(wide)} baseline units miss at least one period and were "
-                        "left out of the variance estimate.")
+        warnings.append(Caution(f"{int(incomplete.sum())} of {len(wide)} baseline units miss at least one period and were "
+                                "left out of the variance estimate.", code="power.incomplete_baseline"))
         wide = wide.loc[~incomplete]
     icc = float("nan")
     if cluster:

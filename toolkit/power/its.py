@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from toolkit.cautions import Caution
 from toolkit.errors import DesignError
 from toolkit.power.result import PowerResult, critical_value, curve
 
@@ -146,9 +147,10 @@ def mde_its(
     mc = math.sqrt(power * (1 - power) / n_sims)
     warnings = []
     if abs(size - (1 - level)) > 3 * math.sqrt((1 - level) * level / n_sims):
-        warnings.append(f"The test's simulated size is {size:.3f}, not {1 - level:.3f}: with {n} periods and "
-                        f"autocorrelation {phi:.2f} the {se.upper()} standard errors are "
-                        + ("too small" if size > 1 - level else "conservative") + "; the MDE reflects that.")
+        warnings.append(Caution(f"The test's simulated size is {size:.3f}, not {1 - level:.3f}: with {n} periods and "
+                                f"autocorrelation {phi:.2f} the {se.upper()} standard errors are "
+                                + ("too small" if size > 1 - level else "conservative") + "; the MDE reflects that.",
+                                code="power.size_off"))
     method = (f"Seeded simulation ({n_sims:,} series, seed {seed}) of a segmented regression with AR(1) errors "
               f"(SD {sd:.3g}, φ = {phi:.2f}), {n_pre} pre and {n_post} post periods, {effect} change tested with "
               f"{'Newey-West HAC' if se == 'hac' else 'OLS'} SEs at {level:.0%}")

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.errors import DesignError
 from toolkit.power._baseline import BaselineVariance, baseline_variance
 from toolkit.power.result import PowerResult, curve, mde_from_se, power_from_se
@@ -155,8 +156,9 @@ def mde_did(
     var = var_unit * (1 / nt + 1 / nc)
     warnings = list(bv.warnings)
     if nt + nc < 10:
-        warnings.append(f"Only {nt + nc} units of assignment: the calculation assumes a t-test with "
-                        f"{nt + nc - 2} degrees of freedom; clustered inference with so few may be unreliable.")
+        warnings.append(Caution(f"Only {nt + nc} units of assignment: the calculation assumes a t-test with "
+                                f"{nt + nc - 2} degrees of freedom; clustered inference with so few may be unreliable.",
+                                code="power.few_units"))
     what = f"{cluster}s" if cluster else f"{unit}s"
     method = (f"Closed form (Burlig, Preonas & Woerman 2020) for a DiD with {nt} treated and {nc} comparison {what}, "
               f"{m} pre and {r} post periods; variance components from the baseline ("

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.dates import to_iso_text
 from toolkit.errors import DataError, DesignError, Problem
 
@@ -120,9 +121,9 @@ def drop_missing(
     per_col = {c: int(data[c].isna().sum()) for c in cols}
     detail = ", ".join(f"'{c}': {k:,}" for c, k in per_col.items() if k)
     rows = ", ".join(map(str, spreadsheet_rows(miss)))
-    msg = (
+    msg = Caution(
         f"{n:,} of {len(data):,} rows were excluded from {what} because of missing values "
-        f"({detail}; e.g. rows {rows})."
+        f"({detail}; e.g. rows {rows}).", code="did.missing_rows"
     )
     return data.loc[~miss], [msg], np.flatnonzero(~miss)
 
@@ -152,9 +153,10 @@ def time_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray, 
     c, uniq = pd.factorize(values, sort=False)
     uniq = np.asarray(uniq)
     shown = ", ".join(map(str, uniq[:4])) + (", ..." if len(uniq) > 4 else "")
-    warn = (
+    warn = Caution(
         f"The time column '{column}' holds text, so periods were put in the order they first appear "
-        f"in the data ({shown}). Use numbers or dates for the periods to be sure of their order."
+        f"in the data ({shown}). Use numbers or dates for the periods to be sure of their order.",
+        code="did.text_periods",
     )
     return c.astype(np.int64, copy=False), uniq, [warn]
 
@@ -242,11 +244,11 @@ def check_clusters(cluster_codes: np.ndarray, column: str) -> tuple[int, list[st
         )
     warns = []
     if g < 30:
-        warns.append(
+        warns.append(Caution(
             f"Only {g} clusters in '{column}': clustered standard errors can be too small with "
             "fewer than about 30 clusters; interpret the interval with caution (consider a wild "
-            "cluster bootstrap)."
-        )
+            "cluster bootstrap).", code="did.few_clusters"
+        ))
     return g, warns
 
 

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
@@ -181,14 +182,15 @@ def equity(
 
     def add(label, res_or_err, **more):
         if isinstance(res_or_err, Exception):
-            warns.append(f"No estimate for {label}: {res_or_err.message or res_or_err}")
+            warns.append(Caution(f"No estimate for {label}: {res_or_err.message or res_or_err}",
+                                 code="did.group_not_estimable"))
             rows.append({"term": label, "estimate": math.nan, "se": math.nan, "ci_low": math.nan,
                          "ci_high": math.nan, "p_value": math.nan, **more})
             return None
         r = res_or_err
         why = _no_standard_error(r)
         if why:
-            warns.append(f"No estimate for {label}: {why}.")
+            warns.append(Caution(f"No estimate for {label}: {why}.", code="did.group_not_estimable"))
             rows.append({"term": label, "estimate": math.nan, "se": math.nan, "ci_low": math.nan,
                          "ci_high": math.nan, "p_value": math.nan, "n_obs": r.n_obs, **more})
             return None
@@ -223,8 +225,9 @@ def equity(
             method += "; intervals and p-values by " + extra["wild"]["description"]
     else:
         if inference == "wild":
-            warns.append("The wild cluster bootstrap applies to the two-way fixed-effects path; the staggered "
-                         "(Callaway & Sant'Anna) estimates keep their influence-function intervals.")
+            warns.append(Caution("The wild cluster bootstrap applies to the two-way fixed-effects path; the staggered "
+                                 "(Callaway & Sant'Anna) estimates keep their influence-function intervals.",
+                                 code="did.wild_not_staggered"))
         r_md = add(f"most deprived ({md_label})", fit_sub(md), group="most_deprived")
         r_rest = add("rest", fit_sub(~md), group="rest")
         if r_md is None or r_rest is None:
@@ -287,8 +290,8 @@ def _twfe_gap(kept, outcome, unit, time, treatment, cluster, weights, level, inf
             row.update(p_value_crv1=row["p_value"], ci_low=w.ci_low, ci_high=w.ci_high, p_value=w.p_value)
         extra["wild"] = {"reps": w.reps, "weights": w.kind, "enumerated": w.enumerated, "n_clusters": G,
                          "n_treated_clusters": n_tr, "description": W.describe(w, G)}
-        warns.append(f"Few clusters ({G:,}, {n_tr:,} with treated observations): the gap and group intervals "
-                     "and p-values come from the wild cluster bootstrap.")
+        warns.append(Caution(f"Few clusters ({G:,}, {n_tr:,} with treated observations): the gap and group intervals "
+                             "and p-values come from the wild cluster bootstrap.", code="did.wild_bootstrap_used"))
     return rows, warns, extra
 
 

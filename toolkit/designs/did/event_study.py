@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
@@ -66,8 +67,9 @@ def _pretrend_note(pretrend: dict) -> str:
     why = (f"it tests {q} leads at once but the clustered covariance rests on only {df2 + 1} clusters "
            "(a joint test needs fewer leads than clusters minus one)" if q >= df2
            else f"the clustered covariance of the {q} leads is singular (rank {rank})")
-    return (f"The joint test of the pre-adoption coefficients cannot be computed: {why}, so no p-value is "
-            "reported. Test fewer leads (leads=) or judge the pre-trends from the plot.")
+    return Caution(f"The joint test of the pre-adoption coefficients cannot be computed: {why}, so no p-value is "
+                   "reported. Test fewer leads (leads=) or judge the pre-trends from the plot.",
+                   code="did.es_pretest_not_computed")
 
 
 def event_study(
@@ -158,7 +160,8 @@ def event_study(
     tvals, G = P.adoption_periods(panel, first_treated, time, "an event study")
     late = G > tvals.max()
     if late.any():
-        warns.append(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.")
+        warns.append(Caution(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.",
+                             code="did.late_adopters"))
         G = np.where(late, 0.0, G)
     treated_u = G > 0
     if not treated_u.any():
@@ -189,15 +192,16 @@ def event_study(
         rel = np.where(is_tr, np.minimum(rel, lags), rel)
     always = treated_u & (np.bincount(panel.unit, weights=(is_tr & (rel < 0)), minlength=panel.n_unit) == 0)
     if always.any():
-        warns.append(f"{int(always.sum()):,} treated unit(s) have no rows before adoption; they add no pre-period information.")
+        warns.append(Caution(f"{int(always.sum()):,} treated unit(s) have no rows before adoption; they add no pre-period information.",
+                             code="did.always_treated"))
     evs = np.unique(rel[is_tr])
     refs = [-1.0]
     never = ~treated_u
     if not never.any():
         refs.append(float(evs.min()))
         warns.append(
-            f"No never-treated units: event time {evs.min():g} is also used as a reference (set to 0), "
-            "because the effects are otherwise not identified."
+            Caution(f"No never-treated units: event time {evs.min():g} is also used as a reference (set to 0), "
+                    "because the effects are otherwise not identified.", code="did.no_never_treated")
         )
     est_e = [e for e in evs if e not in refs]
     X = np.zeros((panel.n_obs, len(est_e)), order="F")
@@ -234,14 +238,15 @@ def event_study(
     pretrend = wald_test(fit.coef[pre_idx], fit.vcov[np.ix_(pre_idx, pre_idx)], fit.df_t)
     note = _pretrend_note(pretrend)
     if pre_idx.size == 0:
-        warns.append("Only one pre-adoption period is available (the reference), so pre-trends cannot be tested.")
+        warns.append(Caution("Only one pre-adoption period is available (the reference), so pre-trends cannot be tested.",
+                             code="did.es_pretrend_untestable"))
     elif note:
         warns.append(note)
     elif pretrend["p_value"] < 0.05:
         warns.append(
-            f"The joint test of the pre-adoption coefficients rejects parallel trends "
-            f"(p = {pretrend['p_value']:.3g}): the treated and comparison units were already diverging "
-            "before the scheme, so the estimates may be biased."
+            Caution(f"The joint test of the pre-adoption coefficients rejects parallel trends "
+                    f"(p = {pretrend['p_value']:.3g}): the treated and comparison units were already diverging "
+                    "before the scheme, so the estimates may be biased.", code="did.es_pretrend_rejected")
         )
     if post_idx.size == 0:
         raise DesignError("No treated unit is observed after adoption.")

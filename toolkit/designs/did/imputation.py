@@ -48,6 +48,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did.results import EventStudyResult, coef_row
 from toolkit.errors import DesignError, Problem
@@ -125,8 +126,9 @@ def imputation(
     imputable = treated & u_has[panel.unit] & t_has[panel.time]
     lost = treated & ~imputable
     if lost.any():
-        warns.append(f"{int(lost.sum()):,} treated row(s) cannot be imputed (their unit has no untreated period, "
-                     "or no unit is untreated in their period) and are left out.")
+        warns.append(Caution(f"{int(lost.sum()):,} treated row(s) cannot be imputed (their unit has no untreated period, "
+                             "or no unit is untreated in their period) and are left out.",
+                             code="did.not_imputable"))
     if not imputable.any():
         raise DesignError("No treated observation can be imputed: no unit or period has untreated rows to "
                           "compare with.")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.errors import DesignError
 
 __all__ = ["PretrendTest", "cs_pretrend", "pretrend_from_grid", "PRETREND_PERMUTATIONS", "PRETREND_SEED"]
@@ -297,4 +298,4 @@ def pretrend_from_grid(Y: np.ndarray, G: np.ndarray, times: np.ndarray, *, weigh
 
 def _note(t: PretrendTest, why: str) -> PretrendTest:
     return PretrendTest(t.stat, t.df, t.p_value, t.p_chi2, 0, t.event_times, t.method,
-                        f"The pre-trend test could not be made: {why}.")
+                        Caution(f"The pre-trend test could not be made: {why}.", code="did.cs_pretrend_untestable"))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did.results import AggregateResult, StaggeredResult, coef_row
 from toolkit.errors import DesignError, Problem
@@ -111,11 +112,11 @@ def _weight_drift_warning(wg: np.ndarray, column: str | None) -> list[str]:
     material = (cv > WEIGHT_CV_LIMIT) | (ratio > WEIGHT_RATIO_LIMIT)
     if not material.any():
         return []
-    return [
+    return [Caution(
         f"Weights in '{column}' vary over time within units ({int(material.sum()):,} unit(s) by more than "
         f"{WEIGHT_CV_LIMIT:.0%} (coefficient of variation) or a max/min ratio above {WEIGHT_RATIO_LIMIT:g}; "
-        f"largest ratio {np.nanmax(ratio):.3g}); each unit's weight in its first period is used."
-    ]
+        f"largest ratio {np.nanmax(ratio):.3g}); each unit's weight in its first period is used.",
+        code="did.time_varying_weights")]
 
 
 def _grid(panel: P.Panel) -> tuple[np.ndarray, list[str]]:
@@ -130,9 +131,9 @@ def _grid(panel: P.Panel) -> tuple[np.ndarray, list[str]]:
     if gaps.any():
         missing = int(panel.n_unit * panel.n_time - counts.sum())
         warns.append(
-            f"{int(gaps.sum()):,} of {panel.n_unit:,} units are not observed in every period ({missing:,} "
-            "unit-periods missing); no unit is left out for this: each group-time effect uses the units observed "
-            "in both of its periods."
+            Caution(f"{int(gaps.sum()):,} of {panel.n_unit:,} units are not observed in every period ({missing:,} "
+                    "unit-periods missing); no unit is left out for this: each group-time effect uses the units observed "
+                    "in both of its periods.", code="did.unbalanced_panel")
         )
     grid = np.full((panel.n_unit, panel.n_time), np.nan)
     grid[panel.unit, panel.time] = panel.y
@@ -232,14 +233,14 @@ def staggered(
     always = (G > 0) & (G <= tmin)
     if always.any():
         warns.append(
-            f"{int(always.sum()):,} unit(s) were treated from the first period ({first_treated} <= "
-            f"{tmin:g}); they have no pre-period and were left out."
+            Caution(f"{int(always.sum()):,} unit(s) were treated from the first period ({first_treated} <= "
+                    f"{tmin:g}); they have no pre-period and were left out.", code="did.always_treated")
         )
     late = G > tmax
     if late.any():
         warns.append(
-            f"{int(late.sum()):,} unit(s) are first treated after the last period ({tmax:g}); they "
-            "count as never treated."
+            Caution(f"{int(late.sum()):,} unit(s) are first treated after the last period ({tmax:g}); they "
+                    "count as never treated.", code="did.late_adopters")
         )
         G = np.where(late, 0.0, G)
     keep = ~always
@@ -265,8 +266,8 @@ def staggered(
             )
         last = cohorts.max()
         warns.append(
-            f"No unit is never treated: periods from {last:g} on are dropped and the cohort first "
-            f"treated in {last:g} serves only as a comparison group."
+            Caution(f"No unit is never treated: periods from {last:g} on are dropped and the cohort first "
+                    f"treated in {last:g} serves only as a comparison group.", code="did.no_never_treated")
         )
         cohorts = cohorts[cohorts < last]
         tkeep = times < last
@@ -301,8 +302,8 @@ def staggered(
     empty = cells["att"].isna()
     if empty.any():
         warns.append(
-            f"{int(empty.sum())} group-time cell(s) have no treated or no comparison units observed in both of "
-            "their periods and are left out of the aggregates."
+            Caution(f"{int(empty.sum())} group-time cell(s) have no treated or no comparison units observed in both of "
+                    "their periods and are left out of the aggregates.", code="did.empty_cells")
         )
     fit = _CSFit(Y=Y, w=w_unit, G=G, times=times, cells=cells, control=control)
     tab = pd.DataFrame(
@@ -320,8 +321,9 @@ def staggered(
         warns.append(pretrend_note)
     elif np.isfinite(pretrend["p_value"]) and pretrend["p_value"] < 0.05:
         warns.append(
-            f"The joint test that all pre-adoption ATT(g,t) are zero rejects parallel trends "
-            f"(p = {pretrend['p_value']:.3g}): the estimates may be biased."
+            Caution(f"The joint test that all pre-adoption ATT(g,t) are zero rejects parallel trends "
+                    f"(p = {pretrend['p_value']:.3g}): the estimates may be biased.",
+                    code="did.cs_pretest_rejected")
         )
     comp = "never-treated" if control == "never" else "not-yet-treated"
     wtxt = f", weighted by {weights}" if weights else ""
@@ -394,8 +396,9 @@ def _pretest(fit: _CSFit) -> tuple[dict[str, float], str]:
         why = (f"there are too many pre-period cells for the number of units for a joint test ({q} cells on "
                f"{n} units; a reliable joint test needs at least {PRETEST_UNITS_PER_CELL} units per cell)")
     if why:
-        note = (f"The joint test that all pre-adoption ATT(g,t) are zero is not reported: {why}, so its "
-                "p-value would be unreliable. Use the event-study pre-trend test (with a few leads) instead.")
+        note = Caution(f"The joint test that all pre-adoption ATT(g,t) are zero is not reported: {why}, so its "
+                       "p-value would be unreliable. Use the event-study pre-trend test (with a few leads) instead.",
+                       code="did.cs_pretest_not_reported")
         return nan, note
     V = psi.T @ psi / n**2
     att = cells["att"].to_numpy()[idx]

@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
 from toolkit.designs.did.event_study import _pretrend_note, wald_test
@@ -111,15 +112,16 @@ def sun_abraham(
     tvals, G = P.adoption_periods(panel, first_treated, time, "the Sun & Abraham event study")
     late = G > tvals.max()
     if late.any():
-        warns.append(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.")
+        warns.append(Caution(f"{int(late.sum()):,} unit(s) are first treated after the last period; they count as never treated.",
+                             code="did.late_adopters"))
         G = np.where(late, 0.0, G)
     first_seen = np.full(panel.n_unit, np.inf)
     np.minimum.at(first_seen, panel.unit, tvals[panel.time])
     always = (G > 0) & (G <= first_seen)
     keep_obs = ~always[panel.unit]
     if always.any():
-        warns.append(f"{int(always.sum()):,} unit(s) are treated from their first observed period (always "
-                     "treated); they are left out, as in fixest.")
+        warns.append(Caution(f"{int(always.sum()):,} unit(s) are treated from their first observed period (always "
+                             "treated); they are left out, as in fixest.", code="did.always_treated"))
     cohorts = np.unique(G[(G > 0) & ~always])
     if control == "never":
         if not np.any(G == 0):
@@ -134,8 +136,8 @@ def sun_abraham(
         last = float(cohorts.max())
         control_g = {last}
         keep_obs &= tvals[panel.time] < last
-        warns.append(f"The cohort first treated in period {last:g} is the comparison group; periods from "
-                     f"{last:g} on are left out.")
+        warns.append(Caution(f"The cohort first treated in period {last:g} is the comparison group; periods from "
+                             f"{last:g} on are left out.", code="did.last_cohort_control"))
     treated_cohorts = [g for g in cohorts if g not in control_g]
     if not treated_cohorts:
         raise DesignError("No treated cohort is left to estimate.")
@@ -191,8 +193,8 @@ def sun_abraham(
     pretrend = wald_test(nu[pre], Vnu[np.ix_(pre, pre)], fit.df_t)
     note = _pretrend_note(pretrend)
     if pre.size and not note and pretrend["p_value"] < 0.05:
-        warns.append(f"The joint test of the pre-adoption (interaction-weighted) coefficients rejects parallel "
-                     f"trends (p = {pretrend['p_value']:.3g}).")
+        warns.append(Caution(f"The joint test of the pre-adoption (interaction-weighted) coefficients rejects parallel "
+                             f"trends (p = {pretrend['p_value']:.3g}).", code="did.sa_pretrend_rejected"))
     elif note:
         warns.append(note)
     post = cells["event_time"].to_numpy() >= 0

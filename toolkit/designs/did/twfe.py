@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
@@ -25,11 +26,11 @@ def few_treated_clusters(cluster: np.ndarray, n_clusters: int, treated: np.ndarr
     k = int(np.count_nonzero(np.bincount(cluster[treated], minlength=n_clusters)))
     if k >= 10:
         return []
-    return [
+    return [Caution(
         f"Only {k} of the {n_clusters:,} clusters in '{name}' contain treated observations; clustered "
         "standard errors can be much too small when few clusters are treated, so treat the interval "
-        "and p-value with caution (a wild cluster bootstrap or randomisation inference is safer)."
-    ]
+        "and p-value with caution (a wild cluster bootstrap or randomisation inference is safer).",
+        code="did.few_treated_clusters")]
 
 
 def treatment_warnings(
@@ -78,31 +79,32 @@ def treatment_warnings(
     warns: list[str] = []
     if on_again.any():
         warns.append(
-            f"Treatment switches off and on again in {int(on_again.sum()):,} unit(s) (column "
-            f"'{treatment}'). Two-way fixed effects treats each switch as a new effect of the same "
-            "size; check the coding, and do not use event-study or staggered designs for these units."
+            Caution(f"Treatment switches off and on again in {int(on_again.sum()):,} unit(s) (column "
+                    f"'{treatment}'). Two-way fixed effects treats each switch as a new effect of the same "
+                    "size; check the coding, and do not use event-study or staggered designs for these units.",
+                    code="did.treatment_on_again")
         )
     elif off.any():
         warns.append(
-            f"Treatment switches off in {int(off.sum()):,} unit(s) (column '{treatment}'); the "
-            "estimate assumes the effect stops when treatment stops."
+            Caution(f"Treatment switches off in {int(off.sum()):,} unit(s) (column '{treatment}'); the "
+                    "estimate assumes the effect stops when treatment stops.", code="did.treatment_off")
         )
     if not (~ever).any():
         warns.append(
-            "Every unit is treated at some point: the estimate relies only on differences in "
-            "timing between units (no never-treated comparison group)."
+            Caution("Every unit is treated at some point: the estimate relies only on differences in "
+                    "timing between units (no never-treated comparison group).", code="did.no_never_treated")
         )
     cohorts = np.unique(first[changers])
     if cohorts.size > 1:
         warns.append(
-            f"Treatment starts at {cohorts.size} different times. A plain two-way fixed-effects "
-            "estimate can be biased when effects differ between cohorts or grow over time; show the "
-            "staggered (Callaway & Sant'Anna) estimate alongside it."
+            Caution(f"Treatment starts at {cohorts.size} different times. A plain two-way fixed-effects "
+                    "estimate can be biased when effects differ between cohorts or grow over time; show the "
+                    "staggered (Callaway & Sant'Anna) estimate alongside it.", code="did.staggered_timing")
         )
     if (ever & ~changers).any():
         warns.append(
-            f"{int((ever & ~changers).sum()):,} unit(s) are treated from their first observed period; "
-            "they contribute no before/after comparison of their own."
+            Caution(f"{int((ever & ~changers).sum()):,} unit(s) are treated from their first observed period; "
+                    "they contribute no before/after comparison of their own.", code="did.always_treated")
         )
     return warns, first
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import ols_crv1
 from toolkit.designs.did.results import TwoByTwoResult, coef_row
@@ -130,7 +131,8 @@ def two_by_two(
     head = rows[3]
     for c in cells:
         if c["n"] < 10:
-            warns.append(f"Only {c['n']} observation(s) in the {c['group']} {c['period']} cell; the estimate is fragile.")
+            warns.append(Caution(f"Only {c['n']} observation(s) in the {c['group']} {c['period']} cell; the estimate is fragile.",
+                                 code="did.small_cell"))
     wtxt = f", weighted by {weights}" if weights else ""
     return TwoByTwoResult(
         estimate=head["estimate"], se=head["se"], ci_low=head["ci_low"], ci_high=head["ci_high"],

@@ -53,6 +53,7 @@ from typing import Sequence
 
 import numpy as np
 
+from toolkit.cautions import Caution
 from toolkit.designs.did._fe import FixedEffect, demean
 
 __all__ = [
@@ -335,7 +336,7 @@ def with_wild(result, problem: WildProblem, a, *, inference: str, n_clusters: in
            f"the wild cluster bootstrap gives {w.ci_low:.4g} to {w.ci_high:.4g} (p = {w.p_value:.3g}) "
            "and is the headline.")
     if few:
-        warns.append("Few clusters: " + crv)
+        warns.append(Caution("Few clusters: " + crv, code="did.wild_bootstrap_used"))
     table = result.table
     if table is not None and table_rows:
         table = table.copy()
