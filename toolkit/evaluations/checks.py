@@ -16,6 +16,7 @@ from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_te
 from toolkit.evaluations.feasibility import check_feasibility
 from toolkit.evaluations.loader import LoadedEvaluation, load_evaluation
 from toolkit.evaluations.parameter_rules import check_values
+from toolkit.evaluations.role_rules import check_role_alternatives
 
 __all__ = ["CheckedEvaluation", "check_evaluation"]
 
@@ -213,6 +214,12 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
                         where=f"data.sources.{stage.source}.columns",
                         fix=f"add `{role}: <your column name>`",
                     ))
+            role_problems = check_role_alternatives(template.name, source.columns,
+                                                    where=f"data.sources.{stage.source}.columns",
+                                                    parameters_where=f"{where}.parameters")
+            if role_problems:
+                bad_parameters.add(stage.name)  # the design checks would only repeat it
+            problems.extend(p for p in role_problems if p not in problems)
             for role in source.columns:
                 if allowed and role not in allowed:
                     problems.append(Problem(
