@@ -83,3 +83,17 @@ def test_a_column_may_serve_two_roles(project):
 def test_templates_without_alternatives_are_not_affected():
     assert check_role_alternatives("its", ["time", "outcome"], where="x") == []
     assert check_role_alternatives("did", ["unit", "time", "outcome"], where="x") == []
+
+
+def test_hitk_templates_says_which_roles_are_alternatives(project, capsys):
+    from toolkit.cli import main
+
+    assert main(["templates"]) == 0
+    out = capsys.readouterr().out
+    blocks, name = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            name = line.split()[0]
+        blocks.setdefault(name, []).append(line)
+    assert "    needs one of: outcome, or numerator and denominator" in blocks["did"]
+    assert out.count("needs one of:") == 1

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from toolkit.errors import Problem
 
-__all__ = ["ALTERNATIVES", "check_role_alternatives"]
+__all__ = ["ALTERNATIVES", "check_role_alternatives", "describe_alternatives"]
 
 #: template -> (single role, (paired roles)): exactly one of the two must be mapped.
 ALTERNATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -74,3 +74,12 @@ def check_role_alternatives(template: str, roles: Iterable[str], *, where: str,
                 + " and ".join(f"`{r}: <your column name>` ({_EXAMPLES.get(r, '')})" for r in pair)
                 + scale)]
     return []
+
+
+def describe_alternatives(template: str) -> str:
+    """The alternative roles in words, e.g. "outcome, or numerator and denominator" ("" when none)."""
+    rule = ALTERNATIVES.get(template)
+    if rule is None:
+        return ""
+    single, pair = rule
+    return f"{single}, or {' and '.join(pair)}"
