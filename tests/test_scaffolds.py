@@ -147,3 +147,31 @@ def test_did_scaffold_explains_the_rate_and_group_roles():
     text = (REPO / "templates" / "scaffolds" / "did.yaml").read_text()
     for role in ("numerator", "denominator", "group"):
         assert f"# {role}: " in text, role
+
+
+@pytest.mark.e2e
+def test_did_scaffold_runs_on_a_rate_with_one_column_in_two_roles(project):
+    """numerator/denominator instead of outcome, list_size as both denominator and weight (issue 12), end to end;
+    every result the run records is one the scaffold lists."""
+    import fnmatch
+    import json
+    import re
+
+    import yaml
+
+    from toolkit.evaluations.scaffold import new_evaluation
+    from toolkit.runner import run_evaluation
+
+    path = new_evaluation(project, "did", "did-rate")
+    config = yaml.safe_load(path.read_text())
+    columns = config["data"]["sources"]["panel"]["columns"]
+    del columns["outcome"]
+    columns.update(numerator="new_diagnoses", denominator="list_size", weight="list_size")
+    config["stages"][1]["parameters"].update(outcome_per=1000, placebo_shifts=[6])
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    outcome = run_evaluation(project, "did-rate")
+    data = json.loads((outcome.run_dir / "results.json").read_text())["stages"]["impact"]
+    names = {e["name"] for e in data["estimates"]}
+    assert "att" in names and "gap_effect" in names
+    listed = [re.sub(r"<[^>]+>", "*", n) for n in _listed("did")]
+    assert not [n for n in names if not any(fnmatch.fnmatchcase(n, w) for w in listed)]
