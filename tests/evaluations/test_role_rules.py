@@ -97,3 +97,17 @@ def test_hitk_templates_says_which_roles_are_alternatives(project, capsys):
         blocks.setdefault(name, []).append(line)
     assert "    needs one of: outcome, or numerator and denominator" in blocks["did"]
     assert out.count("needs one of:") == 1
+
+
+@pytest.mark.parametrize("parameter", ["deaths_source", "imd_lookup"])
+def test_a_parameter_naming_a_source_must_name_a_defined_one(project, parameter):
+    folder = make_evaluation(
+        project, f"bad-{parameter}",
+        stages=[{"name": "baseline", "template": "baseline", "source": "records", "parameters": {parameter: "deaths"}}],
+        sources={"records": {"path": "../../data_samples/baseline_records.parquet",
+                             "columns": {"numerator": "bp_recorded", "lsoa": "lsoa21_code"}}})
+    with pytest.raises(ConfigError) as err:
+        check_evaluation(folder, project.templates_dir, check_data=False)
+    text = str(err.value)
+    assert f"stages[0].parameters.{parameter}: {parameter} names 'deaths', which is not one of data.sources" in text
+    assert f"Fix: name one of data.sources (records), add that source, or leave {parameter} empty" in text

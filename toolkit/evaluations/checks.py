@@ -139,6 +139,23 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
     return tuple(exclusions), rows
 
 
+#: Stage parameters whose value names another data source (empty: not used).
+SOURCE_PARAMETERS = ("imd_lookup", "deaths_source")
+
+
+def _source_parameters(ev: LoadedEvaluation, stage, where: str) -> list[Problem]:
+    """A parameter naming a data source (``deaths_source``, ``imd_lookup``) must name one that is defined."""
+    out = []
+    for name in SOURCE_PARAMETERS:
+        value = stage.parameters.get(name)
+        if isinstance(value, str) and value and value not in ev.config.data.sources:
+            known = ", ".join(ev.config.data.sources) or "none defined"
+            out.append(Problem(f"{name} names '{value}', which is not one of data.sources",
+                               where=f"{where}.parameters.{name}",
+                               fix=f"name one of data.sources ({known}), add that source, or leave {name} empty"))
+    return out
+
+
 def _raw_stage_problems(folder: Path, templates_dir: Path) -> list[Problem]:
     """Parameter problems of stages in an evaluation.yaml the schema rejected, so that all are reported at once."""
     from toolkit.evaluations.yamlio import load_yaml
@@ -196,6 +213,7 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
         if found:
             bad_parameters.add(stage.name)
         problems.extend(found)
+        problems.extend(p for p in _source_parameters(ev, stage, where) if p not in problems)
         if template.needs_source and stage.source is None:
             problems.append(Problem(f"template '{template.name}' needs a data source", where=f"{where}.source",
                                     fix="name one of data.sources"))
