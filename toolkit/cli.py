@@ -29,6 +29,7 @@ def cmd_templates(args) -> int:
     from toolkit.evaluations.catalogue import list_templates
 
     from toolkit.evaluations.guide import guide_for
+    from toolkit.evaluations.role_rules import describe_alternatives
 
     for t in list_templates(_project(args).templates_dir):
         print(f"{t.name:<22} {t.description}")
@@ -43,6 +44,9 @@ def cmd_templates(args) -> int:
         if t.required_roles or t.optional_roles:
             print(f"    data roles: required {', '.join(t.required_roles) or '-'}; "
                   f"optional {', '.join(t.optional_roles) or '-'}")
+            either = describe_alternatives(t.name)
+            if either:
+                print(f"    needs one of: {either}")
     return 0
 
 

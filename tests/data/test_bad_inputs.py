@@ -513,3 +513,18 @@ def test_us_dates_that_say_their_order_are_read_and_the_format_is_stated(base, e
     out = capsys.readouterr().out
     assert "column 'Seen' read as month-first US dates (MM/DD/YYYY): some second parts are above 12" in out
     assert "column 'Month' read as months written YYYY-MM" in out
+
+
+def test_one_column_may_serve_two_roles(tmp_path):
+    """Issue 12: `denominator` and `weight` both mapped to `list_size` read as two role columns (CSV and xlsx)."""
+    from toolkit.data.sources import SourceFiles, read_source
+
+    df = pd.DataFrame({"practice": ["A", "B"], "list_size": [1200, 3400], "events": [3, 5]})
+    df.to_csv(tmp_path / "x.csv", index=False)
+    df.to_excel(tmp_path / "x.xlsx", index=False)
+    mapping = {"unit": "practice", "denominator": "list_size", "weight": "list_size", "numerator": "events"}
+    for fmt in ("csv", "xlsx"):
+        files = SourceFiles("s", f"x.{fmt}", (tmp_path / f"x.{fmt}",), fmt)
+        out = read_source(files, mapping)
+        assert list(out.columns) == ["unit", "denominator", "weight", "numerator"], fmt
+        assert out["denominator"].tolist() == [1200, 3400] and out["weight"].tolist() == [1200, 3400], fmt

@@ -47,6 +47,9 @@ def test_seasonality_uses_the_stage_parser():
     ("baseline", {"sii_by": "tertile"}, "sii_by"),
     ("baseline", {"sii_repetitions": 10}, "sii_repetitions"),
     ("its", {"per": 0}, "per"),
+    ("did", {"outcome_per": 0}, "outcome_per"),
+    ("did", {"outcome_per": -100}, "outcome_per"),
+    ("baseline", {"period_use": "snapshot"}, "period_use"),
 ])
 def test_out_of_range_values(template, values, where):
     (msg,) = _messages(template, **values)
@@ -56,3 +59,12 @@ def test_out_of_range_values(template, values, where):
 def test_wrong_types_are_left_to_the_type_check():
     assert not _messages("did", level="high", leads="x")
     assert rules_for("charter") == {}
+
+
+def test_period_use_choices_are_the_stage_codes():
+    from toolkit.baseline.periods import PERIOD_USES
+
+    assert set(PERIOD_USES) == {"all", "latest"}
+    for use in PERIOD_USES:
+        assert not _messages("baseline", period_use=use)
+    assert not _messages("did", outcome_per=1000)

@@ -356,6 +356,8 @@ def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd
     columns : dict, optional
         ``{role: user column}``; when given, only these columns are read and they
         are returned under their *role* names (the user's file is never changed).
+        One file column may serve several roles (e.g. ``denominator`` and
+        ``weight`` both ``list_size``): it is returned once under each role.
     """
     frames = []
     for path in files.files:
@@ -364,8 +366,8 @@ def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd
         else:
             try:
                 con = duckdb.connect()
-                if columns:
-                    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns.values())
+                if columns:  # each file column once, although it may serve several roles
+                    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in dict.fromkeys(columns.values()))
                 else:
                     cols = "*"
                 df = con.execute(f"SELECT {cols} FROM {_relation_sql(files, path)}").df()
@@ -381,6 +383,7 @@ def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd
                     [Problem("column not found", file=str(path), column=c,
                              fix="correct the column mapping in evaluation.yaml") for c in missing],
                 )
-            df = df[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
+            # one column per role: a file column mapped to two roles (e.g. denominator and weight) is copied
+            df = pd.DataFrame({role: df[column] for role, column in columns.items()})
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

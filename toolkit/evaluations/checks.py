@@ -16,6 +16,7 @@ from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_te
 from toolkit.evaluations.feasibility import check_feasibility
 from toolkit.evaluations.loader import LoadedEvaluation, load_evaluation
 from toolkit.evaluations.parameter_rules import check_values
+from toolkit.evaluations.role_rules import check_role_alternatives
 
 __all__ = ["CheckedEvaluation", "check_evaluation"]
 
@@ -138,6 +139,23 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
     return tuple(exclusions), rows
 
 
+#: Stage parameters whose value names another data source (empty: not used).
+SOURCE_PARAMETERS = ("imd_lookup", "deaths_source")
+
+
+def _source_parameters(ev: LoadedEvaluation, stage, where: str) -> list[Problem]:
+    """A parameter naming a data source (``deaths_source``, ``imd_lookup``) must name one that is defined."""
+    out = []
+    for name in SOURCE_PARAMETERS:
+        value = stage.parameters.get(name)
+        if isinstance(value, str) and value and value not in ev.config.data.sources:
+            known = ", ".join(ev.config.data.sources) or "none defined"
+            out.append(Problem(f"{name} names '{value}', which is not one of data.sources",
+                               where=f"{where}.parameters.{name}",
+                               fix=f"name one of data.sources ({known}), add that source, or leave {name} empty"))
+    return out
+
+
 def _raw_stage_problems(folder: Path, templates_dir: Path) -> list[Problem]:
     """Parameter problems of stages in an evaluation.yaml the schema rejected, so that all are reported at once."""
     from toolkit.evaluations.yamlio import load_yaml
@@ -195,6 +213,7 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
         if found:
             bad_parameters.add(stage.name)
         problems.extend(found)
+        problems.extend(p for p in _source_parameters(ev, stage, where) if p not in problems)
         if template.needs_source and stage.source is None:
             problems.append(Problem(f"template '{template.name}' needs a data source", where=f"{where}.source",
                                     fix="name one of data.sources"))
@@ -213,6 +232,12 @@ def check_evaluation(folder: Path, templates_dir: Path, *, check_data: bool = Tr
                         where=f"data.sources.{stage.source}.columns",
                         fix=f"add `{role}: <your column name>`",
                     ))
+            role_problems = check_role_alternatives(template.name, source.columns,
+                                                    where=f"data.sources.{stage.source}.columns",
+                                                    parameters_where=f"{where}.parameters")
+            if role_problems:
+                bad_parameters.add(stage.name)  # the design checks would only repeat it
+            problems.extend(p for p in role_problems if p not in problems)
             for role in source.columns:
                 if allowed and role not in allowed:
                     problems.append(Problem(

@@ -119,6 +119,11 @@ def _did(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
     from toolkit.did_stage.treatment import resolve_treatment
 
     where_p = f"{stage_where}.parameters"
+    try:  # as the template does: a rate from numerator/denominator, the overall panel from rows by group
+        inputs = prepare_inputs(data, mapping, outcome_per=params.get("outcome_per", 1.0), file=file)
+    except ToolkitError as exc:
+        return _error_problems(exc, stage_where=stage_where, source=source, file=file)
+    data, mapping = inputs.data, dict(inputs.columns)
     if params.get("treated_units") and params.get("treatment_start") and "time" in data.columns:
         outside = _start_problems(data["time"], params["treatment_start"], column=mapping.get("time", "time"),
                                   file=file, where=f"{where_p}.treatment_start", min_pre=1, exact=False)

@@ -11,6 +11,7 @@ did.comparison     :data:`toolkit.did_stage.choose.COMPARISONS`
 its.family         ``toolkit.designs.its._FAMILIES`` (what :func:`~toolkit.designs.its.segmented` accepts)
 its.seasonality    :func:`toolkit.natural.its_inputs.parse_seasonality` (called on the value)
 baseline.sii_by    ``toolkit.baseline.analysis._LEAST`` (the quantiles ``by_imd`` accepts)
+baseline.period_use :data:`toolkit.baseline.periods.PERIOD_USES`
 =================  =====================================================================
 
 The rest are ranges the designs enforce inline (``0 < level < 1`` in every
@@ -125,6 +126,8 @@ def _did() -> dict[str, Rule]:
         "lags": whole_at_least(0, what="lags"),
         "placebo_shifts": whole_at_least(1, each=True, what="each placebo shift"),
         "most_deprived": within(1, 5, each=True, what="most deprived quintiles", nonempty=True),
+        "outcome_per": Rule(lambda v: f"outcome_per must be above 0, got {v!r}" if _number(v) and v <= 0 else None,
+                            "use 1 (a proportion), 100 (per cent) or 1000 (per 1,000)"),
     }
 
 
@@ -148,12 +151,14 @@ def _rd() -> dict[str, Rule]:
 
 def _baseline() -> dict[str, Rule]:
     from toolkit.baseline.analysis import _LEAST
+    from toolkit.baseline.periods import PERIOD_USES
 
     return {
         "level": LEVEL,
         "improvement": choice(("increase", "decrease", "neutral"), what="improvement"),
         "sii_by": choice(tuple(_LEAST), what="sii_by"),
         "sii_repetitions": whole_at_least(1000, what="sii_repetitions"),
+        "period_use": choice(PERIOD_USES, what="period_use"),
     }
 
 
