@@ -129,11 +129,6 @@ def _did(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
                                   file=file, where=f"{where_p}.treatment_start", min_pre=1, exact=False)
         if outside:
             return outside
-    try:  # a rate from numerator/denominator (and PLUS-group rows) is shaped as the stage shapes it
-        prepared = prepare_inputs(data, mapping, outcome_per=params.get("outcome_per", 1.0) or 1.0, file=file)
-        data, mapping = prepared.data, dict(prepared.columns)
-    except ToolkitError as exc:
-        return _error_problems(exc, stage_where=stage_where, source=source, file=file)
     try:
         dd = resolve_treatment(data, columns=mapping, treated_units=params.get("treated_units") or None,
                                start=params.get("treatment_start") or None, file=file)
