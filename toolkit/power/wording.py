@@ -10,6 +10,11 @@ from toolkit.reporting.language import fmt_number
 __all__ = ["describe_power"]
 
 
+def _an(word: str) -> str:
+    """The indefinite article for ``word`` ("an 80%", "an effect", "a 90%")."""
+    return "an" if word[:1] in "aeiou8" or word.startswith(("11", "18")) else "a"
+
+
 def _design_text(r: PowerResult, units: str) -> str:
     n = r.n
     if r.design == "did":
@@ -43,10 +48,11 @@ def describe_power(result: PowerResult, *, outcome: str = "the outcome", units: 
     chance = f"{result.power:.0%}"
     if result.design == "pretrend":
         return (f"The check for diverging trends before the scheme would catch a difference in trend of "
-                f"{fmt_number(result.mde)} per period with a {chance} chance; smaller differences could pass "
+                f"{fmt_number(result.mde)} per period with {_an(chance)} {chance} chance; smaller differences could pass "
                 "unnoticed and still bias the estimate.")
     what = "change in the gap" if result.design == "gap" else (
         "change in slope per period" if result.parameters.get("effect") == "slope" else "effect")
-    return (f"{_design_text(result, units)}, the evaluation has a {chance} chance of detecting a {what} of "
+    return (f"{_design_text(result, units)}, the evaluation has {_an(chance)} {chance} chance of detecting "
+            f"{_an(what)} {what} of "
             f"{fmt_number(result.mde)} or more on {outcome} (two-sided test at the {level} confidence level); "
             "a smaller effect could be real but missed.")
