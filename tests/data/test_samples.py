@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data_samples"
 FILES = ["icb_lsoas.csv", "practices.csv", "baseline_records.parquet", "baseline_aggregated.csv",
          "did_practice_panel.csv", "its_emergency_admissions.csv", "synth_areas.csv",
-         "rd_neighbourhoods.csv"]
+         "rd_neighbourhoods.csv", "pharmacy_checks.csv"]
 
 
 def _read(name: str) -> pd.DataFrame:
