@@ -209,9 +209,10 @@ _HEADING = re.compile(r"(<h[1-6]\b[^>]*>)(.*?)(</h[1-6]>)", re.S | re.I)
 
 def _keep_spaces_in_bookmarks(document: str) -> str:
     """Chromium builds bookmark titles from the laid-out heading and drops the space where a heading
-    wraps ("Core20neighbourhoods"); a zero-width space after each space keeps it (invisible on the page)."""
+    wraps ("Core20neighbourhoods"); each space becomes a no-break space (kept at a line end, unlike a
+    collapsible space) followed by a zero-width space (where the line may break), invisible on the page."""
     def text_only(m: re.Match) -> str:
-        inner = re.sub(r"(^|>)([^<]+)", lambda t: t.group(1) + t.group(2).replace(" ", " \u200b"), m.group(2))
+        inner = re.sub(r"(^|>)([^<]+)", lambda t: t.group(1) + t.group(2).replace(" ", "\u00a0\u200b"), m.group(2))
         return m.group(1) + inner + m.group(3)
 
     return _HEADING.sub(text_only, document)
