@@ -8,7 +8,7 @@ order :func:`toolkit.did_stage.choose.choose_design` decided.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import pandas as pd
@@ -288,5 +288,8 @@ def estimate_did(
         if ef.quintile:
             eq = did.equity(df, ef.outcome, ef.unit, ef.time, ef.quintile, treatment=ef.treatment,
                             most_deprived=tuple(most_deprived), cluster=ef.cluster, **common)
+    # the headline carries to results.json (and so to the summary's caveats) only the cautions this report shows:
+    # the superseded chi-squared C&S pre-test note is replaced by the headline pre-trend test above
+    headline = replace(headline, warnings=tuple(w for w in headline.warnings if code_of(w) not in _ALWAYS_DROPPED))
     return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt,
                        es_note)
