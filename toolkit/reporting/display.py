@@ -167,7 +167,9 @@ def table_html(
             else:
                 cells.append(f"<td{cls}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap"><table class="data-table"><caption>{esc(caption)}</caption>'
+    # a wide table scrolls inside its wrapper: keyboard users must be able to focus it (WCAG 2.1.1)
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="{esc(caption)}">'
+            f'<table class="data-table"><caption>{esc(caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
