@@ -219,3 +219,45 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, data: pd.DataFrame
     """Show a matplotlib figure with alt text and (recommended) its data table."""
     show_html(figure_html(fig, alt=alt, caption=caption, data=data, data_caption=data_caption,
                           count_columns=count_columns))
+
+
+# ------------------------------------------------------------------ stage sections
+def block_html(block: Any) -> str:
+    """The HTML of one :mod:`toolkit.stages.base` block."""
+    from toolkit.stages import base as b
+
+    if isinstance(block, b.Paragraph):
+        return paragraph_html(block.text)
+    if isinstance(block, b.Heading):
+        if block.level not in (2, 3, 4):
+            raise ValueError("level must be 2, 3 or 4")
+        return f"<h{block.level}>{esc(block.text)}</h{block.level}>"
+    if isinstance(block, b.Bullets):
+        return bullets_html(block.items, ordered=block.ordered)
+    if isinstance(block, b.Facts):
+        return facts_html(block.pairs)
+    if isinstance(block, b.Callout):
+        return callout_html(block.text, kind=block.kind, label=block.label)
+    if isinstance(block, b.SummaryBox):
+        return summary_box_html(block.title, block.answer, block.points)
+    if isinstance(block, b.Table):
+        decimals = block.decimals
+        if isinstance(decimals, int):
+            decimals = {c: decimals for c in block.frame.columns}
+        return table_html(block.frame, caption=block.caption, count_columns=block.count_columns,
+                          decimals=decimals, labels=block.labels, row_header=block.row_header)
+    if isinstance(block, b.Figure):
+        fig = block.draw() if callable(block.draw) and not hasattr(block.draw, "savefig") else block.draw
+        return figure_html(fig, alt=block.alt, caption=block.caption, data=block.data,
+                           data_caption=block.data_caption, count_columns=block.count_columns)
+    if isinstance(block, b.Html):
+        return block.markup
+    raise TypeError(f"not a report block: {type(block).__name__}")
+
+
+def section(sec: Any) -> None:
+    """Show a stage section (:class:`toolkit.stages.base.Section`): its heading, then each block."""
+    if sec.heading:
+        show_html(f"<h3>{esc(sec.heading)}</h3>")
+    for block in sec.blocks:
+        show_html(block_html(block))

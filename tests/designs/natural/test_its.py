@@ -273,7 +273,7 @@ def test_counterfactual_plot(sicily):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from toolkit.designs import its_plots
+    from toolkit.reporting.plots import its as its_plots
 
     r = its.segmented(sicily, "aces", "time", 37, denominator="stdpop", family="quasipoisson", seasonality=2,
                       season_period=12)

@@ -157,7 +157,7 @@ def test_rd_plots(senate_fit):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from toolkit.designs import rd_plots
+    from toolkit.reporting.plots import rd as rd_plots
 
     fig = rd_plots.binned_scatter(senate_fit, xlabel="Democratic margin at t")
     assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() == "Democratic margin at t"

@@ -286,7 +286,7 @@ def test_synth_plots(california):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from toolkit.designs import synth_plots
+    from toolkit.reporting.plots import synth as synth_plots
 
     fig = synth_plots.trajectory_plot(california, ylabel="Packs per capita", xlabel="Year")
     assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == "Packs per capita"
