@@ -176,11 +176,13 @@ class Results:
 
     def record_design(self, name: str, result: Any, *, unit: str = "", extra: dict[str, Any] | None = None) -> Estimate:
         """Record a :class:`toolkit.designs.DesignResult` under ``name``."""
+        from toolkit.reporting.interpret import interpret
+
         return self.record(
             name, result.estimate, se=result.se, se_scale=getattr(result, "se_scale", None),
             ci_low=result.ci_low, ci_high=result.ci_high,
             level=result.level, p_value=result.p_value, n=result.n_obs, method=result.method,
-            sentence=result.interpretation, unit=unit, kind="effect",
+            sentence=interpret(result), unit=unit, kind="effect",
             extra={"scale": result.scale, "warnings": [str(w) for w in result.warnings],
                    "warning_codes": [code_of(w) for w in result.warnings], **(extra or {})},
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from toolkit.reporting.interpret import interpret
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,7 +34,7 @@ def test_headline_is_callaway_santanna_and_covers_the_true_att(sample):
     assert "Callaway" in an.headline.method and "list_size" in an.headline.method
     # data_samples/README.md: true ATT over the 600 treated practice-months is 1.50
     assert an.headline.ci_low < 1.5 < an.headline.ci_high
-    assert "new diagnoses per 1,000 a year" in an.headline.interpretation
+    assert "new diagnoses per 1,000 a year" in interpret(an.headline)
     assert an.twfe is not an.headline and an.dynamic is not None and an.by_cohort is not None
     # TWFE is shown as a comparison only, so its staggered-timing caution (matched by code) is not repeated
     assert "did.staggered_timing" in [code_of(w) for w in an.twfe.warnings]

@@ -32,13 +32,6 @@ class DensityResult(DesignResult):
     ``n_left``, ``n_right``, ``n_eff_left``, ``n_eff_right`` and ``statistic`` (T_jk).
     """
 
-    @property
-    def interpretation(self) -> str:
-        if self.p_value < 1 - self.level:
-            return (f"The number of units changes abruptly at the threshold (manipulation test p = "
-                    f"{self.p_value:.2g}): some may have moved themselves across it, which would bias the comparison.")
-        return (f"No sign that units sorted themselves across the threshold (manipulation test p = "
-                f"{self.p_value:.2g}).")
 
 
 def _run(x: np.ndarray, cutoff: float, **kw):

@@ -2,7 +2,7 @@
 
 Modelled on linearmodels' results objects: the model validates and fits; this
 object only carries numbers and can describe them.  Prose lives in
-:mod:`toolkit.reporting.language` so that computation and presentation stay apart.
+:mod:`toolkit.reporting.interpret` so that computation and presentation stay apart.
 """
 
 from __future__ import annotations
@@ -142,20 +142,6 @@ class DesignResult:
             ]
         )
 
-    @property
-    def interpretation(self) -> str:
-        """One plain-English sentence a board member can read."""
-        from toolkit.reporting.language import describe_effect
-
-        return describe_effect(
-            self.estimate,
-            self.ci_low,
-            self.ci_high,
-            level=self.level,
-            outcome=self.outcome,
-            scale=self.scale,
-        )
-
     def summary(self) -> str:
         """A short text summary: method, headline estimate, interval, p-value, n, warnings."""
         pct = f"{self.level * 100:g}%"
@@ -184,7 +170,6 @@ class DesignResult:
             "n": self.n_obs,
             "method": self.method,
             "scale": self.scale,
-            "sentence": self.interpretation,
             "warnings": list(self.warnings),
         }
 

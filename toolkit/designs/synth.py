@@ -56,24 +56,6 @@ class SynthResult(DesignResult):
     balance: pd.DataFrame | None = field(default=None, compare=False)
     pre_rmspe: float = float("nan")
 
-    @property
-    def interpretation(self) -> str:
-        from toolkit.reporting.language import fmt_number
-
-        if math.isnan(self.estimate):
-            return f"No estimate of the effect on {self.outcome} could be made from these data."
-        verb = "higher" if self.estimate > 0 else "lower"
-        n = len(self.placebos) if self.placebos is not None else 0
-        text = (f"After the scheme started, {self.outcome} was on average {fmt_number(abs(self.estimate))} {verb} "
-                f"than in the synthetic comparison built from similar areas")
-        if n > 1 and not math.isnan(self.p_value):
-            text += (f"; {int(round(self.p_value * n))} of {n} areas (including this one) showed a change at least "
-                     f"this large relative to their pre-scheme fit (placebo p = {fmt_number(self.p_value)}), so "
-                     + ("the change is unlikely to be chance." if self.p_value <= 0.1
-                        else "a change this size could be chance."))
-        else:
-            text += "."
-        return text
 
 
 def _post_mask(index: pd.Index, start: Any, time: str) -> np.ndarray:

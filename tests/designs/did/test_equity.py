@@ -1,3 +1,4 @@
+from toolkit.reporting.interpret import interpret
 """equity(): effects by deprivation quintile and the triple-difference gap."""
 
 import numpy as np
@@ -29,7 +30,7 @@ def test_quintile_effects_and_gap_recover_truth(common_timing):
     assert abs(r.estimate - 2.0) < 4 * r.se
     assert r.name == "gap_effect" and r.baseline_gap < -4
     assert r.gap_narrowed is True
-    assert "narrowed" in r.interpretation
+    assert "narrowed" in interpret(r)
 
 
 def test_gap_equals_difference_of_separate_fits(common_timing):
@@ -65,7 +66,7 @@ def test_unclear_gap_is_said_plainly():
     r = equity(df, "y", "unit", "time", "q", treatment="d")
     if not r.significant:
         assert r.gap_narrowed is None
-        assert "cannot tell" in r.interpretation
+        assert "cannot tell" in interpret(r)
 
 
 def test_bad_inputs():

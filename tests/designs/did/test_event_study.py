@@ -1,3 +1,4 @@
+from toolkit.reporting.plots import did as did_plots
 """event_study(): coefficients, pre-trend Wald test and plot."""
 
 import json
@@ -80,7 +81,7 @@ def test_plot_is_nhs_styled_and_not_shown():
     import matplotlib.pyplot as plt
 
     r = event_study(panel(seed=66), "y", "unit", "time", "first_treated")
-    fig = r.plot()
+    fig = did_plots.event_time_plot(r)
     ax = fig.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel().startswith("Effect on")
     colours = {matplotlib.colors.to_hex(l.get_color()).upper() for l in ax.lines if l.get_marker() in ("o", "s")}
@@ -88,7 +89,7 @@ def test_plot_is_nhs_styled_and_not_shown():
     markers = {l.get_marker() for l in ax.lines}
     assert {"o", "s"} <= markers  # pre and post differ by shape, not colour alone
     fig2, ax2 = plt.subplots()
-    assert r.plot(ax=ax2) is fig2
+    assert did_plots.event_time_plot(r, ax=ax2) is fig2
     plt.close("all")
 
 
@@ -109,7 +110,7 @@ def test_mpdta_event_study():
 def test_summary_and_alt_text_mention_pretrend():
     r = event_study(panel(seed=67), "y", "unit", "time", "first_treated")
     assert "Pre-trend test" in r.summary()
-    assert r.alt_text.startswith("Chart of the estimated effect on y") and "joint test" in r.alt_text
+    assert did_plots.event_time_alt(r).startswith("Chart of the estimated effect on y") and "joint test" in did_plots.event_time_alt(r)
 
 
 def test_covariates_match_live_pyfixest():

@@ -1,3 +1,4 @@
+from toolkit.reporting.interpret import interpret
 """twfe(): fixest-convention CRV1 numbers, linearmodels cross-check, textbook example."""
 
 import json
@@ -87,7 +88,7 @@ def test_recovers_known_homogeneous_effect():
     r = twfe(df, "y", "unit", "time", "d")
     assert abs(r.estimate - 2.0) < 4 * r.se
     assert r.ci_low < 2.0 < r.ci_high
-    assert r.significant and "increased" in r.interpretation
+    assert r.significant and "increased" in interpret(r)
     assert r.tidy().columns.tolist()[:6] == ["term", "estimate", "se", "ci_low", "ci_high", "p_value"]
     assert "CRV1" in r.summary() and r.to_record()["n"] == r.n_obs
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from toolkit.reporting.interpret import interpret
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,7 +118,7 @@ def test_simulation_known_jump_and_treated_below():
     assert rb.estimate == pytest.approx(-r.estimate, abs=1e-12)
     assert (rb.ci_low, rb.ci_high) == pytest.approx((-r.ci_high, -r.ci_low), abs=1e-12)
     # the headline sentence is built from the robust interval
-    assert "confidence interval" in r.interpretation
+    assert "confidence interval" in interpret(r)
 
 
 def test_fit_by_gradient():

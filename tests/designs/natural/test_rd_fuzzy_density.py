@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from toolkit.reporting.interpret import interpret
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,7 +73,7 @@ def test_density_senate_published():
     assert r.p_value == pytest.approx(0.3814, abs=1e-4)
     assert r.estimate / r.se == pytest.approx(r.extra["statistic"], abs=1e-6)
     assert r.n_obs == 1390 and not any("left out" in w for w in r.warnings)
-    assert "No sign" in r.interpretation
+    assert "No sign" in interpret(r)
 
 
 def test_density_detects_known_manipulation():
@@ -80,7 +82,7 @@ def test_density_detects_known_manipulation():
     move = (x > -0.3) & (x < 0) & (rng.uniform(size=3000) < 0.7)
     x[move] = -x[move]
     r = rd.density(pd.DataFrame({"score": x}), "score", 0.0)
-    assert r.p_value < 0.01 and r.estimate > 0 and "abruptly" in r.interpretation
+    assert r.p_value < 0.01 and r.estimate > 0 and "abruptly" in interpret(r)
 
 
 def test_density_bad_input():

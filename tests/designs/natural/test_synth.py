@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from toolkit.reporting.interpret import interpret
+
 from pathlib import Path
 
 import numpy as np
@@ -217,7 +219,7 @@ def test_simulation_known_effect_and_weights():
     assert r.pre_rmspe < 0.12
     assert r.p_value == pytest.approx(1 / 16)
     assert r.placebos.iloc[0]["rank"] == 1
-    assert "placebo p" in r.interpretation
+    assert "placebo p" in interpret(r)
     # no effect: the treated unit's ratio is unremarkable
     df0, _ = _panel(np.random.default_rng(43), effect=0.0)
     r0 = synth.fit(df0, "y", "unit", "period", "T", 21)

@@ -2,7 +2,8 @@
 
 Public API (every function validates its input and returns a read-only result
 with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
-``method``, ``summary()``, ``tidy()`` and ``interpretation``):
+``method``, ``summary()``, ``tidy()``; sentences in :mod:`toolkit.reporting.interpret`, charts in
+:mod:`toolkit.reporting.plots.did`):
 
 - :func:`two_by_two` — treated/control × pre/post means and the DiD.
 - :func:`twfe` — two-way fixed effects, CRV1 SEs (fixest convention).

@@ -16,7 +16,6 @@ import pandas as pd
 from scipy import stats
 
 from toolkit.designs.result import DesignResult
-from toolkit.reporting.language import fmt_interval, fmt_number
 
 __all__ = [
     "inference",
@@ -28,10 +27,6 @@ __all__ = [
     "AggregateResult",
     "EquityResult",
 ]
-
-NHS_BLUE = "#005EB8"
-NHS_DARK_GREY = "#425563"
-
 
 def inference(est: float, se: float, level: float, df: float | None = None) -> tuple[float, float, float]:
     """Confidence interval and two-sided p-value.
@@ -107,82 +102,6 @@ class EventStudyResult(DesignResult):
                      f"p = {pt['p_value']:.4g}")
         return text
 
-    @property
-    def alt_text(self) -> str:
-        """A sentence describing :meth:`plot` for screen readers."""
-        return _event_alt_text(self.table, self.outcome, self.extra.get("pretrend", {}).get("p_value"))
-
-    def plot(self, ax=None, *, title: str | None = None):
-        """Coefficients with confidence intervals by event time.
-
-        NHS Blue circles after adoption, Dark Grey squares before it (shape as
-        well as colour), the reference period as a hollow marker at zero, a
-        line at no effect and a dashed line just before adoption.  Returns the
-        matplotlib Figure; never shows it.
-        """
-        import matplotlib.pyplot as plt  # lazy: matplotlib is slow to import
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7.5, 4.2))
-        else:
-            fig = ax.figure
-        tab = self.table
-        pct = f"{self.level * 100:g}%"
-        for period, colour, marker, label in (
-            ("pre", NHS_DARK_GREY, "s", "Before adoption"),
-            ("post", NHS_BLUE, "o", "After adoption"),
-        ):
-            sub = tab[tab["period"] == period]
-            if len(sub):
-                ax.errorbar(
-                    sub["event_time"],
-                    sub["estimate"],
-                    yerr=[sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]],
-                    fmt=marker,
-                    color=colour,
-                    ecolor=colour,
-                    capsize=3,
-                    markersize=6,
-                    label=f"{label} ({pct} CI)",
-                )
-        ref = tab[tab["period"] == "reference"]
-        if len(ref):
-            ax.plot(
-                ref["event_time"], np.zeros(len(ref)), marker="D", linestyle="none",
-                markerfacecolor="white", markeredgecolor=NHS_DARK_GREY, label="Reference period (set to 0)",
-            )
-        ax.axhline(0.0, color=NHS_DARK_GREY, linewidth=1)
-        ax.axvline(-0.5, color=NHS_DARK_GREY, linewidth=1, linestyle="--")
-        ax.set_xlabel("Periods since adoption (event time)")
-        ax.set_ylabel(f"Effect on {self.outcome}")
-        ax.set_title(title or f"Event study: effect on {self.outcome} by time since adoption")
-        ax.legend(frameon=False, fontsize="small")
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return fig
-
-
-def _event_alt_text(tab: pd.DataFrame, outcome: str, p_pre: float | None) -> str:
-    tab = tab.dropna(subset=["event_time"])
-    pre = tab[tab["period"] == "pre"]
-    post = tab[tab["period"] == "post"]
-    parts = [
-        f"Chart of the estimated effect on {outcome} by periods since adoption, from "
-        f"{tab['event_time'].min():g} to {tab['event_time'].max():g}, with confidence intervals."
-    ]
-    if len(pre):
-        txt = f"Before adoption the estimates range from {fmt_number(pre['estimate'].min())} to {fmt_number(pre['estimate'].max())}"
-        if p_pre is not None and np.isfinite(p_pre):
-            txt += f" (joint test of no difference before adoption: p = {p_pre:.2g})"
-        parts.append(txt + ".")
-    if len(post):
-        parts.append(
-            f"After adoption they range from {fmt_number(post['estimate'].min())} to "
-            f"{fmt_number(post['estimate'].max())}."
-        )
-    return " ".join(parts)
-
-
 @dataclass(frozen=True)
 class AggregateResult(DesignResult):
     """An aggregation of Callaway–Sant'Anna ATT(g,t): simple, group, dynamic or calendar.
@@ -191,18 +110,6 @@ class AggregateResult(DesignResult):
     headline is the overall average.
     """
 
-    @property
-    def alt_text(self) -> str:
-        """A sentence describing :meth:`plot` (dynamic aggregation) for screen readers."""
-        return _event_alt_text(self.table, self.outcome, None)
-
-    def plot(self, ax=None, *, title: str | None = None):
-        """Event-time plot of a ``"dynamic"`` aggregation (same styling as the event study)."""
-        if self.extra.get("kind") != "dynamic":
-            raise ValueError("plot() is available for aggregate('dynamic') only")
-        return EventStudyResult.plot(
-            self, ax, title=title or f"Effect on {self.outcome} by time since adoption (Callaway & Sant'Anna)"
-        )
 
 
 @dataclass(frozen=True)
@@ -297,22 +204,3 @@ class EquityResult(DesignResult):
             return None
         return bool(np.sign(self.estimate) != np.sign(self.baseline_gap))
 
-    @property
-    def interpretation(self) -> str:
-        pct = f"{self.level * 100:g}%"
-        md = self.extra.get("most_deprived_label", "the most deprived quintile")
-        diff = (
-            f"The effect on {self.outcome} in {md} was {fmt_number(abs(self.estimate))} "
-            f"{'larger' if self.estimate > 0 else 'smaller'} than in the other quintiles "
-            f"({pct} confidence interval {fmt_interval(self.ci_low, self.ci_high)})"
-            if np.isfinite(self.estimate)
-            else f"No estimate of the effect on the gap in {self.outcome} could be made"
-        )
-        verdict = self.gap_narrowed
-        if verdict is None:
-            tail = "we cannot tell from these data whether the gap narrowed."
-        elif verdict:
-            tail = "the gap between the most deprived and the rest narrowed."
-        else:
-            tail = "the gap between the most deprived and the rest widened."
-        return f"{diff}; {tail}"
