@@ -28,8 +28,9 @@ demo: venv
 browser:
 	@bash .ci/ensure-chromium
 
+# two workers (the CI machine has 2 cores); tests/conftest.py keeps the example runs on one worker
 test: venv browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

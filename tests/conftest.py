@@ -22,6 +22,17 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def pytest_collection_modifyitems(config, items):
+    """Group tests for ``pytest -n 2 --dist loadgroup`` (what ``make test`` runs).
+
+    Every test using the session-wide ``demo_runs`` shares one worker, so the examples run once; the rest go
+    by file, so module-scoped fixtures are built once.  Without pytest-xdist the markers are inert.
+    """
+    for item in items:
+        group = "demo" if "demo_runs" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A fresh project copy; HITK_PROJECT points at it."""
