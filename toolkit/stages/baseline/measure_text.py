@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from toolkit.baseline.text import level_text, pct
+from toolkit.stages.baseline.text import level_text, pct
 
 __all__ = ["standardised_sentence", "age_scope_sentence", "funnel_sentence", "sii_trend_sentence",
            "concentration_sentence", "paf_sentence", "le_gap_sentence"]

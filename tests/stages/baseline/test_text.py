@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit.baseline import text as words
+from toolkit.stages.baseline import text as words
 
 
 def test_levels_and_intervals():
