@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from toolkit.reporting.formatting import fmt_interval, fmt_number
 from toolkit.stages.base import Callout, Facts, Figure, Paragraph, Table
 from toolkit.stages.baseline import measure_charts as mcharts
 from toolkit.stages.baseline import measure_text as mwords
@@ -116,13 +117,13 @@ def summary_measures(f) -> list:
     else:
         blocks.append(Paragraph(mwords.concentration_sentence(ci_, indicator=f.indicator)))
         facts.append(("Concentration index (Erreygers)",
-                      f"{ci_['value']:+.3f} ({lvl} interval {ci_['lower_ci']:+.3f} to {ci_['upper_ci']:+.3f})"))
+                      f"{fmt_number(ci_['value'])} ({lvl} interval {fmt_interval(ci_['lower_ci'], ci_['upper_ci'])})"))
     if paf is None:
         blocks.append(Paragraph(f"The share attributable to deprivation could not be calculated: {s['paf_note']}."))
     else:
         blocks.append(Paragraph(mwords.paf_sentence(paf, indicator=f.indicator, improvement=f.improvement)))
-        facts += [("ICB value now", f"{paf['overall_rate']:.1f}%"),
-                  ("At the least deprived quintile's rate", f"{paf['reference_rate']:.1f}%")]
+        facts += [("ICB value now", f"{fmt_number(paf['overall_rate'])}%"),
+                  ("At the least deprived quintile's rate", f"{fmt_number(paf['reference_rate'])}%")]
     if facts:
         blocks.append(Facts(tuple(facts)))
     return blocks

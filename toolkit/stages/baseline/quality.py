@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from toolkit.reporting.formatting import fmt_interval, fmt_number
 from toolkit.stages.base import Bullets, Callout, Facts, Figure, Heading, Paragraph, Table
 from toolkit.stages.baseline import charts
 from toolkit.stages.baseline import text as words
@@ -38,12 +39,12 @@ def completeness(f) -> list:
         Heading("How far the unmatched could move the Core20 gap", level=3),
         Paragraph(words.bounds_sentence(bounds)),
         Facts((
-            ("Gap as measured", f"{bounds['gap']:.1f} percentage points"),
+            ("Gap as measured", f"{fmt_number(bounds['gap'])} percentage points"),
             ("Worst-case bounds (no assumption about the unmatched)",
-             f"{bounds['low']:.1f} to {bounds['high']:.1f} percentage points"),
+             f"{fmt_interval(bounds['low'], bounds['high'])} percentage points"),
             ("Assuming their value is the same wherever they live: all in Core20",
-             f"{bounds['gap_if_core20']:.1f} percentage points"),
-            ("Assuming the same: none in Core20", f"{bounds['gap_if_rest']:.1f} percentage points"),
+             f"{fmt_number(bounds['gap_if_core20'])} percentage points"),
+            ("Assuming the same: none in Core20", f"{fmt_number(bounds['gap_if_rest'])} percentage points"),
         )),
         Heading("Ethnicity not stated", level=3),
     ]

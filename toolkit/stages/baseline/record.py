@@ -7,6 +7,7 @@ the ones the board, the charter's forecasts and later stages read (``baseline.co
 
 from __future__ import annotations
 
+from toolkit.reporting.formatting import fmt_number
 from toolkit.reporting.language import upper_first
 from toolkit.stages.baseline import measure_text as mwords
 from toolkit.stages.baseline import text as words
@@ -59,7 +60,7 @@ def _core20(f, results) -> None:
                    sentence=words.core20_sentence(f.core20, level=level, indicator=ind))
     results.record("core20_ratio", ratio["value"], ci_low=ratio["lower_ci"], ci_high=ratio["upper_ci"], level=level,
                    unit="ratio", method="Core20 / rest, Katz log interval",
-                   sentence=f"Core20's value is {ratio['value']:.2f} times the rest's.")
+                   sentence=f"Core20's value is {fmt_number(ratio['value'])} times the rest's.")
     results.record("overall_value", f.benchmark, ci_low=total["lower_ci"], ci_high=total["upper_ci"], level=level,
                    n=int(total["denominator"]), unit="%", method=_WILSON,
                    sentence=f"{upper_first(ind)} across the ICB: {words.pct(f.benchmark)}.")
@@ -91,7 +92,7 @@ def _sii(f, results) -> None:
     results.record("rii", ix["rii"], ci_low=ix["rii_lower"], ci_high=ix["rii_upper"], level=f.level, unit="ratio",
                    method=f"relative index of inequality across IMD {by}s (PHE method, simulated interval)",
                    sentence=(sentence if ix["skipped"] else
-                             f"The least deprived end's value is {ix['rii']:.2f} times the most deprived end's."),
+                             f"The least deprived end's value is {fmt_number(ix['rii'])} times the most deprived end's."),
                    extra={"seed": ix["seed"], "repetitions": ix["repetitions"]})
 
 
@@ -163,7 +164,7 @@ def _standardised(f, results) -> None:
                        method="(crude gap - standardised gap) / crude gap, Core20 against the rest", sentence=text)
         results.record("quintile_gap_standardised", q["standardised"], unit="percentage points", method=f.std["method"],
                        sentence=(f"Most minus least deprived quintile after standardising for age: "
-                                 f"{q['standardised']:.1f} percentage points (crude {q['crude']:.1f})."),
+                                 f"{fmt_number(q['standardised'])} percentage points (crude {fmt_number(q['crude'])})."),
                        extra={"crude": q["crude"], "explained_by_age_pct": q["explained_by_age"]})
         results.record_table("standardised", f.std["table"])
     results.record_table("age_scope", f.ages)
@@ -222,7 +223,7 @@ def _le_gap(f, results) -> None:
                    extra={"e0_most_deprived": le.e0_a, "e0_least_deprived": le.e0_b})
     for row in le.by_cause.itertuples():
         results.record(words.result_name("le_gap", row.cause), row.contribution, unit="years", method=le.method,
-                       sentence=f"{row.cause} accounts for {row.contribution:.1f} of the {le.gap:.1f} years.",
+                       sentence=f"{row.cause} accounts for {fmt_number(row.contribution)} of the {fmt_number(le.gap)} years.",
                        extra={"cause": row.cause, "share_pct": row.share})
     results.record_table("le_gap_by_age", le.by_age)
     results.record_table("le_gap_by_cause", le.by_cause)

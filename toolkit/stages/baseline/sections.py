@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from toolkit.reporting.formatting import fmt_interval, fmt_number
 from toolkit.reporting.language import upper_first
 from toolkit.stages.base import Callout, Facts, Figure, Heading, Paragraph, SummaryBox, Table
 from toolkit.stages.baseline import charts
@@ -97,8 +98,8 @@ def sii(f) -> list:
     else:
         blocks.append(Facts((
             ("Slope index of inequality",
-             f"{ix['sii']:.1f} percentage points ({lvl} interval {ix['sii_lower']:.1f} to {ix['sii_upper']:.1f})"),
-            ("Relative index of inequality", f"{ix['rii']:.2f} ({lvl} interval {ix['rii_lower']:.2f} to {ix['rii_upper']:.2f})"),
+             f"{fmt_number(ix['sii'])} percentage points ({lvl} interval {fmt_interval(ix['sii_lower'], ix['sii_upper'])})"),
+            ("Relative index of inequality", f"{fmt_number(ix['rii'])} ({lvl} interval {fmt_interval(ix['rii_lower'], ix['rii_upper'])})"),
             ("How the interval was found", f"{ix['repetitions']:,} simulations, seed {ix['seed']}"),
         )))
     return blocks
