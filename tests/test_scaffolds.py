@@ -37,10 +37,10 @@ STAGE_CODE = {
     "its": ["toolkit/natural/its_stage.py"],
     "synth": ["toolkit/natural/synth_stage.py"],
     "rd": ["toolkit/natural/rd_stage.py"],
-    "baseline": ["toolkit/baseline/text.py"],
+    "baseline": ["toolkit/stages/baseline/record.py", "toolkit/stages/baseline/text.py"],
 }
 
-_IMD_LOOP = (r'name in \(\(quintiles, "quintile"\), \(deciles, "decile"\)\):[\s\S]*'
+_IMD_LOOP = (r'name in \(\(f\.quintiles, "quintile"\), \(f\.deciles, "decile"\)\):[\s\S]*'
              r'record\(f"\{name\}_\{int\(row\[.group.\]\)\}"')
 
 BUILT = {  # scaffold name -> code that builds it (a regex searched in the template and its stage code)

@@ -143,7 +143,7 @@ def test_empty_quintile_skips_sii_with_the_users_column_named():
     assert res["skipped"] and np.isnan(res["sii"]) and np.isnan(res["rii_upper"])
     assert "quintile 5" in res["note"] and "'lsoa11cd'" in res["note"] and "'patients'" in res["note"]
     assert "column 'denominator'" not in res["note"]
-    from toolkit.baseline.text import sii_sentence
+    from toolkit.stages.baseline.text import sii_sentence
 
     assert "could not be calculated" in sii_sentence(res)
 

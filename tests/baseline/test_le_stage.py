@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.baseline import measure_text as mt
+from toolkit.stages.baseline import measure_text as mt
 from toolkit.baseline import measures as ms
 from toolkit.errors import ConfigError
 from toolkit.evaluations.context import open_stage
 from toolkit.indicators import le_bands
+from toolkit.reporting.formatting import fmt_number
 
 ROOT = Path(__file__).resolve().parents[2]
 CAUSES = {"Circulatory disease": 0.30, "Cancer": 0.28, "Respiratory disease": 0.12, "External causes": 0.05,
@@ -66,7 +67,8 @@ def test_deaths_source_decomposed(evaluation):
     assert le.by_cause["contribution"].sum() == pytest.approx(le.gap, abs=1e-9)
     assert le.by_cause.iloc[0]["cause"] == "Circulatory disease"  # the built-in excess
     text = mt.le_gap_sentence(le)
-    assert f"Circulatory disease accounts for {le.by_cause.iloc[0]['contribution']:.1f} of the {le.gap:.1f} years" in text
+    top = fmt_number(le.by_cause.iloc[0]["contribution"])
+    assert f"Circulatory disease accounts for {top} of the {fmt_number(le.gap)} years" in text
 
 
 def test_deaths_source_errors(evaluation):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.baseline import measure_text as mt
+from toolkit.stages.baseline import measure_text as mt
 from toolkit.baseline import measures as ms
 from toolkit.baseline.statutory import statutory_breakdowns
 

@@ -13,8 +13,12 @@ Modules, one concern each:
 - :mod:`toolkit.baseline.analysis` — the indicator by deprivation, ethnicity, age and sex, Core20
   against the rest, SII/RII and the trend, all through :mod:`toolkit.indicators`;
 - :mod:`toolkit.baseline.completeness` — the data-completeness audit and the bounds on the Core20 gap;
-- :mod:`toolkit.baseline.charts` — Fingertips-style bars and the SPC chart;
-- :mod:`toolkit.baseline.text` — plain-English sentences for the report.
+- :mod:`toolkit.baseline.measures` and :mod:`toolkit.baseline.statutory` — the deeper measures of the gap
+  (age-standardised, funnel, SII over time, concentration index, attributable share, life-expectancy gap)
+  and the statutory breakdowns.
+
+Everything here returns numbers and DataFrames.  The report — sentences, charts, tables and the
+named results — is made by :mod:`toolkit.stages.baseline`.
 """
 
 from toolkit.baseline.aggregate import (
@@ -34,7 +38,6 @@ from toolkit.baseline.analysis import (
     quintile_gap,
     trend,
 )
-from toolkit.baseline.charts import bar_chart, completeness_chart, spc_chart
 from toolkit.baseline.completeness import completeness_by_period, core20_gap_bounds, not_stated_by_quintile
 from toolkit.baseline.deprivation import Deprivation, attach_deprivation, read_lookup
 from toolkit.baseline.periods import PERIOD_USES, PeriodScope, period_scope
@@ -64,7 +67,4 @@ __all__ = [
     "completeness_by_period",
     "not_stated_by_quintile",
     "core20_gap_bounds",
-    "bar_chart",
-    "spc_chart",
-    "completeness_chart",
 ]

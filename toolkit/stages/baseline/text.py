@@ -1,10 +1,16 @@
-"""Plain-English sentences for the baseline report (wording only; the numbers come from the analysis)."""
+"""Plain-English sentences for the baseline report (wording only; the numbers come from the analysis).
+
+Numbers are written by :mod:`toolkit.reporting.formatting` (three significant figures, the same
+rounding as every other board page).
+"""
 
 from __future__ import annotations
 
 import math
 
 import pandas as pd
+
+from toolkit.reporting.formatting import MISSING, fmt_interval, fmt_number, is_missing
 
 __all__ = ["spc_headline", "result_name", "quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
            "bounds_sentence", "completeness_sentence"]
@@ -24,16 +30,18 @@ def level_text(level: float) -> str:
     return f"{round(level * 100, 4):g}%"
 
 
-def pct(value: float, *, unit: str = "%", decimals: int = 1) -> str:
-    """``57.8%`` (or with another unit, ``6.7 percentage points``); a dash when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{decimals}f}{unit}" if unit == "%" else f"{value:.{decimals}f} {unit}"
+def pct(value: float, *, unit: str = "%") -> str:
+    """``57.8%`` (or with another unit, ``6.72 percentage points``): the number by
+    :func:`~toolkit.reporting.formatting.fmt_number`, then the unit; ``not available`` when missing."""
+    if is_missing(value):
+        return MISSING
+    return f"{fmt_number(value)}{unit}" if unit == "%" else f"{fmt_number(value)} {unit}"
 
 
 def interval(lower: float, upper: float, *, level: float = 0.95, unit: str = "%") -> str:
-    """``(95% confidence interval 57.5% to 58.0%)``."""
-    return f"({level_text(level)} confidence interval {pct(lower, unit=unit)} to {pct(upper, unit=unit)})"
+    """``(95% confidence interval 57.5 to 58.0%)``: the limits by
+    :func:`~toolkit.reporting.formatting.fmt_interval`, then the unit."""
+    return f"({level_text(level)} confidence interval {fmt_interval(lower, upper)}{'' if unit == '%' else ' '}{unit})"
 
 
 def core20_sentence(summary: dict, *, level: float = 0.95, indicator: str = "the indicator") -> str:
@@ -46,7 +54,7 @@ def core20_sentence(summary: dict, *, level: float = 0.95, indicator: str = "the
             if g["lower_ci"] > 0 or g["upper_ci"] < 0 else
             "The interval includes zero, so the data cannot rule out that there is no real gap.")
     return (f"In Core20 neighbourhoods (the 20% most deprived nationally) {indicator} is {pct(c['value'])}, "
-            f"against {pct(r['value'])} in the rest of the ICB: {abs(g['value']):.1f} percentage points {side} "
+            f"against {pct(r['value'])} in the rest of the ICB: {fmt_number(abs(g['value']))} percentage points {side} "
             f"{interval(g['lower_ci'], g['upper_ci'], level=level, unit='percentage points')}. {sure}")
 
 
@@ -57,10 +65,10 @@ def sii_sentence(indices: dict, *, level: float = 0.95, quantile: str = "quintil
     s = indices["sii"]
     direction = "higher" if s > 0 else "lower"
     return (f"Across the whole deprivation gradient (by {quantile}), the fitted line puts the least deprived end "
-            f"{abs(s):.1f} percentage points {direction} than the most deprived end (slope index of inequality "
-            f"{s:.1f}, {level_text(level)} interval {indices['sii_lower']:.1f} to {indices['sii_upper']:.1f}); "
-            f"the least deprived end's level is {indices['rii']:.2f} times the most deprived end's "
-            f"(relative index {indices['rii_lower']:.2f} to {indices['rii_upper']:.2f}).")
+            f"{fmt_number(abs(s))} percentage points {direction} than the most deprived end (slope index of inequality "
+            f"{fmt_number(s)}, {level_text(level)} interval {fmt_interval(indices['sii_lower'], indices['sii_upper'])}); "
+            f"the least deprived end's level is {fmt_number(indices['rii'])} times the most deprived end's "
+            f"(relative index {fmt_interval(indices['rii_lower'], indices['rii_upper'])}).")
 
 
 def groups_sentence(frame: pd.DataFrame, *, what: str, benchmark: float) -> str:
@@ -114,25 +122,25 @@ def bounds_sentence(bounds: dict) -> str:
     """How far the people with no IMD decile could move the Core20 gap."""
     if bounds["unknown"] == 0:
         return "Every row matched an IMD decile, so missing deprivation cannot move the Core20 gap."
-    return (f"{bounds['unknown']:,.0f} people ({bounds['unknown_pct']:.1f}%) have no IMD decile; their value is "
+    return (f"{bounds['unknown']:,.0f} people ({fmt_number(bounds['unknown_pct'])}%) have no IMD decile; their value is "
             f"{pct(bounds['unknown_value'])}. Placed in the worst possible way — any of them in Core20 or the rest, "
-            f"with any of their events — the gap could be anywhere from {bounds['low']:.1f} to {bounds['high']:.1f} "
-            f"percentage points, against {bounds['gap']:.1f} as measured. If they all lived in Core20 neighbourhoods "
-            f"and had their own average value there, the gap would be {bounds['gap_if_core20']:.1f}; if none did, "
-            f"{bounds['gap_if_rest']:.1f} (these two assume their value is the same wherever they live).")
+            f"with any of their events — the gap could be anywhere from {fmt_interval(bounds['low'], bounds['high'])} "
+            f"percentage points, against {fmt_number(bounds['gap'])} as measured. If they all lived in Core20 neighbourhoods "
+            f"and had their own average value there, the gap would be {fmt_number(bounds['gap_if_core20'])}; if none did, "
+            f"{fmt_number(bounds['gap_if_rest'])} (these two assume their value is the same wherever they live).")
 
 
 def completeness_sentence(table: pd.DataFrame) -> str:
     """Overall not-stated and unmatched shares, with the range across periods."""
     total = table.iloc[-1]
     by = table.iloc[:-1]
-    text = f"{total['no_imd_pct']:.1f}% of people could not be given an IMD decile"
+    text = f"{fmt_number(total['no_imd_pct'])}% of people could not be given an IMD decile"
     if len(by):
-        text += f" (between {by['no_imd_pct'].min():.1f}% and {by['no_imd_pct'].max():.1f}% in a single period)"
+        text += f" (between {fmt_number(by['no_imd_pct'].min())}% and {fmt_number(by['no_imd_pct'].max())}% in a single period)"
     if "not_stated_pct" in table:
-        text += f", and ethnicity is not stated for {total['not_stated_pct']:.1f}%"
+        text += f", and ethnicity is not stated for {fmt_number(total['not_stated_pct'])}%"
         if len(by):
-            text += (f" (between {by['not_stated_pct'].min():.1f}% and {by['not_stated_pct'].max():.1f}% "
+            text += (f" (between {fmt_number(by['not_stated_pct'].min())}% and {fmt_number(by['not_stated_pct'].max())}% "
                      f"in a single period)")
     return text + "."
 
@@ -142,7 +150,7 @@ def quintile_gap_sentence(gap: dict, *, level: float = 0.95) -> str:
     if math.isnan(gap["value"]):
         return f"The gap between the most and least deprived quintiles could not be calculated ({gap.get('note')})."
     side = "below" if gap["value"] < 0 else "above"
-    return (f"Between the two ends of the gradient, the most deprived quintile's value is {abs(gap['value']):.1f} "
+    return (f"Between the two ends of the gradient, the most deprived quintile's value is {fmt_number(abs(gap['value']))} "
             f"percentage points {side} the least deprived quintile's "
             f"{interval(gap['lower_ci'], gap['upper_ci'], level=level, unit='percentage points')}.")
 
@@ -152,9 +160,9 @@ def not_stated_sentence(by_quintile: pd.DataFrame, completeness: pd.DataFrame) -
     total = completeness["not_stated_pct"].iloc[-1]
     q = by_quintile.set_index("quintile")["not_stated_pct"]
     most, least = q.get("Quintile 1 (most deprived)"), q.get("Quintile 5 (least deprived)")
-    text = f"Ethnicity is not stated for {total:.1f}% of people"
+    text = f"Ethnicity is not stated for {fmt_number(total)}% of people"
     if most is not None and least is not None:
-        text += f": {most:.1f}% in the most deprived quintile against {least:.1f}% in the least deprived"
+        text += f": {fmt_number(most)}% in the most deprived quintile against {fmt_number(least)}% in the least deprived"
     return text + ". Gaps between ethnic groups are measured only among people whose ethnicity is recorded."
 
 

@@ -1,4 +1,7 @@
-"""Plain-English sentences about the baseline's deeper measures (for the report and results.json)."""
+"""Plain-English sentences about the baseline's deeper measures (for the report and results.json).
+
+Numbers are written by :mod:`toolkit.reporting.formatting`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import math
 
 import pandas as pd
 
-from toolkit.baseline.text import level_text, pct
+from toolkit.reporting.formatting import fmt_count, fmt_interval, fmt_number, fmt_p, fmt_percent, fmt_points
+from toolkit.stages.baseline.text import level_text, pct
 
 __all__ = ["standardised_sentence", "age_scope_sentence", "funnel_sentence", "sii_trend_sentence",
            "concentration_sentence", "paf_sentence", "le_gap_sentence"]
@@ -23,10 +27,10 @@ def standardised_sentence(comparison: dict, *, indicator: str = "the indicator")
         return "The Core20 gap could not be age-standardised (no age bands matched the European Standard Population)."
     share = g["explained_by_age"]
     if share >= 0:
-        how = f"age structure explains {share:.0f}% of the crude gap" if abs(share) >= 0.5 else \
+        how = f"age structure explains {fmt_percent(share, already_percent=True)} of the crude gap" if abs(share) >= 0.5 else \
             "age structure explains almost none of it"
     else:
-        how = f"age structure hides part of the gap: allowing for it widens the gap by {-share:.0f}%"
+        how = f"age structure hides part of the gap: allowing for it widens the gap by {fmt_percent(-share, already_percent=True)}"
     return (f"Allowing for age (direct standardisation to the 2013 European Standard Population), the gap in "
             f"{indicator} between Core20 and the rest is {_pp(g['standardised'])}, against {_pp(g['crude'])} "
             f"before standardising: {how}.")
@@ -70,8 +74,10 @@ def sii_trend_sentence(frame: pd.DataFrame, *, per: str = "year") -> str:
         lvl = level_text(tr.get("level", 0.95))
         verdict = "a change chance alone would rarely produce" if tr["p"] < 0.05 else \
             "not distinguishable from no change"
-        text += (f" Its trend is {tr['slope']:+.2f} percentage points a {per} ({lvl} confidence interval "
-                 f"{tr['lower_ci']:+.2f} to {tr['upper_ci']:+.2f}; p = {tr['p']:.2g}): {verdict}.")
+        p = fmt_p(tr["p"])
+        text += (f" Its trend is {fmt_points(tr['slope'], digits=3, already_percent=True, signed=True)} a {per} "
+                 f"({lvl} confidence interval {fmt_interval(tr['lower_ci'], tr['upper_ci'])}; "
+                 f"p {p if p.startswith('<') else '= ' + p}): {verdict}.")
     else:
         text += " Three or more periods are needed to test for a trend."
     if frame.attrs.get("warning"):
@@ -85,8 +91,8 @@ def concentration_sentence(ci: dict, *, indicator: str = "the indicator") -> str
             "concentrated among people in more deprived neighbourhoods")
     sig = "" if ci["lower_ci"] <= 0 <= ci["upper_ci"] else ", more than chance would explain"
     corr = {"erreygers": "Erreygers-corrected ", "wagstaff": "Wagstaff-normalised "}.get(ci.get("correction"), "")
-    return (f"The {corr}concentration index is {ci['value']:+.3f} ({level_text(ci['level'])} confidence interval "
-            f"{ci['lower_ci']:+.3f} to {ci['upper_ci']:+.3f}): {indicator} is {lean}{sig}. "
+    return (f"The {corr}concentration index is {fmt_number(ci['value'])} ({level_text(ci['level'])} confidence "
+            f"interval {fmt_interval(ci['lower_ci'], ci['upper_ci'])}): {indicator} is {lean}{sig}. "
             "0 would mean no gradient; the index runs from -1 to +1.")
 
 
@@ -98,9 +104,10 @@ def paf_sentence(paf: dict, *, indicator: str = "the indicator", improvement: st
     change = ("higher" if ref > cur else "lower")
     lo, hi = sorted((-paf["excess_lower"], -paf["excess_upper"]))
     return (f"If everyone had the rate of IMD quintile {paf['reference']} (the least deprived, {pct(ref)}), "
-            f"{indicator} across the ICB would be {pct(ref)} instead of {pct(cur)}: {abs(excess):,.0f} "
-            f"{'more' if excess > 0 else 'fewer'} people ({lvl} interval {abs(lo):,.0f} to {abs(hi):,.0f}), "
-            f"a value {abs(paf['value']) * 100:.1f}% {change}. This is the share of the ICB's "
+            f"{indicator} across the ICB would be {pct(ref)} instead of {pct(cur)}: {fmt_count(abs(excess))} "
+            f"{'more' if excess > 0 else 'fewer'} people ({lvl} interval "
+            f"{fmt_count(abs(lo), about=False)} to {fmt_count(abs(hi), about=False)}), "
+            f"a value {fmt_percent(abs(paf['value']), digits=3)} {change}. This is the share of the ICB's "
             f"{'shortfall' if improvement == 'increase' else 'burden'} attributable to deprivation.")
 
 
@@ -109,7 +116,7 @@ def le_gap_sentence(decomposition) -> str:
     d = decomposition
     top = d.by_cause.iloc[0]
     age = d.by_age.loc[d.by_age["contribution"].abs().idxmax()]
-    return (f"Life expectancy at birth is {d.e0_b:.1f} years in the least deprived quintile and {d.e0_a:.1f} in the "
-            f"most deprived, a gap of {d.gap:.1f} years. {top['cause']} accounts for {top['contribution']:.1f} of the "
-            f"{d.gap:.1f} years; the age band contributing most is {age['age_band']} "
-            f"({age['contribution']:.1f} years).")
+    return (f"Life expectancy at birth is {fmt_number(d.e0_b)} years in the least deprived quintile and {fmt_number(d.e0_a)} in the "
+            f"most deprived, a gap of {fmt_number(d.gap)} years. {top['cause']} accounts for {fmt_number(top['contribution'])} of the "
+            f"{fmt_number(d.gap)} years; the age band contributing most is {age['age_band']} "
+            f"({fmt_number(age['contribution'])} years).")

@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from toolkit.baseline import bar_chart, completeness_chart, spc_chart
-from toolkit.baseline.charts import SPC_MARKERS
+from toolkit.stages.baseline.charts import bar_chart, completeness_chart, spc_chart
+from toolkit.stages.baseline.charts import SPC_MARKERS
 from toolkit.indicators import spc
 from toolkit.plotting import NHS
 
@@ -53,7 +53,7 @@ def test_completeness_chart_lines_differ_in_style():
 
 
 def test_spc_runs_are_labelled_in_text():
-    from toolkit.baseline.charts import _segments
+    from toolkit.stages.baseline.charts import _segments
 
     kinds = np.array(["common cause", "special cause concern", "special cause concern", "common cause",
                       "special cause improvement"])

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit.baseline import text as words
+from toolkit.stages.baseline import text as words
 
 
 def test_levels_and_intervals():
     assert words.level_text(0.95) == "95%" and words.level_text(0.998) == "99.8%"
-    assert words.interval(1.234, 5.0, level=0.998) == "(99.8% confidence interval 1.2% to 5.0%)"
-    assert words.pct(float("nan")) == "–"
+    # numbers by toolkit.reporting.formatting: three significant figures, as on every board page
+    assert words.interval(1.234, 5.0, level=0.998) == "(99.8% confidence interval 1.23 to 5.00%)"
+    assert words.interval(-7.2, -6.24, unit="percentage points") == \
+        "(95% confidence interval -7.20 to -6.24 percentage points)"
+    assert words.pct(57.83) == "57.8%" and words.pct(6.951, unit="percentage points") == "6.95 percentage points"
+    assert words.pct(float("nan")) == "not available"
 
 
 def test_core20_sentence_sign_and_certainty():
     base = {"core20": {"value": 53.3}, "rest": {"value": 60.1}}
     sure = words.core20_sentence({**base, "gap": {"value": -6.8, "lower_ci": -7.2, "upper_ci": -6.2}},
                                  indicator="recording")
-    assert "6.8 percentage points lower" in sure and "very unlikely to be chance" in sure
+    assert "6.80 percentage points lower" in sure and "very unlikely to be chance" in sure
     unsure = words.core20_sentence({**base, "gap": {"value": -0.5, "lower_ci": -1.5, "upper_ci": 0.5}})
     assert "cannot rule out" in unsure
 
@@ -37,12 +41,12 @@ def test_bounds_and_completeness_sentences():
     b = {"unknown": 20.0, "unknown_pct": 9.1, "unknown_value": 50.0, "gap": -30.0, "gap_if_core20": -26.7,
          "gap_if_rest": -28.3, "low": -36.4, "high": -18.2}
     s = words.bounds_sentence(b)
-    assert "20 people (9.1%)" in s and "-26.7" in s and "-28.3" in s
+    assert "20 people (9.10%)" in s and "-26.7" in s and "-28.3" in s
     assert "from -36.4 to -18.2" in s and "assume" in s
     table = pd.DataFrame({"period": ["a", "b", "All periods"], "people": [10, 10, 20], "no_imd_pct": [0.0, 10.0, 5.0],
                           "not_stated_pct": [20.0, 30.0, 25.0]})
     c = words.completeness_sentence(table)
-    assert c.startswith("5.0% of people could not be given an IMD decile (between 0.0% and 10.0%")
+    assert c.startswith("5.00% of people could not be given an IMD decile (between 0% and 10.0%")
     assert "not stated for 25.0% (between 20.0% and 30.0% in a single period)" in c
 
 
