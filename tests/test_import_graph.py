@@ -11,6 +11,9 @@ blocks are left out, since they never run).  Three rules:
 (c) no module imports a private name (``_x``, a function or a module) from another toolkit
     module, except from within the package that holds it.
 
+It also checks one "one definition" rule of the same issue: the NHS colours are spelt out
+only in ``toolkit/plotting.py`` (``NHS``).
+
 Violations owned by lanes still being merged are listed in the ``KNOWN_*`` allow-lists below.
 They are temporary: the lead empties them once those lanes land.  Each entry must still be a
 real violation (``test_allow_lists_are_not_stale``), so a fixed violation cannot linger in a list.
@@ -47,6 +50,11 @@ KNOWN_CYCLE_EDGES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
 })
 #: (designs module, forbidden module it imports) known to break rule (b).
 KNOWN_DESIGNS_LAYER_VIOLATIONS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset()
+#: Python modules other than toolkit/plotting.py that still spell out an NHS colour (use plotting.NHS).
+KNOWN_NHS_COLOUR_COPIES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
+    "toolkit/did_stage/robustness.py",  # the stages move: take NHS["blue"] / NHS["dark_grey"]
+    "toolkit/rendering/pack.py",  # rendering: the print CSS's text colours
+})
 #: (importer, "module.private_name") known to break rule (c).
 KNOWN_PRIVATE_IMPORTS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset({
     # toolkit/baseline -> toolkit/stages move (and the one aggregation path of issue 14)
@@ -311,6 +319,28 @@ def _reachable(graph: dict[str, set[str]], start: str, goal: str) -> set[str]:
                 seen.add(w)
                 todo.append(w)
     return set()
+
+
+def _nhs_colour_copies() -> set[str]:
+    """Python files under toolkit/ other than plotting.py that contain one of the NHS palette's hex codes."""
+    from toolkit.plotting import NHS
+
+    codes = {c.lower() for c in NHS.values()}
+    found = set()
+    for path in _modules().values():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel != "toolkit/plotting.py" and any(c in path.read_text(encoding="utf-8").lower() for c in codes):
+            found.add(rel)
+    return found
+
+
+def test_nhs_colours_are_defined_once():
+    # "NHS blue twice" (issue 14): the palette lives in toolkit.plotting.NHS only
+    bad = _nhs_colour_copies() - KNOWN_NHS_COLOUR_COPIES_TO_REMOVE_AFTER_MERGE
+    assert not bad, "NHS colours spelt out outside toolkit/plotting.py (use toolkit.plotting.NHS):\n" + "\n".join(
+        sorted(bad))
+    stale = KNOWN_NHS_COLOUR_COPIES_TO_REMOVE_AFTER_MERGE - _nhs_colour_copies()
+    assert not stale, f"no longer copies NHS colours (delete from the allow-list): {sorted(stale)}"
 
 
 def test_the_checks_catch_a_violation():

@@ -159,7 +159,9 @@ def segmented(
     Returns
     -------
     ITSResult
-        Headline = level change β₂ (a rate ratio exp(β₂) for count families).
+        Headline = level change β₂ (a rate ratio exp(β₂) for count families).  ``df``
+        is n − k when the intervals are t (OLS, and the AR error model), NaN for the
+        GLMs' normal intervals.
 
     Notes
     -----
