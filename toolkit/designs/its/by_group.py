@@ -33,13 +33,12 @@ def segmented_by(data: pd.DataFrame, outcome: str, time: str, treatment_start: A
     -------
     pandas.DataFrame
         Tidy table: for each group the ``level_change`` and ``slope_change`` rows
-        (``group`` — the value of ``by`` —, term, estimate, se, ci_low, ci_high, p_value,
-        n_obs), then for each
-        term a Cochran's Q test that the effect is the same in every group and, when
-        the groups are numbered (quintiles, deciles), an inverse-variance weighted
-        gradient across them, ranked by their numbers (see
-        :func:`toolkit.designs.heterogeneity.heterogeneity`), with ``group`` = "all groups".  Groups that cannot be
-        analysed are listed with the reason in ``note``.
+        (``group`` — the value of ``by`` —, term, estimate, se, ci_low, ci_high,
+        p_value, n_obs), then for each term a Cochran's Q test that the effect is the
+        same in every group and, when the groups are numbered (quintiles, deciles), an
+        inverse-variance weighted gradient across them, ranked by their numbers (see
+        :func:`toolkit.designs.heterogeneity.heterogeneity`), with ``group`` = "all
+        groups".  Groups that cannot be analysed are listed with the reason in ``note``.
 
     Notes
     -----

@@ -13,10 +13,10 @@ __all__ = ["diagnose", "method_text"]
 
 def diagnose(res, names: list[str], Xa: np.ndarray, n_first: int, *, family: str, cov: str, controlled: bool,
              test_lags: int) -> tuple[pd.DataFrame, list[str]]:
-    """Durbin–Watson, Ljung–Box and Breusch–Godfrey on the intervention series' residuals, with their cautions.
+    """Durbin–Watson, Ljung–Box and Breusch–Godfrey on the intervention series' residuals, and cautions.
 
-    ``test_lags`` lags (capped at n/4).  Pearson residuals for GLMs; with ``cov="ar"`` the innovations left after the AR
-    filter (and the whitened design).  The comparison series' own terms are left out of
+    ``test_lags`` lags (capped at n/4).  Pearson residuals for GLMs; with ``cov="ar"``
+    the innovations left after the AR filter (and the whitened design).  The comparison series' own terms are left out of
     the Breusch–Godfrey auxiliary regression.
     """
     ratio = family != "gaussian"
@@ -46,7 +46,8 @@ def diagnose(res, names: list[str], Xa: np.ndarray, n_first: int, *, family: str
 def method_text(res, *, family: str, cov: str, lags: int, ar_order: int, denominator: str | None, offset: bool,
                 seasonality, controlled: bool) -> str:
     """e.g. "Interrupted time series: segmented regression, OLS; Newey-West HAC SEs (Bartlett kernel, 3 lags)"."""
-    kind = {"gaussian": "OLS", "poisson": "Poisson GLM (log link)", "quasipoisson": "quasi-Poisson GLM (log link)"}[family]
+    kind = {"gaussian": "OLS", "poisson": "Poisson GLM (log link)",
+            "quasipoisson": "quasi-Poisson GLM (log link)"}[family]
     if offset:
         kind += f", log({denominator}) offset"
     if cov == "hac":
