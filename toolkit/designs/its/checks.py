@@ -26,7 +26,7 @@ def diagnose(res, names: list[str], Xa: np.ndarray, n_first: int, *, family: str
     if cov == "ar":  # test the innovations left after the AR filter
         resid, X_diag = res.model.whiten(np.asarray(res.resid)), res.model.wexog
     own = [i for i, c in enumerate(names)
-           if not (controlled and (c.startswith("group") or c in ("level_change", "slope_change")))]
+           if not (controlled and (c.startswith("intervention") or c in ("level_change", "slope_change")))]
     diag = residual_diagnostics(np.asarray(resid), np.asarray(X_diag)[:, own], test_lags)
     lb_p = diag.loc[diag["test"] == "Ljung-Box", "p_value"].iloc[0]
     if lb_p < 0.05:

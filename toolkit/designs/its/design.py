@@ -115,9 +115,9 @@ def design_matrix(s: Series, *, seasonality, season_period: int | None, controll
     """The regressors, the seasonal block and the names of the effect terms.
 
     Columns: ``const``, ``time``, ``level_change`` (post), ``slope_change`` ((t − t₀)·post);
-    with a comparison series ``post``/``post_slope`` are shared and ``group``,
-    ``group_time``, ``level_change``, ``slope_change`` are the intervention series'
-    differences; then the seasonal terms.  ``slope_change=False`` drops the slope terms.
+    with a comparison series ``post``/``post_slope`` are shared and ``intervention``,
+    ``intervention_time``, ``level_change``, ``slope_change`` are the intervention series'
+    differences (``group`` is kept for population subgroups); then the seasonal terms.  ``slope_change=False`` drops the slope terms.
     """
     df, post = s.df, s.post
     t = df["_t"].to_numpy(float)
@@ -128,8 +128,8 @@ def design_matrix(s: Series, *, seasonality, season_period: int | None, controll
     if controlled:
         g = (df["_series"] == "intervention").to_numpy(float)
         X = X.rename(columns={"level_change": "post", "slope_change": "post_slope"})
-        X["group"] = g
-        X["group_time"] = g * t
+        X["intervention"] = g
+        X["intervention_time"] = g * t
         X["level_change"] = g * X["post"]
         X["slope_change"] = g * X["post_slope"]
     X = pd.concat([X, season.reset_index(drop=True)], axis=1)
