@@ -1,6 +1,8 @@
 """NHS-styled matplotlib charts.
 
-Colours are the NHS identity palette; every chart distinguishes series by marker
+Colours are the NHS identity palette, and :data:`NHS` is the toolkit's only
+definition of them: Python code that needs an NHS colour takes it from here
+(``tests/test_import_graph.py`` guards this).  Every chart distinguishes series by marker
 or line style as well as colour, and templates show each chart with alt text and
 its data through :func:`toolkit.reporting.display.figure`.
 """
@@ -12,6 +14,7 @@ from typing import Sequence
 
 __all__ = ["NHS", "SERIES", "MARKERS", "new_figure", "logic_model_figure"]
 
+#: The NHS identity colours (NHS identity guidelines), the one definition in the toolkit.
 NHS = {
     "blue": "#005EB8",
     "dark_blue": "#003087",

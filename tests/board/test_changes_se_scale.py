@@ -8,6 +8,7 @@ import pytest
 
 from toolkit.board.changes import _estimate_changes, se_scale_of
 from toolkit.designs.result import DesignResult, se_distance
+from toolkit.errors import DesignError
 from toolkit.results import Results
 
 
@@ -39,7 +40,7 @@ def test_every_result_states_its_se_scale():
     diff = DesignResult(3.0, 1.0, 1.0, 5.0, 0.01, 50, "TWFE")
     assert ratio.se_scale == "log" and diff.se_scale == "estimate"
     assert ratio.to_record()["se_scale"] == "log"
-    with pytest.raises(ValueError):
+    with pytest.raises(DesignError):
         DesignResult(1.0, 1.0, 0.0, 2.0, 0.5, 5, "x", se_scale="sqrt")
     res = Results(stage="s")
     assert res.record_design("rr", ratio).se_scale == "log"

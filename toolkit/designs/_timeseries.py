@@ -251,7 +251,7 @@ def post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool, unit: 
         try:
             start = pd.Timestamp(start)
         except (TypeError, ValueError) as exc:
-            raise DesignError(f"intervention_start {start!r} is not a date, but '{time}' holds dates") from exc
+            raise DesignError(f"treatment_start {start!r} is not a date, but '{time}' holds dates") from exc
         code = _UNIT_CODE.get(unit or "")
         if code is not None and code != "D":
             return (df[time].dt.to_period(code) >= start.to_period(code)).to_numpy()
@@ -259,7 +259,7 @@ def post_mask(df: pd.DataFrame, time: str, start: Any, is_datetime: bool, unit: 
     try:
         start = float(start)
     except (TypeError, ValueError) as exc:
-        raise DesignError(f"intervention_start {start!r} is not a number, but '{time}' holds numbers") from exc
+        raise DesignError(f"treatment_start {start!r} is not a number, but '{time}' holds numbers") from exc
     return (pd.to_numeric(df[time]).to_numpy(float) >= start)
 
 

@@ -19,9 +19,9 @@ import pandas as pd
 from scipy import stats
 
 from toolkit.cautions import Caution
+from toolkit.designs._simplex import simplex_weights
 from toolkit.designs.result import DesignResult
 from toolkit.designs.sdid import _matrix
-from toolkit.designs.synth import simplex_weights
 from toolkit.errors import DesignError
 
 __all__ = ["AugSynthResult", "fit", "augmented_weights"]

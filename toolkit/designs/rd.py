@@ -365,11 +365,11 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
     Returns
     -------
     pandas.DataFrame
-        One ``rd_effect`` row per group (``by``, term, estimate, se, ci_low, ci_high,
+        One ``rd_effect`` row per group (``group`` — the value of ``by`` —, term, estimate, se, ci_low, ci_high,
         p_value, n_obs, h, note) — conventional estimate with the robust SE and interval —
         then Cochran's Q (``difference_across_groups``) and, for numbered groups
         (quintiles, deciles), the weighted ``gradient`` ranked by their numbers, both
-        computed from the robust bias-corrected estimates and SEs.
+        computed from the robust bias-corrected estimates and SEs, with ``group`` = "all groups".
 
     Notes
     -----
@@ -388,10 +388,10 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
         try:
             r = fit(data[data[by] == key], outcome, running, cutoff, **kwargs)
         except (DesignError, DataError) as exc:
-            rows.append({by: key, "term": "rd_effect", "note": str(exc)})
+            rows.append({"group": key, "term": "rd_effect", "note": str(exc)})
             continue
         robust = r.table.set_index("term").loc["robust"]
-        rows.append({by: key, "term": "rd_effect", "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
+        rows.append({"group": key, "term": "rd_effect", "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "p_value": r.p_value, "n_obs": r.n_obs, "h": r.extra["h_left"],
                      "note": "; ".join(r.warnings), "_bc": float(robust["estimate"]), "_se_rb": float(robust["se"])})
     res = pd.DataFrame(rows)
@@ -399,6 +399,6 @@ def fit_by(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *, by:
         res["estimate"], res["se"], res["_bc"], res["_se_rb"] = np.nan, np.nan, np.nan, np.nan
     # the tests across groups use the robust bias-corrected estimates and SEs (those behind the robust intervals)
     fitted = res[res["estimate"].notna()]
-    het = heterogeneity(fitted[[by]].assign(estimate=fitted["_bc"], se=fitted["_se_rb"]), by=by,
+    het = heterogeneity(fitted[["group"]].assign(estimate=fitted["_bc"], se=fitted["_se_rb"]), by="group",
                         level=kwargs.get("level", 0.95))
     return pd.concat([res.drop(columns=["_bc", "_se_rb"]), het], ignore_index=True)

@@ -1,8 +1,10 @@
 """The read-only result every design returns.
 
-Modelled on linearmodels' results objects: the model validates and fits; this
-object only carries numbers and can describe them.  Prose lives in
-:mod:`toolkit.reporting.interpret` so that computation and presentation stay apart.
+Modelled on linearmodels' results objects: the model (a design's ``fit``-like
+function) validates and fits; this object only carries numbers — no fitted model,
+no data — and can describe them.  Prose lives in :mod:`toolkit.reporting.interpret`
+and plots in :mod:`toolkit.reporting.plots`, so that computation and presentation
+stay apart.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 import pandas as pd
+
+from toolkit.errors import DesignError
 
 __all__ = ["DesignResult", "SE_SCALES", "se_distance"]
 
@@ -28,7 +32,7 @@ def se_distance(before: float, now: float, se: float, se_scale: str = "estimate"
     or a non-positive ratio).
     """
     if se_scale not in SE_SCALES:
-        raise ValueError(f"se_scale must be one of {', '.join(SE_SCALES)}")
+        raise DesignError(f"se_scale must be one of {', '.join(SE_SCALES)}, not {se_scale!r}")
     if not (se > 0) or any(math.isnan(v) for v in (before, now, se)):
         return float("nan")
     if se_scale == "log":
@@ -84,6 +88,17 @@ class DesignResult:
         (the log of a ratio: a rate ratio's SE is that of log(ratio)).  By default
         ``"log"`` when ``scale="ratio"``, else ``"estimate"``.  Whoever compares a
         change with the SE (the rerun comparison, power) must work on this scale.
+    df : float, optional
+        Degrees of freedom of the t distribution behind the interval and p-value
+        (e.g. n − k for OLS with t intervals); NaN (the default) when they are normal
+        or permutation-based.  ``tidy()`` shows it in its ``df`` column.
+
+    Notes
+    -----
+    Read-only: the dataclass is frozen, ``extra`` is a read-only mapping and
+    :meth:`tidy` returns a copy of ``table``.  A result never holds the fitted model
+    or the data; whatever a later step needs (an aggregation, a plot) is a number or
+    a DataFrame here.
     """
 
     estimate: float
@@ -101,21 +116,28 @@ class DesignResult:
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
     se_scale: str | None = None
+    df: float = field(default=float("nan"), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", _freeze(self.extra))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         if self.scale not in ("difference", "ratio"):
-            raise ValueError("scale must be 'difference' or 'ratio'")
+            raise DesignError(f"scale must be 'difference' or 'ratio', not {self.scale!r}")
         if self.se_scale is None:
             object.__setattr__(self, "se_scale", "log" if self.scale == "ratio" else "estimate")
         if self.se_scale not in SE_SCALES:
-            raise ValueError(f"se_scale must be one of {', '.join(SE_SCALES)}")
+            raise DesignError(f"se_scale must be one of {', '.join(SE_SCALES)}, not {self.se_scale!r}")
+        object.__setattr__(self, "df", float("nan") if self.df is None else float(self.df))
 
     # ------------------------------------------------------------------ views
     @property
     def null_value(self) -> float:
         return 1.0 if self.scale == "ratio" else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The confidence interval at ``level``, as ``(ci_low, ci_high)``."""
+        return (self.ci_low, self.ci_high)
 
     @property
     def significant(self) -> bool:
@@ -125,22 +147,32 @@ class DesignResult:
         return not (self.ci_low <= self.null_value <= self.ci_high)
 
     def tidy(self) -> pd.DataFrame:
-        """All coefficients as a tidy DataFrame (the headline row when there is no table)."""
+        """All coefficients as a tidy DataFrame (the headline row when there is no table).
+
+        Columns ``term, estimate, se, ci_low, ci_high, p_value``, then ``n_obs`` and
+        ``df`` (degrees of freedom of a t interval, NaN where it is normal) and any
+        design-specific columns.  ``df`` comes from the table when it has one, else
+        from :attr:`df`.  A copy: changing it does not change the result.
+        """
         if self.table is not None:
-            return self.table.copy()
-        return pd.DataFrame(
-            [
-                {
-                    "term": self.name,
-                    "estimate": self.estimate,
-                    "se": self.se,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "p_value": self.p_value,
-                    "n_obs": self.n_obs,
-                }
-            ]
-        )
+            out = self.table.copy()
+        else:
+            out = pd.DataFrame(
+                [
+                    {
+                        "term": self.name,
+                        "estimate": self.estimate,
+                        "se": self.se,
+                        "ci_low": self.ci_low,
+                        "ci_high": self.ci_high,
+                        "p_value": self.p_value,
+                        "n_obs": self.n_obs,
+                    }
+                ]
+            )
+        if "df" not in out.columns:
+            out["df"] = self.df
+        return out
 
     def summary(self) -> str:
         """A short text summary: method, headline estimate, interval, p-value, n, warnings."""
@@ -150,7 +182,8 @@ class DesignResult:
             f"Outcome: {self.outcome}",
             f"Estimate ({self.name}): {self.estimate:.6g}  SE {self.se:.6g}"
             + (" (of the log ratio)" if self.se_scale == "log" else ""),
-            f"{pct} CI: [{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.p_value:.4g}",
+            f"{pct} CI: [{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.p_value:.4g}"
+            + ("" if math.isnan(self.df) else f"  (t, {self.df:g} df)"),
             f"Observations: {self.n_obs:,}",
         ]
         lines += [f"Warning: {w}" for w in self.warnings]

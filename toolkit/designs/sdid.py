@@ -31,7 +31,7 @@ from scipy import stats
 from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
-from toolkit.designs.synth import simplex_weights
+from toolkit.designs._simplex import simplex_weights
 from toolkit.errors import DataError, DesignError
 
 __all__ = ["SDIDResult", "fit", "estimate", "METHODS"]

@@ -211,7 +211,8 @@ def test_segmented_by_gradient():
     rng = np.random.default_rng(5)
     frames = [_series(rng, level=float(6 - q), slope=0.0, sd=0.25).assign(imd_quintile=q) for q in range(1, 6)]
     tab = its.segmented_by(pd.concat(frames), "y", "t", 31, by="imd_quintile")
-    lv = tab[tab["term"] == "level_change"].set_index("imd_quintile")
+    assert "group" in tab.columns and "imd_quintile" not in tab.columns  # by-group variants say `group`
+    lv = tab[tab["term"] == "level_change"].set_index("group")
     assert list(lv.index) == [1, 2, 3, 4, 5]
     assert np.allclose(lv["estimate"], [5, 4, 3, 2, 1], atol=0.6)
     g = tab.set_index("term")
@@ -258,13 +259,27 @@ def test_bad_input_errors():
 
 def test_few_periods_warn_and_result_contract():
     df = _series(np.random.default_rng(9), n=20, start=11)
-    r = its.segmented(df, "y", "t", 11)
+    r = its.segmented(df, "y", "t", treatment_start=11)  # the start's name is shared with synth, sdid, augsynth
+    assert r.extra["treatment_start"] == 11
     assert any("Only 10 periods before" in w for w in r.warnings)
     rec = r.to_record()
     assert rec["name"] == "level_change" and rec["n"] == 20
-    assert "level_change" in r.tidy()["term"].tolist() and r.summary().startswith("Interrupted")
+    assert "df" not in rec  # results.json keeps its fields
+    tidy = r.tidy()
+    assert "level_change" in tidy["term"].tolist() and r.summary().startswith("Interrupted")
+    # OLS with t intervals: df = n − k = 20 − 4 (const, time, level, slope); the interval is t(16)
+    assert r.df == 16 and (tidy["df"] == 16).all() and "16 df" in r.summary()
+    half = (r.ci_high - r.ci_low) / 2
+    assert half == pytest.approx(r.se * __import__("scipy").stats.t.ppf(0.975, 16))
+    assert r.interval == (r.ci_low, r.ci_high)
+    tidy.loc[0, "estimate"] = 99.0
+    assert r.tidy().loc[0, "estimate"] != 99.0  # tidy() is a copy
     with pytest.raises(Exception):
         r.estimate = 1.0  # read-only
+    with pytest.raises(TypeError):
+        its.segmented(df, "y", "t", intervention_start=11)  # the old name is gone
+    counts = its.segmented(df.assign(y=np.round(df["y"])), "y", "t", 11, family="poisson")
+    assert np.isnan(counts.df) and counts.tidy()["df"].isna().all()  # a GLM's intervals are normal
 
 
 def test_counterfactual_plot(sicily):

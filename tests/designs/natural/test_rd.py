@@ -126,7 +126,7 @@ def test_fit_by_gradient():
     rng = np.random.default_rng(8)
     df = pd.concat([_sim(rng, n=1500, jump=float(4 - g)).assign(q=g) for g in (1, 2, 3)])
     tab = rd.fit_by(df, "y", "x", 0.0, by="q").set_index("term")
-    eff = tab.loc["rd_effect"].set_index("q")["estimate"]
+    eff = tab.loc["rd_effect"].set_index("group")["estimate"]
     assert np.allclose(eff.to_numpy(float), [3, 2, 1], atol=0.35)
     assert tab.loc["gradient", "estimate"] == pytest.approx(-1.0, abs=0.25)
     assert tab.loc["difference_across_groups", "p_value"] < 0.001

@@ -35,6 +35,7 @@ def test_fit_by_tests_use_robust_bias_corrected_estimates_and_level():
     assert grad["ci_high"] == pytest.approx(slope + stats.norm.ppf(0.95) * se, rel=1e-10)
     assert tab.loc["difference_across_groups", "estimate"] == pytest.approx(np.sum(w * (th - tbar) ** 2), rel=1e-10)
     # the conventional estimates differ from the bias-corrected ones, so this is not the old behaviour
-    conv = tab.loc["rd_effect"].set_index("q")["estimate"].astype(float)
+    assert "group" in tab.columns and "q" not in tab.columns  # by-group variants say `group`
+    conv = tab.loc["rd_effect"].set_index("group")["estimate"].astype(float)
     assert not np.allclose(conv.to_numpy(), th)
     assert grad["estimate"] == pytest.approx(-1.0, abs=0.3)
