@@ -14,10 +14,10 @@ import pandas as pd
 
 from toolkit.designs import its
 from toolkit.errors import DataError, DesignError, ToolkitError
-from toolkit.natural.its_inputs import parse_seasonality, split_series
-from toolkit.natural.common import (collecting_cautions, fmt_p, fmt_time, interval_text, pct_change_text,
+from toolkit.stages.its.inputs import parse_seasonality, split_series
+from toolkit.stages.common import (collecting_cautions, fmt_p, fmt_time, interval_text, pct_change_text,
                                    reraise_with_parameter, require_roles, slug)
-from toolkit.natural.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
+from toolkit.stages.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
                                       periods_verdict, seasonality_verdict)
 from toolkit.reporting.language import fmt_number, upper_first
 
@@ -423,7 +423,7 @@ def run_its(
     The headline is the single-series segmented regression (its level change β₂,
     a rate ratio exp(β₂) for count families; see
     :func:`toolkit.designs.its.segmented`).  The controlled ITS is a check: its
-    verdict (:func:`toolkit.natural.verdicts.controlled_verdict`) says whether it
+    verdict (:func:`toolkit.stages.verdicts.controlled_verdict`) says whether it
     agrees.  With a ``group`` role the headline uses the period totals
     Σ_g outcome and Σ_g denominator, and :func:`toolkit.designs.its.segmented_by`
     gives each group's effect with Cochran's Q and the gradient across groups.

@@ -17,10 +17,10 @@ import pandas as pd
 from toolkit.dates import to_iso_text
 from toolkit.designs import synth
 from toolkit.errors import DataError, DesignError, Problem, ToolkitError
-from toolkit.natural.common import (collecting_cautions,
+from toolkit.stages.common import (collecting_cautions,
                                    fmt_p, fmt_time, reraise_with_parameter, require_roles, slug)
-from toolkit.natural.synth_compare import compare_methods
-from toolkit.natural.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
+from toolkit.stages.synth.compare import compare_methods
+from toolkit.stages.verdicts import (Verdict, p_text, leave_one_out_verdict, periods_verdict, placebo_verdict,
                                       synth_fit_verdict)
 from toolkit.reporting.language import fmt_number, upper_first
 
@@ -312,9 +312,9 @@ def run_synth(
         Words for the report.
     column_names : dict, optional
         The source's ``{role: user column}`` mapping, so errors name the user's columns
-        (:func:`toolkit.natural.common.role_columns`).
+        (:func:`toolkit.stages.common.role_columns`).
     compare : bool
-        Also fit synthetic DiD and DiD (:mod:`toolkit.natural.synth_compare`).
+        Also fit synthetic DiD and DiD (:mod:`toolkit.stages.synth.compare`).
 
     Returns
     -------

@@ -16,9 +16,9 @@ import pandas as pd
 from toolkit.designs import rd
 from toolkit.errors import DataError, DesignError
 from toolkit.cautions import code_of
-from toolkit.natural.common import (collecting_cautions,
+from toolkit.stages.common import (collecting_cautions,
                                    fmt_p, interval_text, reraise_with_parameter, require_roles, slug)
-from toolkit.natural.verdicts import (Verdict, bandwidth_verdict, effective_n_verdict, heterogeneity_verdict,
+from toolkit.stages.verdicts import (Verdict, bandwidth_verdict, effective_n_verdict, heterogeneity_verdict,
                                       manipulation_verdict)
 from toolkit.reporting.language import fmt_number, upper_first
 

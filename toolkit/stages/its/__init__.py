@@ -1,0 +1,1 @@
+"""The ``its`` template's stage (see :mod:`toolkit.stages.its.analysis`)."""

@@ -1,0 +1,1 @@
+"""The ``rd`` template's stage (see :mod:`toolkit.stages.rd.analysis`)."""

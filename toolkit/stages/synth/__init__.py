@@ -1,0 +1,1 @@
+"""The ``synth`` template's stage (see :mod:`toolkit.stages.synth.analysis`)."""
