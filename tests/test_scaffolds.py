@@ -37,6 +37,7 @@ STAGE_CODE = {
     "its": ["toolkit/stages/its/analysis.py"],
     "synth": ["toolkit/stages/synth/analysis.py"],
     "rd": ["toolkit/stages/rd/analysis.py"],
+    "charter": ["toolkit/stages/charter.py"],
     "baseline": ["toolkit/baseline/text.py"],
 }
 

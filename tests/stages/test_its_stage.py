@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import ConfigError, DataError, DesignError
-from toolkit.stages.its.analysis import parse_seasonality, run_its
+from toolkit.stages.its import parse_seasonality, run_its
 from toolkit.results import Results
 
 ROLES = {"month": "time", "admissions": "outcome", "population": "denominator",

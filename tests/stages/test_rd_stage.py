@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import DesignError
-from toolkit.stages.rd.analysis import fmt_cutoff, run_rd, running_check_verdict
+from toolkit.stages.rd import fmt_cutoff, run_rd, running_check_verdict
 from toolkit.results import Results
 
 ROLES = {"lsoa21_code": "unit", "imd_rank": "running", "outcome_pct": "outcome"}

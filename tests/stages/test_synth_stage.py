@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import DataError, DesignError
-from toolkit.stages.synth.analysis import parse_periods, run_synth
+from toolkit.stages.synth import parse_periods, run_synth
 from toolkit.results import Results
 
 ROLES = {"area_code": "unit", "area_name": "unit_name", "quarter": "time", "rate_per_1000": "outcome"}

@@ -1,34 +1,32 @@
-"""The interrupted-time-series stage: template parameters → estimator calls → tables, verdicts, records.
+"""The interrupted-time-series stage's analysis: what the ``its`` template records and shows.
 
-The ``its`` template hands its role-named data and parameters to :func:`run_its`
-and shows what comes back; nothing here estimates anything itself (that is
-:mod:`toolkit.designs.its`).
+:class:`ITSAnalysis` holds the fitted segmented regressions (made by
+:func:`toolkit.stages.its.fit.run_its`); its sentences come from
+:class:`~toolkit.stages.its.words.ITSWords`, its tables from
+:class:`~toolkit.stages.its.tables.ITSTables`.  ``record`` writes the named results;
+``section(key)`` gives each part of the report as blocks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
-from toolkit.designs import its
-from toolkit.errors import DataError, DesignError, ToolkitError
-from toolkit.stages.its.inputs import parse_seasonality, split_series
-from toolkit.stages.common import (collecting_cautions, fmt_p, fmt_time, interval_text, pct_change_text,
-                                   reraise_with_parameter, require_roles, slug)
-from toolkit.stages.verdicts import (Verdict, autocorrelation_verdict, controlled_verdict, heterogeneity_verdict,
-                                      periods_verdict, seasonality_verdict)
-from toolkit.reporting.language import fmt_number, upper_first
+from toolkit.reporting.formatting import fmt_ci, fmt_number
+from toolkit.reporting.language import upper_first
+from toolkit.stages.base import Callout, Facts, Figure, Paragraph, StageAnalysis, SummaryBox, Table
+from toolkit.stages.common import fmt_time, slug
+from toolkit.stages.its.tables import ITSTables
+from toolkit.stages.its.words import ITSWords
+from toolkit.stages.verdicts import Verdict, verdict_blocks
 
-__all__ = ["ITSAnalysis", "run_its", "parse_seasonality", "MIN_PRE_PERIODS"]
-
-MIN_PRE_PERIODS = its.MIN_PRE_PERIODS
-_COMPARISON_ROLES = ("comparison_outcome", "comparison_denominator")
+__all__ = ["ITSAnalysis", "SECTIONS"]
 
 
 @dataclass(frozen=True)
-class ITSAnalysis:
+class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
     """Everything the ``its`` template shows.
 
     Attributes
@@ -62,6 +60,9 @@ class ITSAnalysis:
     cautions: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
+    charter: Any = None  # the evaluation's charter (its title heads the design facts), set by build
+
+    SECTIONS = ("headline", "design", "series", "horizons", "diagnostics", "comparison", "groups", "method")
 
     # -------------------------------------------------------------- views
     @property
@@ -86,205 +87,64 @@ class ITSAnalysis:
                 seen.append(w)
         return seen
 
-    def horizon_rows(self) -> pd.DataFrame:
-        return self.result.horizons
 
-    def headline(self) -> tuple[str, list[str]]:
-        """The summary box: an answer and supporting points, with uncertainty."""
-        r = self.result
-        lv, sl = r.level_change, r.slope_change if "slope_change" in set(r.table["term"]) else None
-        ci = interval_text(lv["ci_low"], lv["ci_high"], r.level)
-        out = self.outcome_label
-        if self.ratio:
-            answer = (f"When the scheme started, {out} were {pct_change_text(lv['estimate'])} than the earlier trend "
-                      f"predicted (rate ratio {fmt_number(lv['estimate'])}, {ci}).")
-        else:
-            verb = "higher" if lv["estimate"] > 0 else "lower"
-            answer = (f"When the scheme started, {out} were {fmt_number(abs(lv['estimate']))} {verb} than the earlier "
-                      f"trend predicted ({ci}).")
-        answer += " " + _certainty(lv, self.ratio)
-        points = []
-        if sl is not None:
-            points.append(self._slope_sentence(sl))
-        last = self._last_horizon_sentences()
-        points.extend(last)
-        if self.gradient is not None:
-            points.append(self.gradient.finding)
-        if self.controlled is not None:
-            c = self.controlled
-            points.append(f"Allowing for the comparison area's trend, the level change is {fmt_number(c.estimate)} "
-                          f"({interval_text(c.ci_low, c.ci_high, c.level)}).")
-        bad = [v for v in self.verdicts if v.status != "good"]
-        if bad:
-            points.append("Read with care: " + "; ".join(v.check.rstrip("?").lower() for v in bad)
-                          + " (see the diagnostics below).")
-        else:
-            points.append("The diagnostics below raise no concerns about the model.")
-        return answer, points
+    # -------------------------------------------------------------- the report
+    def _section_headline(self):
+        answer, points = self.headline()
+        return [SummaryBox(f"Did {self.outcome_label} change when the scheme started?", answer, tuple(points)),
+                *(Callout(text, kind="warning") for text in self.warnings)]
 
-    def _slope_sentence(self, sl: pd.Series) -> str:
-        ci = interval_text(sl["ci_low"], sl["ci_high"], self.result.level)
-        if self.ratio:
-            return (f"After the start, the trend changed by a factor of {fmt_number(sl['estimate'], digits=4)} per "
-                    f"{self.period_label}: a further {pct_change_text(sl['estimate'])} for each {self.period_label} "
-                    f"that passed, relative to the old trend ({ci}).")
-        verb = "rose" if sl["estimate"] > 0 else "fell"
-        return (f"After the start, the trend {verb} by {fmt_number(abs(sl['estimate']))} more per {self.period_label} "
-                f"than before ({ci}).")
+    def _section_design(self):
+        return [Facts(tuple(self.design_facts(self.charter))), *(Callout(text, kind="info") for text in self.notes)]
 
-    def _last_horizon_sentences(self) -> list[str]:
-        h = self.result.horizons
-        if h is None or h.empty:
-            return []
-        last = int(h["horizon"].max())
-        rows = h[h["horizon"] == last].set_index("measure")
-        when = f"{fmt_time(rows['time'].iloc[0], unit=self.period_label)} ({last + 1} {self.period_label}s in)"
-        lvl = self.result.level
-        out = []
-        if self.ratio:
-            rr = rows.loc["rate_ratio"]
-            out.append(f"By {when}, {self.outcome_label} were {pct_change_text(rr['estimate'])} than expected "
-                       f"without the scheme (rate ratio {fmt_number(rr['estimate'])}, "
-                       f"{interval_text(rr['ci_low'], rr['ci_high'], lvl)}).")
-            ev = rows.loc["difference_in_events"]
-            cu = rows.loc["cumulative_difference"]
-            out.append(f"That is {_count_text(ev, lvl)} {self.outcome_label} in that {self.period_label}, and "
-                       f"{_count_text(cu, lvl)} in total since the start.")
-        else:
-            d = rows.loc["difference"]
-            out.append(f"By {when}, {self.outcome_label} were {fmt_number(d['estimate'])} away from the level expected "
-                       f"without the scheme ({interval_text(d['ci_low'], d['ci_high'], lvl)}).")
-        return out
+    def _counterfactual_figure(self, result, *, caption: str, data: pd.DataFrame, data_caption: str) -> Figure:
+        from toolkit.reporting.plots import its as its_plots
 
-    @property
-    def y_label(self) -> str:
-        cf = self.result.counterfactual
-        label = self.outcome_label[:1].upper() + self.outcome_label[1:]
-        return f"{label} {self.rate_label}" if "observed_rate" in cf and self.rate_label else label
+        return Figure(lambda: its_plots.counterfactual_plot(result, xlabel=upper_first(self.period_label),
+                                                            ylabel=self.y_label),
+                      alt=its_plots.counterfactual_alt(result), caption=caption, data=data, data_caption=data_caption)
 
-    def design_facts(self, charter=None) -> list[tuple[str, str]]:
-        """Key facts of the design for the report's first section."""
-        r = self.result
-        d = r.counterfactual[r.counterfactual["series"] == "intervention"]
-        start = d.loc[d["post"], "time"].iloc[0]
-        facts = []
-        if charter is not None:
-            facts.append(("Scheme", charter.title))
-        facts += [
-            ("Outcome", self.outcome_label + (f" ({self.rate_label})" if "observed_rate" in d else "")),
-            ("Scheme started", fmt_time(start, unit=self.period_label)),
-            ("Data", f"{fmt_time(d['time'].iloc[0], unit=self.period_label)} to "
-                     f"{fmt_time(d['time'].iloc[-1], unit=self.period_label)}"),
-            (f"{upper_first(self.period_label)}s before the start", f"{int(r.extra['n_pre'])}"),
-            (f"{upper_first(self.period_label)}s since the start", f"{int(r.extra['n_post'])}"),
-            ("Comparison", "a comparison area's series (controlled ITS, as a check)" if self.controlled is not None
-             else "this area's own pre-scheme trend"),
-        ]
-        return facts
+    def _section_series(self):
+        out = upper_first(self.outcome_label)
+        return [self._counterfactual_figure(
+            self.result, caption=f"{out} before and after the scheme, with the counterfactual",
+            data=self.series_table(),
+            data_caption=f"{out} by {self.period_label}: observed, fitted trend and counterfactual")]
 
-    def method_facts(self) -> list[tuple[str, str]]:
-        r = self.result
-        facts = [("Model", r.method)]
-        if self.controlled is not None:
-            facts.append(("Check", self.controlled.method))
-        facts += [
-            ("Level change", "the immediate change at the start" + (" (a rate ratio: 0.9 means 10% lower)"
-                                                                     if self.ratio else "")),
-            ("Slope change", f"the change in the trend per {self.period_label} after the start"),
-            ("Minimum data", f"refused with fewer than {MIN_PRE_PERIODS} {self.period_label}s before the start; "
-                             f"12 or more recommended"),
-            ("References", "Wagner et al. (2002); Lopez Bernal, Cummins and Gasparrini (2017); Newey and West (1987)"),
-        ]
-        return facts
+    def _section_horizons(self):
+        return [Table(self.horizons_table(), caption=f"Difference between observed and expected {self.outcome_label} "
+                      f"(without the scheme) at chosen {self.period_label}s after the start")]
 
-    def no_groups_text(self) -> str:
-        return (f"These data hold one series for the whole area, with no breakdown by {self.group_label}, so "
-                f"they cannot say whether the effect differed across the deprivation gradient. To answer it, "
-                f"supply the series by {self.group_label} (one row per group and {self.period_label}) and map the "
-                f"column to the 'group' role: each group then gets its own estimate, with a test of whether "
-                f"they differ.")
+    def _section_diagnostics(self):
+        return [*verdict_blocks(self.verdicts),
+                Table(self.diagnostics_table(), caption="Tests of the residuals for autocorrelation "
+                      "(Durbin-Watson near 2 and large p-values mean none is left)")]
 
-    # -------------------------------------------------------------- tables
-    def series_table(self) -> pd.DataFrame:
-        """The chart's data: each period's observed value, the fitted trend and the counterfactual."""
-        cf = self.result.counterfactual
-        d = cf[cf["series"] == "intervention"]
-        sfx = "_rate" if "observed_rate" in d else ""
-        unit = f" ({self.rate_label})" if sfx else ""
-        out = pd.DataFrame({
-            upper_first(self.period_label): [fmt_time(t, unit=self.period_label) for t in d["time"]],
-            f"Observed{unit}": d["observed" + sfx].to_numpy(),
-            f"Fitted trend{unit}": d["trend" + sfx].to_numpy(),
-            f"Expected without the scheme{unit}": d["counterfactual_trend" + sfx].where(d["post"]).to_numpy(),
-            "Scheme running": d["post"].to_numpy(),
-        })
-        return out
-
-    def comparison_table(self) -> pd.DataFrame | None:
-        """Observed values of both series (the controlled chart's data)."""
+    def _section_comparison(self):
         if self.controlled is None:
-            return None
-        cf = self.controlled.counterfactual
-        sfx = "_rate" if "observed_rate" in cf else ""
-        wide = cf.pivot(index="time", columns="series", values="observed" + sfx).sort_index()
-        unit = f" ({self.rate_label})" if sfx else ""
-        return pd.DataFrame({upper_first(self.period_label): [fmt_time(t, unit=self.period_label) for t in wide.index],
-                             f"This area{unit}": wide["intervention"].to_numpy(),
-                             f"Comparison area{unit}": wide["comparison"].to_numpy()})
+            return [Callout("No comparison series was used, so the estimate rests on this area's own trend alone. "
+                            "Map comparison_outcome (and comparison_denominator) to a similar area's series to check "
+                            "it.", kind="info")]
+        out = upper_first(self.outcome_label)
+        return [Paragraph("A controlled interrupted time series subtracts what happened in a comparison area without "
+                          "the scheme. If both approaches agree, something else happening at the same time is a less "
+                          "likely explanation."),
+                self._counterfactual_figure(
+                    self.controlled, caption=f"{out} in this area and the comparison area",
+                    data=self.comparison_table(),
+                    data_caption=f"{out} by {self.period_label} in this area and the comparison area")]
 
-    def horizons_table(self) -> pd.DataFrame:
-        """Differences from the counterfactual at each horizon, in words a board reads."""
-        h = self.result.horizons
-        names = {"rate_ratio": "Rate ratio (1 = no change)", "difference": "Difference from expected",
-                 "difference_in_events": f"Difference in {self.outcome_label} that {self.period_label}",
-                 "cumulative_difference": f"Cumulative difference in {self.outcome_label} since the start"}
-        pct = f"{self.result.level * 100:g}%"
-        return pd.DataFrame({
-            "Measure": [names.get(m, m) for m in h["measure"]],
-            upper_first(self.period_label): [f"{fmt_time(t, unit=self.period_label)} ({int(k) + 1} in)"
-                                             for t, k in zip(h["time"], h["horizon"])],
-            "Estimate": h["estimate"].to_numpy(), f"{pct} CI from": h["ci_low"].to_numpy(),
-            f"{pct} CI to": h["ci_high"].to_numpy(), "p-value": [fmt_p(v) for v in h["p_value"]],
-        })
-
-    def model_table(self) -> pd.DataFrame:
-        """Level change, slope change and pre-period trend (single and controlled)."""
-        names = {"level_change": "Level change at the start", "slope_change": f"Change in trend per {self.period_label}",
-                 "pre_trend": f"Trend per {self.period_label} before the start"}
-        pct = f"{self.result.level * 100:g}%"
-        rows = []
-        for model, res in (("This area's series", self.result), ("Against the comparison area", self.controlled)):
-            if res is None:
-                continue
-            t = res.table[res.table["term"].isin(list(names))]
-            for _, r in t.iterrows():
-                rows.append({"Model": model, "Term": names[r["term"]], "Estimate": r["estimate"],
-                             f"{pct} CI from": r["ci_low"], f"{pct} CI to": r["ci_high"],
-                             "p-value": fmt_p(r["p_value"])})
-        return pd.DataFrame(rows)
-
-    def diagnostics_table(self) -> pd.DataFrame:
-        d = self.result.diagnostics
-        return pd.DataFrame({"Test": d["test"], "Statistic": d["statistic"], "Lags": d["lags"].astype(int),
-                             "p-value": [fmt_p(v) for v in d["p_value"]]})
-
-    def group_table(self) -> pd.DataFrame | None:
-        """Level and slope change in each group, with a note where a group could not be analysed."""
+    def _section_groups(self):
         if self.by_group is None:
-            return None
-        g = self.by_group
-        col = g.columns[0]
-        per = g[g["term"].isin(["level_change", "slope_change"])]
-        pct = f"{self.result.level * 100:g}%"
-        names = {"level_change": "Level change", "slope_change": f"Change in trend per {self.period_label}"}
-        return pd.DataFrame({
-            upper_first(self.group_label): per[col].astype(str).to_numpy(),
-            "Term": [names[t] for t in per["term"]],
-            "Estimate": per.get("estimate", pd.Series(index=per.index, dtype=float)).to_numpy(),
-            f"{pct} CI from": per.get("ci_low", pd.Series(index=per.index, dtype=float)).to_numpy(),
-            f"{pct} CI to": per.get("ci_high", pd.Series(index=per.index, dtype=float)).to_numpy(),
-            "Note": per.get("note", pd.Series("", index=per.index)).fillna("").to_numpy(),
-        })
+            return [Callout(self.no_groups_text(), kind="info")]
+        return [Table(self.group_table(), caption=f"Effect of the scheme in each {self.group_label}",
+                      decimals=self.decimals),
+                Paragraph(self.gradient.finding) if self.gradient is not None else None]
+
+    def _section_method(self):
+        return [Facts(tuple(self.method_facts())),
+                Table(self.model_table(), caption="Segmented regression terms (rate ratios for counts: 1 means no "
+                      "change)", decimals=self.decimals)]
 
     # -------------------------------------------------------------- results.json
     def record(self, results) -> None:
@@ -312,7 +172,7 @@ class ITSAnalysis:
                            ci_high=h["ci_high"], level=r.level, p_value=h["p_value"], n=r.n_obs, method=r.method,
                            kind="effect", unit="rate ratio" if name == "rate_ratio" else self.outcome_label,
                            sentence=f"{what[h['measure']]} in {when}: {fmt_number(h['estimate'])} "
-                                    f"({interval_text(h['ci_low'], h['ci_high'], r.level)}).")
+                                    f"({fmt_ci(h['ci_low'], h['ci_high'], r.level)}).")
         if self.controlled is not None:
             c = self.controlled
             results.record_design("controlled_level_change", c, unit=unit)
@@ -343,144 +203,9 @@ class ITSAnalysis:
                                    sentence=f"Does the level change differ by {self.group_label}?")
 
 
-def _count_text(row: pd.Series, level: float) -> str:
-    """``about 1,435 fewer (95% CI 1,246 to 1,623 fewer)``; an interval across zero is said so."""
-    est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
-    word = "fewer" if est < 0 else "more"
-    pct = f"{level * 100:g}%"
-    if lo < 0 < hi:
-        return (f"about {fmt_number(abs(est))} {word} ({pct} CI {fmt_number(abs(lo))} fewer to "
-                f"{fmt_number(abs(hi))} more)")
-    a, b = sorted((abs(lo), abs(hi)))
-    return f"about {fmt_number(abs(est))} {word} ({pct} CI {fmt_number(a)} to {fmt_number(b)} {word})"
+
+SECTIONS = ITSAnalysis.SECTIONS
 
 
 def _int_or_none(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
-
-
-def _certainty(row: pd.Series, ratio: bool) -> str:
-    null = 1.0 if ratio else 0.0
-    if row["ci_low"] > null or row["ci_high"] < null:
-        side = "above" if row["ci_low"] > null else "below"
-        return f"The whole interval is {side} {null:g} (no change), so this is unlikely to be chance."
-    return f"The interval includes {null:g} (no change), so we cannot rule out that the scheme made no difference."
-
-
-@collecting_cautions
-def run_its(
-    data: pd.DataFrame,
-    *,
-    stage: str,
-    intervention_start: Any,
-    family: str = "quasipoisson",
-    seasonality: Any = "month",
-    horizons: Sequence[int] = (),
-    per: float = 1000,
-    use_comparison: bool = True,
-    level: float = 0.95,
-    outcome_label: str = "the outcome",
-    period_label: str = "month",
-    rate_label: str = "",
-    group_label: str = "deprivation quintile",
-    min_pre: int = MIN_PRE_PERIODS,
-    column_names: dict[str, str] | None = None,
-) -> ITSAnalysis:
-    """Run the interrupted-time-series stage on role-named data.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Columns under role names: ``time``, ``outcome`` and optionally ``denominator``,
-        ``comparison_outcome``, ``comparison_denominator`` (a comparison area's series
-        on the same rows) and ``group`` (e.g. IMD quintile, 1 = most deprived; then
-        one row per group and period).
-    stage : str
-        Stage name, for error messages that point into evaluation.yaml.
-    intervention_start
-        First period of the scheme, in the time column's terms ("2023-04" or 49).
-    family, per, level, min_pre
-        Passed to :func:`toolkit.designs.its.segmented`.
-    seasonality : str or int
-        See :func:`parse_seasonality`.
-    horizons : sequence of int
-        Periods after the start (0 = first) at which to report the difference from
-        the counterfactual; horizons beyond the data are dropped with a note, and the
-        last observed period is always added.
-    use_comparison : bool
-        Fit a controlled ITS as a check when a comparison series is mapped.
-    outcome_label, period_label, rate_label, group_label : str
-        Words for the report.
-    column_names : dict, optional
-        The source's ``{role: user column}`` mapping, so errors name the user's columns.
-
-    Returns
-    -------
-    ITSAnalysis
-
-    Notes
-    -----
-    The headline is the single-series segmented regression (its level change β₂,
-    a rate ratio exp(β₂) for count families; see
-    :func:`toolkit.designs.its.segmented`).  The controlled ITS is a check: its
-    verdict (:func:`toolkit.stages.verdicts.controlled_verdict`) says whether it
-    agrees.  With a ``group`` role the headline uses the period totals
-    Σ_g outcome and Σ_g denominator, and :func:`toolkit.designs.its.segmented_by`
-    gives each group's effect with Cochran's Q and the gradient across groups.
-    """
-    require_roles(data, {"time": "the period", "outcome": "what is counted or measured"}, stage=stage)
-    season = parse_seasonality(seasonality)
-    comparison = use_comparison and "comparison_outcome" in data
-    group = "group" in data
-    series, control, notes = split_series(data, comparison=comparison, group=group, family=family)
-    den = "denominator" if "denominator" in series else None
-    common = dict(denominator=den, seasonality=season, family=family, per=per, level=level, min_pre=min_pre,
-                  outcome_label=outcome_label, season_period=12 if period_label == "month" else
-                  4 if period_label == "quarter" else None)
-    try:
-        first = its.segmented(series, "outcome", "time", intervention_start, **common)
-    except DesignError as exc:
-        fix = ("set intervention_start to the first period of the scheme, inside the data, with enough periods "
-               f"before it (at least {min_pre})")
-        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter="intervention_start", fix=fix) from None
-    except DataError as exc:
-        raise reraise_with_parameter(exc, stage=stage, column_names=column_names, parameter=None,
-                                     fix="correct the data file named in data.sources") from None
-    n_post = int(first.extra["n_post"])
-    asked = sorted({int(h) for h in horizons})
-    kept = [h for h in asked if 0 <= h < n_post]
-    dropped = [h for h in asked if h not in kept]
-    cautions: list[str] = []
-    if dropped:
-        cautions.append(f"Horizon(s) {', '.join(map(str, dropped))} {period_label}s after the start are beyond the "
-                     f"data ({n_post} {period_label}s observed since the start) and are not shown.")
-    hz = sorted(set(kept) | {n_post - 1})
-    result = its.segmented(series, "outcome", "time", intervention_start, horizons=hz, **common)
-    controlled = None
-    if comparison:
-        try:
-            controlled = its.segmented(series, "outcome", "time", intervention_start, control=control, **common)
-        except ToolkitError as exc:
-            cautions.append(f"The comparison series could not be used: {exc}")
-    by_group = gradient = None
-    if group:
-        long = data.drop(columns=[c for c in _COMPARISON_ROLES if c in data])
-        by_group = its.segmented_by(long, "outcome", "time", intervention_start, by="group", **common)
-        by_group = by_group.rename(columns={"group": group_label})
-    unit = period_label
-    verdicts = [
-        periods_verdict(int(result.extra["n_pre"]), side="pre", unit=unit, minimum=min_pre),
-        periods_verdict(n_post, side="post", unit=unit, minimum=2),
-        seasonality_verdict(season, unit=unit),
-        autocorrelation_verdict(result.diagnostics, cov=result.extra["cov"]),
-    ]
-    if controlled is not None:
-        verdicts.append(controlled_verdict(result, controlled))
-    if by_group is not None:
-        gradient = heterogeneity_verdict(by_group, by_label=group_label, term="level_change_",
-                                         ratio=result.scale == "ratio")
-    return ITSAnalysis(result=result, controlled=controlled, by_group=by_group, verdicts=verdicts, notes=notes,
-                       outcome_label=outcome_label, period_label=period_label, rate_label=rate_label,
-                       group_label=group_label, gradient=gradient, cautions=cautions,
-                       settings={"intervention_start": intervention_start, "family": family,
-                                 "seasonality": season, "per": per, "horizons": hz})
