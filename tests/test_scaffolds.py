@@ -34,9 +34,10 @@ def test_new_then_validate(project, capsys, template):
 
 STAGE_CODE = {
     "did": ["toolkit/did_stage/wording.py", "toolkit/did_stage/inputs.py", "toolkit/did_stage/robustness.py"],
-    "its": ["toolkit/natural/its_stage.py"],
-    "synth": ["toolkit/natural/synth_stage.py"],
-    "rd": ["toolkit/natural/rd_stage.py"],
+    "its": ["toolkit/stages/its/analysis.py"],
+    "synth": ["toolkit/stages/synth/analysis.py"],
+    "rd": ["toolkit/stages/rd/analysis.py"],
+    "charter": ["toolkit/stages/charter.py"],
     "baseline": ["toolkit/stages/baseline/record.py", "toolkit/stages/baseline/text.py"],
 }
 

@@ -89,8 +89,8 @@ def test_every_catalogued_result_is_recorded_by_its_template():
     """The catalogue cannot go stale: each name appears in the template or the stage module that records it."""
     sources = {
         "baseline": [REPO / "templates/baseline.ipynb"], "did": [REPO / "templates/did.ipynb"],
-        "its": [REPO / "toolkit/natural/its_stage.py"], "synth": [REPO / "toolkit/natural/synth_stage.py"],
-        "rd": [REPO / "toolkit/natural/rd_stage.py"],
+        "its": [REPO / "toolkit/stages/its/analysis.py"], "synth": [REPO / "toolkit/stages/synth/analysis.py"],
+        "rd": [REPO / "toolkit/stages/rd/analysis.py"],
     }
     for template, names in TEMPLATE_RESULTS.items():
         text = "".join(p.read_text(encoding="utf-8") for p in sources[template])

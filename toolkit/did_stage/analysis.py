@@ -20,7 +20,7 @@ from toolkit.designs.result import DesignResult
 from toolkit.did_stage.choose import DesignChoice
 from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 from toolkit.errors import DesignError
-from toolkit.natural.common import collecting_cautions
+from toolkit.stages.common import collecting_cautions
 
 __all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
 

@@ -224,7 +224,7 @@ def _start_problems(values: pd.Series, start: Any, *, column: str, file: str, wh
 
 
 def _its(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
-    from toolkit.natural.its_stage import MIN_PRE_PERIODS
+    from toolkit.designs.its import MIN_PRE_PERIODS
 
     if "time" not in data.columns:
         return []
@@ -233,7 +233,7 @@ def _its(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
 
 
 def _synth(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
-    from toolkit.natural.synth_stage import MIN_PRE_PERIODS
+    from toolkit.designs.synth import MIN_PRE_PERIODS
 
     problems: list[Problem] = []
     if "unit" in data.columns:

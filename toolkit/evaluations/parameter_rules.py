@@ -9,7 +9,7 @@ cannot disagree:
 =================  =====================================================================
 did.comparison     :data:`toolkit.did_stage.choose.COMPARISONS`
 its.family         ``toolkit.designs.its._FAMILIES`` (what :func:`~toolkit.designs.its.segmented` accepts)
-its.seasonality    :func:`toolkit.natural.its_inputs.parse_seasonality` (called on the value)
+its.seasonality    :func:`toolkit.stages.its.inputs.parse_seasonality` (called on the value)
 baseline.sii_by    ``toolkit.baseline.analysis._LEAST`` (the quantiles ``by_imd`` accepts)
 baseline.period_use :data:`toolkit.baseline.periods.PERIOD_USES`
 =================  =====================================================================
@@ -133,7 +133,7 @@ def _did() -> dict[str, Rule]:
 
 def _its() -> dict[str, Rule]:
     from toolkit.designs.its import _FAMILIES
-    from toolkit.natural.its_inputs import parse_seasonality
+    from toolkit.stages.its.inputs import parse_seasonality
 
     return {
         "level": LEVEL,

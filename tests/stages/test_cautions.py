@@ -13,7 +13,7 @@ import pytest
 
 from toolkit import cautions
 from toolkit.cautions import CODES, Caution, ToolkitWarning, code_of
-from toolkit.natural.common import collecting_cautions
+from toolkit.stages.common import collecting_cautions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_stage_functions_carry_what_the_estimators_raised():
 def test_rd_stage_hides_the_density_warning_by_code_not_text():
     import inspect
 
-    from toolkit.natural import rd_stage
+    from toolkit.stages.rd import analysis as rd_stage
 
     src = inspect.getsource(rd_stage.RDAnalysis.warnings.fget)
     assert "startswith" not in src and "rd.density_jump" in src

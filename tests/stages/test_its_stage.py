@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import ConfigError, DataError, DesignError
-from toolkit.natural.its_stage import parse_seasonality, run_its
+from toolkit.stages.its import parse_seasonality, run_its
 from toolkit.results import Results
 
 ROLES = {"month": "time", "admissions": "outcome", "population": "denominator",
@@ -123,3 +123,21 @@ def test_errors_name_the_users_columns(sample):
         run_its(sample.drop(index=[10, 11]), stage="its", intervention_start="2023-04",
                 column_names={"time": "month", "outcome": "admissions"})
     assert "column 'month'" in str(exc.value) and "stages.its" in str(exc.value)
+
+
+def _html(analysis) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toolkit.reporting.display import block_html
+
+    return "".join(block_html(b) for sec in analysis.sections() for b in sec.blocks)
+
+
+def test_every_section_renders_with_and_without_groups(sample):
+    html = _html(run_its(sample, stage="its", intervention_start="2023-04", horizons=[11]))
+    assert "Diagnostic checks in plain English" in html and "against the comparison area" not in html
+    assert "no breakdown by deprivation quintile" in html and html.count("<img") == 2
+    grouped = _html(run_its(_grouped(), stage="its", intervention_start="2022-04", use_comparison=False))
+    assert "Effect of the scheme in each deprivation quintile" in grouped and "no breakdown" not in grouped
+    assert "No comparison series was used" in grouped

@@ -15,7 +15,7 @@ import pandas as pd
 
 from toolkit.designs import sdid
 from toolkit.errors import ToolkitError
-from toolkit.reporting.language import fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number
 
 __all__ = ["MethodComparison", "compare_methods"]
 
@@ -68,13 +68,13 @@ def compare_methods(panel: pd.DataFrame, treated: Any, start: Any, sc_estimate: 
         {"method": "Synthetic control (the headline above)", "estimate": sc_estimate, "standard error": math.nan,
          f"{pct} interval": "– (placebo test instead)"},
         {"method": "Synthetic difference-in-differences", "estimate": s.estimate, "standard error": s.se,
-         f"{pct} interval": f"{fmt_number(s.ci_low)} to {fmt_number(s.ci_high)}" if not math.isnan(s.se) else "–"},
+         f"{pct} interval": fmt_interval(s.ci_low, s.ci_high) if not math.isnan(s.se) else "–"},
         {"method": "Difference-in-differences (all comparison areas weighted equally)", "estimate": d.estimate,
          "standard error": d.se,
-         f"{pct} interval": f"{fmt_number(d.ci_low)} to {fmt_number(d.ci_high)}" if not math.isnan(d.se) else "–"},
+         f"{pct} interval": fmt_interval(d.ci_low, d.ci_high) if not math.isnan(d.se) else "–"},
     ]
     sentence = (f"Synthetic difference-in-differences, which also weights the periods before the scheme and allows "
                 f"for a steady difference between areas, estimates {fmt_number(s.estimate)}"
-                + (f" ({pct} interval {fmt_number(s.ci_low)} to {fmt_number(s.ci_high)})" if not math.isnan(s.se) else "")
+                + (f" ({pct} interval {fmt_interval(s.ci_low, s.ci_high)})" if not math.isnan(s.se) else "")
                 + f" against the synthetic control's {fmt_number(sc_estimate)}" + _agreement(sc_estimate, s) + ".")
     return MethodComparison(table=pd.DataFrame(rows), sentence=sentence, sdid=s, did=d)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import DesignError
-from toolkit.natural.rd_stage import fmt_cutoff, run_rd, running_check_verdict
+from toolkit.stages.rd import fmt_cutoff, run_rd, running_check_verdict
 from toolkit.results import Results
 
 ROLES = {"lsoa21_code": "unit", "imd_rank": "running", "outcome_pct": "outcome"}
@@ -99,6 +101,14 @@ def test_groups_give_an_effect_per_group_and_a_test():
     assert res["effect_heterogeneity"].p_value < 0.05
     assert a.gradient.check == "Did the effect differ by area type?" and a.gradient.status == "caution"
     assert a.gradient.finding in a.headline()[1]
+    html = _html(a)
+    assert "The jump at the threshold in each area type" in html and escape(a.gradient.finding) in html
+
+
+def test_every_section_renders(analysis):
+    html = _html(analysis)
+    assert "Did the scheme make a difference at the threshold?" in html and html.count("<img") == 2
+    assert "Manipulation test" in html and "cannot say whether the effect differs" in html
 
 
 def test_running_check_verdict():
@@ -117,3 +127,12 @@ def test_data_table_counts_both_sides(analysis, sample):
     t = analysis.data_table()
     assert t["Units"].sum() == len(sample)
     assert list(t["Gets the scheme"]) == [True, False]
+
+
+def _html(analysis) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toolkit.reporting.display import block_html
+
+    return "".join(block_html(b) for sec in analysis.sections() for b in sec.blocks)

@@ -15,13 +15,13 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from toolkit.reporting.language import fmt_number
+from toolkit.reporting.formatting import fmt_ci, fmt_number, fmt_p
 
 __all__ = [
     "Verdict", "STATUS_WORDS", "verdicts_frame", "periods_verdict", "autocorrelation_verdict",
     "seasonality_verdict", "controlled_verdict", "synth_fit_verdict", "placebo_verdict",
     "leave_one_out_verdict", "manipulation_verdict", "bandwidth_verdict", "effective_n_verdict",
-    "heterogeneity_verdict", "worst", "p_text",
+    "heterogeneity_verdict", "worst", "p_text", "verdict_blocks",
 ]
 
 #: Words shown for each status (never colour alone).
@@ -78,11 +78,20 @@ def verdicts_frame(verdicts: Iterable[Verdict]) -> pd.DataFrame:
                          for v in verdicts], columns=["Check", "Verdict", "What we found", "Rule used"])
 
 
+def verdict_blocks(verdicts: Sequence[Verdict]) -> list:
+    """The report's diagnostics: the table of every check, then a callout for each that is not good."""
+    from toolkit.stages.base import Callout, Table
+
+    return [Table(verdicts_frame(verdicts), caption="Diagnostic checks in plain English"),
+            *(Callout(f"{v.check} {v.finding}", kind=v.callout_kind) for v in verdicts if v.status != "good")]
+
+
 def p_text(p: float) -> str:
-    """``p = 0.044`` or ``p < 0.001`` for sentences."""
+    """``p = 0.044`` or ``p < 0.001`` for sentences (the value is :func:`toolkit.reporting.formatting.fmt_p`'s)."""
     if _nan(p):
         return "p not available"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _nan(x) -> bool:
@@ -162,7 +171,7 @@ def controlled_verdict(single, controlled) -> Verdict:
     inside = controlled.ci_low <= single.estimate <= controlled.ci_high
     status = "good" if same_dir and inside else "caution" if same_dir else "concern"
     finding = (f"Allowing for the comparison series, the level change is {fmt_number(controlled.estimate)} "
-               f"({controlled.level * 100:g}% CI {fmt_number(controlled.ci_low)} to {fmt_number(controlled.ci_high)}), "
+               f"({fmt_ci(controlled.ci_low, controlled.ci_high, controlled.level)}), "
                f"against {fmt_number(single.estimate)} from this area's series alone"
                + (": the two agree." if status == "good" else
                   ": same direction, different size." if status == "caution" else
@@ -314,8 +323,8 @@ def heterogeneity_verdict(table: pd.DataFrame, *, by_label: str, term: str, rati
         sig = gr["ci_low"] > null or gr["ci_high"] < null
         lv = gr.get("level", 0.95)
         lv = 0.95 if pd.isna(lv) else float(lv)
-        text += (f" From one {by_label} to the next, the effect changes by {step} ({lv * 100:g}% CI "
-                 f"{fmt_number(gr['ci_low'])} to {fmt_number(gr['ci_high'])})"
+        text += (f" From one {by_label} to the next, the effect changes by {step} "
+                 f"({fmt_ci(gr['ci_low'], gr['ci_high'], lv)})"
                  + (": a gradient." if sig else ": no clear gradient."))
     return Verdict(f"Did the effect differ by {by_label}?", "caution" if differs else "good", text,
                    "Cochran's Q test across groups; p below 0.05 means the effect differs")

@@ -1,4 +1,7 @@
-"""Small shared pieces of the natural-experiment stages: periods in words, tidy tables, names."""
+"""Small shared pieces of the stages: periods in words, result names, errors that point into evaluation.yaml.
+
+Numbers, intervals and p-values are formatted by :mod:`toolkit.reporting.formatting` (one module for every page).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from toolkit.errors import ConfigError, Problem, ToolkitError
-from toolkit.reporting.language import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_number
 
-__all__ = ["fmt_time", "slug", "interval_text", "pct_change_text", "effects_frame", "reraise_with_parameter",
-           "require_roles", "fmt_p", "role_columns"]
+__all__ = ["fmt_time", "slug", "pct_change_text", "reraise_with_parameter", "require_roles", "role_columns",
+           "collecting_cautions"]
 
 
 def fmt_time(value: Any, *, unit: str = "month") -> str:
@@ -33,22 +36,10 @@ def fmt_time(value: Any, *, unit: str = "month") -> str:
     return str(value)
 
 
-def fmt_p(value: Any) -> str:
-    """A p-value for a table: ``<0.001``, ``0.042``, or ``–`` when there is none."""
-    if value is None or pd.isna(value):
-        return "–"
-    value = float(value)
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def slug(value: Any) -> str:
     """A result-name-safe form of a group label (``"Quintile 1"`` → ``quintile-1``)."""
     text = re.sub(r"[^a-z0-9]+", "-", str(value).strip().lower()).strip("-")
     return text or "group"
-
-
-def interval_text(low: float, high: float, level: float) -> str:
-    return f"{level * 100:g}% CI {fmt_interval(low, high)}"
 
 
 def pct_change_text(ratio: float) -> str:
@@ -57,14 +48,6 @@ def pct_change_text(ratio: float) -> str:
         return "not available"
     change = (ratio - 1) * 100
     return f"{fmt_number(abs(change), digits=2)}% {'lower' if change < 0 else 'higher'}"
-
-
-def effects_frame(rows: list[dict], *, estimate_label: str, level: float) -> pd.DataFrame:
-    """A display table of estimates: label, estimate, interval bounds, p-value."""
-    pct = f"{level * 100:g}%"
-    out = pd.DataFrame(rows)
-    return out.rename(columns={"estimate": estimate_label, "ci_low": f"{pct} CI from", "ci_high": f"{pct} CI to",
-                               "p_value": "p-value"})
 
 
 def require_roles(data: pd.DataFrame, roles: dict[str, str], *, stage: str) -> None:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from toolkit.designs.result import DesignResult
-from toolkit.natural import verdicts as V
+from toolkit.stages import verdicts as V
 
 
 def _diag(p, dw=2.0):

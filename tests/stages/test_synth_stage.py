@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REPO
 from toolkit.errors import DataError, DesignError
-from toolkit.natural.synth_stage import parse_periods, run_synth
+from toolkit.stages.synth import parse_periods, run_synth
 from toolkit.results import Results
 
 ROLES = {"area_code": "unit", "area_name": "unit_name", "quarter": "time", "rate_per_1000": "outcome"}
@@ -97,6 +97,9 @@ def test_groups_give_an_effect_per_group():
     res = Results(None)
     a.record(res)
     assert {"att_1", "att_2"} <= {e.name for e in res}
+    html = _html(a)  # every section renders, the groups one with its table
+    assert "Average gap in each deprivation quintile" in html and "no breakdown" not in html
+    assert html.count("<img") == 3 and "Diagnostic checks in plain English" in html
 
 
 def test_parse_periods():
@@ -136,3 +139,12 @@ def test_sdid_shown_beside_sc(sample):
     assert "Synthetic difference-in-differences" in c.sentence and "agree" in c.sentence
     assert run_synth(sample, stage="synth", treated_unit="A01", treatment_start="2022Q1",
                      compare=False).comparison is None
+
+
+def _html(analysis) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toolkit.reporting.display import block_html
+
+    return "".join(block_html(b) for sec in analysis.sections() for b in sec.blocks)
