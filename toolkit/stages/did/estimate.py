@@ -19,6 +19,7 @@ from toolkit.cautions import Caution, code_of
 from toolkit.designs import DesignResult, did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.errors import DesignError
+from toolkit.reporting.formatting import fmt_p
 from toolkit.stages.did.choose import DesignChoice
 from toolkit.stages.did.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
@@ -200,7 +201,7 @@ class DidEstimates:
             if self.cs_pretrend.note:
                 out.append(Caution(self.cs_pretrend.note, code="did.cs_pretrend_untestable"))
             elif self.pretrend_passed() is False:
-                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): "
+                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {fmt_p(self.cs_pretrend.p_value)}): "
                                    "the units that took part were already moving differently before they started, "
                                    "so the estimates may be biased.", code="did.pretrend_rejected"))
         return tuple(out)

@@ -9,6 +9,7 @@ and :mod:`toolkit.reporting.plots.did`; nothing is estimated here.
 
 from __future__ import annotations
 
+from toolkit.reporting.formatting import fmt_p
 from toolkit.reporting.plots import did as did_plots
 from toolkit.stages.base import Bullets, Callout, Facts, Figure, Paragraph, SummaryBox, Table
 from toolkit.stages.did import charts, structure, wording
@@ -78,14 +79,14 @@ class DidSections:
             if not an.pretrend_ok:
                 return f"not made: {an.cs_pretrend.note}"
             return (f"joint test that the Callaway and Sant'Anna estimates for the {an.cs_pretrend.df} {unit}s "
-                    f"before the start are all zero: Wald = {pt['stat']:.2f}, p = {pt['p_value']:.3g} "
+                    f"before the start are all zero: Wald = {pt['stat']:.2f}, p = {fmt_p(pt['p_value'])} "
                     f"from {an.cs_pretrend.n_perm:,} random reassignments of start dates")
         if not an.pretrend_ok:
             return (f"not reliable: {pt['df1']:g} {unit}s tested at once with only {pt['df2'] + 1:g} "
                     "clusters")
         return (f"joint Wald test that the {self.leads} {unit}s before the start show no effect (regression event "
                 f"study): F = {pt['stat']:.2f} on {pt['df1']:g} and {pt['df2']:g} degrees of "
-                f"freedom, p = {pt['p_value']:.3g}")
+                f"freedom, p = {fmt_p(pt['p_value'])}")
 
     # ------------------------------------------------------------------ sections, in report order
     def _section_summary(self):
@@ -189,7 +190,7 @@ class DidSections:
                     caption="Regression event study (comparison only: not the pre-trend test under staggered adoption)",
                     data_caption="Regression event-study coefficients by time since the start"),
                 Facts((("Leads of the regression event study (comparison only, potentially biased)",
-                        f"F = {pt['stat']:.2f}, p = {pt['p_value']:.3g}" if an.pretrend_valid else
+                        f"F = {pt['stat']:.2f}, p = {fmt_p(pt['p_value'])}" if an.pretrend_valid else
                         "not reliable with this many leads for the number of clusters"),))]
         return blocks
 
