@@ -79,7 +79,7 @@ def test_parse_date_single_values():
 def test_us_dates_no_longer_collapse_into_january():
     """US month-first dates used to be read day first: every month became January and the DiD stage
     reported "a unit appears more than once in the same period"."""
-    from toolkit.did_stage.periods import parse_periods
+    from toolkit.stages.did.periods import parse_periods
 
     periods, scale = parse_periods(pd.Series(["04/01/2023", "05/01/2023", "06/01/2023"]), column="month")
     assert list(periods) == [1, 2, 3] and scale.label(1) == "Apr 2023"

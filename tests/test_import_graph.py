@@ -52,7 +52,6 @@ KNOWN_CYCLE_EDGES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
 KNOWN_DESIGNS_LAYER_VIOLATIONS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset()
 #: Python modules other than toolkit/plotting.py that still spell out an NHS colour (use plotting.NHS).
 KNOWN_NHS_COLOUR_COPIES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
-    "toolkit/did_stage/robustness.py",  # the stages move: take NHS["blue"] / NHS["dark_grey"]
     "toolkit/rendering/pack.py",  # rendering: the print CSS's text colours
 })
 #: (importer, "module.private_name") known to break rule (c).

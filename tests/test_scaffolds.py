@@ -33,7 +33,7 @@ def test_new_then_validate(project, capsys, template):
 # checks that code is still there.
 
 STAGE_CODE = {
-    "did": ["toolkit/did_stage/wording.py", "toolkit/did_stage/inputs.py", "toolkit/did_stage/robustness.py"],
+    "did": ["toolkit/stages/did/stage.py", "toolkit/stages/did/wording.py", "toolkit/stages/did/inputs.py"],
     "its": ["toolkit/stages/its/analysis.py"],
     "synth": ["toolkit/stages/synth/analysis.py"],
     "rd": ["toolkit/stages/rd/analysis.py"],

@@ -102,7 +102,7 @@ def test_an_inconclusive_gap_verdict_states_the_minimum_detectable_effect():
 def test_the_did_report_and_the_summary_say_the_same_thing():
     """The issue's case: baseline gap +3, effect on the gap +2 [1, 3]: both say 'widened' (and why)."""
     from toolkit.designs.did.results import EquityResult
-    from toolkit.did_stage.wording import gap_sentence
+    from toolkit.stages.did.wording import gap_sentence
 
     eq = EquityResult(estimate=2.0, se=0.5, ci_low=1.0, ci_high=3.0, level=0.95, p_value=0.001, n_obs=100,
                       method="t", outcome="y", extra={"baseline_gap": 3.0})

@@ -13,7 +13,7 @@ def _messages(template, **values):
 
 def test_choices_come_from_the_stage_code():
     from toolkit.designs.its import _FAMILIES
-    from toolkit.did_stage.choose import COMPARISONS
+    from toolkit.stages.did.choose import COMPARISONS
 
     for choice in COMPARISONS:
         assert not _messages("did", comparison=choice)

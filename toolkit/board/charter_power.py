@@ -72,9 +72,9 @@ def _forecast_change(goal: Goal) -> float:
 
 
 def _stage_panel(evaluation: Evaluation, folder, stage):
-    """The stage's panel as the DiD stage builds it (:class:`toolkit.did_stage.treatment.DidData`)."""
-    from toolkit.did_stage.inputs import prepare_inputs
-    from toolkit.did_stage.treatment import resolve_treatment
+    """The stage's panel as the DiD stage builds it (:class:`toolkit.stages.did.treatment.DidData`)."""
+    from toolkit.stages.did.inputs import prepare_inputs
+    from toolkit.stages.did.treatment import resolve_treatment
 
     source = evaluation.data.sources[stage.source]
     files = resolve_files(stage.source, source, folder)
@@ -192,7 +192,7 @@ def _its_power(evaluation: Evaluation, folder, stage, goal: Goal, params: dict, 
     The stage's seasonality (a term per month) is removed from the baseline first; the level-change MDE is
     used for every ITS goal (a horizon's rate ratio also carries the slope change, so its MDE is larger).
     """
-    from toolkit.did_stage.periods import parse_periods
+    from toolkit.stages.did.periods import parse_periods
 
     ratio = str(params.get("family", "quasipoisson")) != "gaussian"
     base = goal.baseline if goal.baseline is not None else (1.0 if ratio else 0.0)

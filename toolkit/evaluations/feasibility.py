@@ -6,8 +6,8 @@ treatment switching off and on, one treated unit, a deprivation quintile that
 changes within a unit, a first-treated column on another time scale, dates
 whose order (day or month first) cannot be told.  Here the stage's *own* input
 code is called read-only on the stage's data (the DiD stage's
-:func:`~toolkit.did_stage.treatment.resolve_treatment` and
-:func:`~toolkit.did_stage.choose.choose_design`), so validate refuses exactly
+:func:`~toolkit.stages.did.treatment.resolve_treatment` and
+:func:`~toolkit.stages.did.choose.choose_design`), so validate refuses exactly
 what run would; the natural-experiment stages' start dates, treated unit and
 threshold are checked against the data's periods, units and range.
 
@@ -114,9 +114,9 @@ def _dates(files: SourceFiles, mapping: dict[str, str], source: str, out: Feasib
 
 
 def _did(data, mapping, params, *, stage_where, source, file) -> list[Problem]:
-    from toolkit.did_stage.choose import choose_design
-    from toolkit.did_stage.inputs import prepare_inputs
-    from toolkit.did_stage.treatment import resolve_treatment
+    from toolkit.stages.did.choose import choose_design
+    from toolkit.stages.did.inputs import prepare_inputs
+    from toolkit.stages.did.treatment import resolve_treatment
 
     where_p = f"{stage_where}.parameters"
     try:  # as the template does: a rate from numerator/denominator, the overall panel from rows by group

@@ -7,7 +7,7 @@ parser, the rule is built from that very object (read-only), so validate and run
 cannot disagree:
 
 =================  =====================================================================
-did.comparison     :data:`toolkit.did_stage.choose.COMPARISONS`
+did.comparison     :data:`toolkit.stages.did.choose.COMPARISONS`
 its.family         ``toolkit.designs.its._FAMILIES`` (what :func:`~toolkit.designs.its.segmented` accepts)
 its.seasonality    :func:`toolkit.stages.its.inputs.parse_seasonality` (called on the value)
 baseline.sii_by    ``toolkit.baseline.analysis._LEAST`` (the quantiles ``by_imd`` accepts)
@@ -117,7 +117,7 @@ TREATED_SIDES = ("below", "above")
 
 
 def _did() -> dict[str, Rule]:
-    from toolkit.did_stage.choose import COMPARISONS
+    from toolkit.stages.did.choose import COMPARISONS
 
     return {
         "level": LEVEL,

@@ -44,8 +44,8 @@ import pandas as pd
 
 from toolkit.cautions import code_of
 from toolkit.designs import did
-from toolkit.designs.did.results import TwfeResult
-from toolkit.did_stage.treatment import FIRST, PERIOD, UNIT, DidData
+from toolkit.designs.did import TwfeResult
+from toolkit.stages.did.treatment import FIRST, PERIOD, UNIT, DidData
 from toolkit.errors import DesignError, InputError
 
 __all__ = ["PlaceboCheck", "placebo_checks", "stacked_placebo_panel"]

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from tests.did_stage.sim import panel
-from toolkit.did_stage.choose import choose_design
-from toolkit.did_stage.structure import cohort_table, panel_facts
-from toolkit.did_stage.treatment import resolve_treatment
+from tests.stages.did.sim import panel
+from toolkit.stages.did.choose import choose_design
+from toolkit.stages.did.structure import cohort_table, panel_facts
+from toolkit.stages.did.treatment import resolve_treatment
 from toolkit.errors import ConfigError
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.did_stage.sim import panel
-from toolkit.did_stage.placebo import placebo_checks, stacked_placebo_panel
-from toolkit.did_stage.treatment import FIRST, PERIOD, resolve_treatment
+from tests.stages.did.sim import panel
+from toolkit.stages.did.placebo import placebo_checks, stacked_placebo_panel
+from toolkit.stages.did.treatment import FIRST, PERIOD, resolve_treatment
 
 
 def _dd(**kw):

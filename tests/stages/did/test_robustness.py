@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from toolkit.did_stage.analysis import estimate_did
-from toolkit.did_stage.choose import choose_design
-from toolkit.did_stage.robustness import robustness_checks
-from toolkit.did_stage.treatment import resolve_treatment
+from toolkit.reporting.plots import did as did_plots
+from toolkit.stages.did.estimate import estimate_did
+from toolkit.stages.did.choose import choose_design
+from toolkit.stages.did.robustness import robustness_checks
+from toolkit.stages.did.treatment import resolve_treatment
 
 from .sim import panel
 
@@ -59,12 +60,14 @@ def test_few_clusters_adds_the_wild_bootstrap_row():
     rows = {r.key: r for r in rb.rows}
     wild = rows["wild_bootstrap"]
     assert "8 clusters" in wild.sentence and "wild cluster bootstrap" in wild.result.method
-    assert wild.result.ci_low < 2.0 < wild.result.ci_high  # true effect 2 (tests/did_stage/sim.py)
+    assert wild.result.ci_low < 2.0 < wild.result.ci_high  # true effect 2 (tests/stages/did/sim.py)
 
 
 def test_honest_sensitivity_and_figure(sample):
     an, rb = sample
     assert rb.honest is not None and rb.honest.table["ci_low"].is_monotonic_decreasing
     assert any(s.startswith("Sensitivity to non-parallel trends") for s in rb.sentences)
-    fig, data, alt = rb.honest_figure(outcome_label="new diagnoses per 1,000 a year")
+    label = "new diagnoses per 1,000 a year"
+    fig = did_plots.honest_plot(rb.honest, outcome_label=label)
+    data, alt = did_plots.honest_data(rb.honest), did_plots.honest_alt(rb.honest, outcome_label=label)
     assert len(data) == len(rb.honest.table) + 1 and "Chart of 95% confidence intervals" in alt

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from tests.did_stage.sim import panel
-from toolkit.did_stage.periods import parse_periods
-from toolkit.did_stage.treatment import FIRST, TREATED, resolve_treatment
+from tests.stages.did.sim import panel
+from toolkit.stages.did.periods import parse_periods
+from toolkit.stages.did.treatment import FIRST, TREATED, resolve_treatment
 from toolkit.errors import ConfigError, DataError, DesignError
 
 SAMPLE = REPO / "data_samples" / "did_practice_panel.csv"
@@ -202,13 +202,13 @@ def test_blank_outcomes_are_left_out_citing_file_rows():
 
 def test_unbalanced_panel_runs_the_stage_without_dropping_units():
     """Issue 11: 15% of unit-months missing: the stage estimates with every unit (it failed before)."""
-    from toolkit.did_stage.analysis import estimate_did
-    from toolkit.did_stage.choose import choose_design
+    from toolkit.stages.did.estimate import estimate_did
+    from toolkit.stages.did.choose import choose_design
 
     df = panel(seed=11, n_units=60)[["unit", "time", "outcome", "first_treated"]]
     df = df.sample(frac=0.85, random_state=3).reset_index(drop=True)
     dd = resolve_treatment(df)
     an = estimate_did(dd, choose_design(dd), leads=4, lags=4)
     assert an.group_time.extra["n_units"] == 60
-    assert an.headline.ci_low < 2.0 < an.headline.ci_high  # true effect 2.0 (tests/did_stage/sim.py)
+    assert an.headline.ci_low < 2.0 < an.headline.ci_high  # true effect 2.0 (tests/stages/did/sim.py)
     assert not any("left out of the Callaway" in w for w in an.warnings)

@@ -1,4 +1,6 @@
-"""Charts for the difference-in-differences report, each with alt text and its data.
+"""Charts of the difference-in-differences panel, each with alt text and its data.
+
+The event-time and sensitivity charts of fitted results are in :mod:`toolkit.reporting.plots.did`.
 
 Every function returns ``(figure, data, alt)``: the matplotlib figure, the
 table behind it (shown beside the chart) and alt text that states what the
@@ -11,13 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.reporting.language import upper_first
-from toolkit.did_stage.structure import cohort_name
-from toolkit.did_stage.treatment import FIRST, PERIOD, UNIT, DidData
 from toolkit.plotting import LINESTYLES, MARKERS, NHS, SERIES, new_figure
-from toolkit.reporting.language import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.stages.did.structure import cohort_name
+from toolkit.stages.did.treatment import FIRST, PERIOD, UNIT, DidData
 
-__all__ = ["group_means", "trends_figure", "timing_figure", "event_figure", "event_data_alt", "quintile_figure"]
+__all__ = ["group_means", "trends_figure", "timing_figure", "quintile_figure"]
 
 
 def group_means(dd: DidData) -> pd.DataFrame:
@@ -103,60 +104,6 @@ def timing_figure(dd: DidData):
         f"{r['Group'][0].lower() + r['Group'][1:]}, {r['Units']} units" for r in rows) + f". The time axis runs from {dd.scale.label(1)} "
         f"to {dd.scale.label(n_t)}; grey bars are periods before the scheme, blue hatched bars periods after it started.")
     return fig, pd.DataFrame(rows), alt
-
-
-def event_figure(table: pd.DataFrame, *, outcome_label: str, level: float, title: str, scale_unit: str = "period"):
-    """Effects by time since adoption with confidence intervals.
-
-    ``table`` has ``event_time``, ``estimate``, ``ci_low``, ``ci_high`` and
-    ``period`` ("pre"/"post"/"reference"); rows without an event time
-    (overall rows) are ignored.  Dark grey squares before adoption, NHS Blue
-    circles after, the reference period (if any) hollow at zero.
-    """
-    tab = table[table["event_time"].notna()].copy()
-    fig, ax = new_figure(9.0, 4.6)
-    pct = f"{level * 100:g}%"
-    for period, colour, marker, label in (("pre", NHS["dark_grey"], "s", "Before adoption"),
-                                          ("post", NHS["blue"], "o", "After adoption")):
-        sub = tab[tab["period"] == period]
-        if len(sub):
-            ax.errorbar(sub["event_time"], sub["estimate"],
-                        yerr=[sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]],
-                        fmt=marker, color=colour, ecolor=colour, capsize=2, markersize=5, label=f"{label} ({pct} CI)")
-    ref = tab[tab["period"] == "reference"]
-    if len(ref):
-        ax.plot(ref["event_time"], np.zeros(len(ref)), marker="D", linestyle="none", markerfacecolor="white",
-                markeredgecolor=NHS["dark_grey"], label="Reference period (set to 0)")
-    ax.axhline(0.0, color=NHS["dark_grey"], linewidth=1)
-    ax.axvline(-0.5, color=NHS["dark_grey"], linewidth=1, linestyle="--")
-    ax.set_xlabel(f"{upper_first(scale_unit)}s since the scheme started (0 = first {scale_unit})")
-    ax.set_ylabel(f"Effect on {outcome_label}")
-    ax.set_title(title, loc="left", fontsize=12)
-    ax.legend(frameon=False, fontsize="small")
-    fig.tight_layout()
-    data, alt = event_data_alt(table, outcome_label=outcome_label, level=level, scale_unit=scale_unit)
-    return fig, data, alt
-
-
-def event_data_alt(table: pd.DataFrame, *, outcome_label: str, level: float, scale_unit: str = "period"):
-    """The data table and alt text of an event-study chart (see :func:`event_figure`)."""
-    tab = table[table["event_time"].notna()].copy()
-    pct = f"{level * 100:g}%"
-    pre, post = tab[tab["period"] == "pre"], tab[tab["period"] == "post"]
-    pre_out = int(((pre["ci_low"] > 0) | (pre["ci_high"] < 0)).sum())
-    alt = (f"Chart of the estimated effect on {outcome_label} by {scale_unit}s since the scheme started, "
-           f"with {pct} confidence intervals: {len(pre)} {scale_unit}s before and {len(post)} after. ")
-    if len(pre):
-        alt += (f"Before the start the estimates lie between {fmt_number(pre['estimate'].min())} and "
-                f"{fmt_number(pre['estimate'].max())}; {pre_out} of their intervals exclude zero. ")
-    if len(post):
-        alt += (f"After the start they lie between {fmt_number(post['estimate'].min())} and "
-                f"{fmt_number(post['estimate'].max())}, averaging {fmt_number(post['estimate'].mean())}.")
-    data = tab[["event_time", "estimate", "ci_low", "ci_high", "period"]].rename(columns={
-        "event_time": f"{upper_first(scale_unit)}s since start", "estimate": "Effect", "ci_low": "Lower limit",
-        "ci_high": "Upper limit", "period": "Before or after"})
-    data[data.columns[0]] = data[data.columns[0]].astype(int)
-    return data.reset_index(drop=True), alt
 
 
 def quintile_figure(equity_table: pd.DataFrame, *, outcome_label: str, level: float):

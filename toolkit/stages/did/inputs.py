@@ -15,7 +15,7 @@ Two alternatives to a ready-made, one-row-per-unit-and-period ``outcome``:
   denominator.  No gradient is computed across groups: PLUS groups are not ordered.
 
 Nothing is estimated here: :func:`prepare_inputs` reshapes the data for
-:func:`~toolkit.did_stage.treatment.resolve_treatment`; :func:`group_effects`
+:func:`~toolkit.stages.did.treatment.resolve_treatment`; :func:`group_effects`
 calls the same estimator as the headline on each group's rows.
 """
 
@@ -37,7 +37,7 @@ __all__ = ["DidInputs", "prepare_inputs", "group_effects", "group_record_name"]
 
 @dataclass(frozen=True)
 class DidInputs:
-    """Data ready for :func:`~toolkit.did_stage.treatment.resolve_treatment`, and the groups.
+    """Data ready for :func:`~toolkit.stages.did.treatment.resolve_treatment`, and the groups.
 
     Attributes
     ----------
@@ -214,8 +214,8 @@ def group_effects(inputs: DidInputs, *, staggered: bool, control: str = "not_yet
     one treated unit, no comparison) gets a row saying why, not an error.
     """
     from toolkit.designs import did
-    from toolkit.did_stage.analysis import estimation_frame
-    from toolkit.did_stage.treatment import resolve_treatment
+    from toolkit.stages.did.estimate import estimation_frame
+    from toolkit.stages.did.treatment import resolve_treatment
 
     rows, records = [], []
     for g, sub in inputs.groups.items():

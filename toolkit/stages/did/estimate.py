@@ -3,26 +3,27 @@
 Nothing is estimated here: this module prepares the frame the estimators in
 :mod:`toolkit.designs.did` expect (columns named as the analyst's data, so
 their methods and warnings name the analyst's columns) and calls them in the
-order :func:`toolkit.did_stage.choose.choose_design` decided.
+order :func:`toolkit.stages.did.choose.choose_design` decided.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import pandas as pd
 
+from toolkit import cautions
 from toolkit.cautions import Caution, code_of
-from toolkit.designs import did
+from toolkit.designs import DesignResult, did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
-from toolkit.designs.result import DesignResult
-from toolkit.did_stage.choose import DesignChoice
-from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 from toolkit.errors import DesignError
-from toolkit.stages.common import collecting_cautions
+from toolkit.reporting.formatting import fmt_p
+from toolkit.stages.did.choose import DesignChoice
+from toolkit.stages.did.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
-__all__ = ["DidAnalysis", "EstimationFrame", "estimation_frame", "estimate_did"]
+__all__ = ["DidEstimates", "EstimationFrame", "estimation_frame", "estimate_did"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def estimation_frame(dd: DidData, *, outcome_label: str = "") -> EstimationFrame
 
 
 @dataclass(frozen=True)
-class DidAnalysis:
+class DidEstimates:
     """Every estimate the report shows.
 
     Attributes
@@ -200,13 +201,13 @@ class DidAnalysis:
             if self.cs_pretrend.note:
                 out.append(Caution(self.cs_pretrend.note, code="did.cs_pretrend_untestable"))
             elif self.pretrend_passed() is False:
-                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {self.cs_pretrend.p_value:.3g}): "
+                out.append(Caution(f"The pre-trend test rejects parallel trends (p = {fmt_p(self.cs_pretrend.p_value)}): "
                                    "the units that took part were already moving differently before they started, "
                                    "so the estimates may be biased.", code="did.pretrend_rejected"))
         return tuple(out)
 
 
-#: Estimator cautions :attr:`DidAnalysis.warnings` never shows (matched by code, not wording): the
+#: Estimator cautions :attr:`DidEstimates.warnings` never shows (matched by code, not wording): the
 #: chi-squared pre-test over every pre-adoption ATT(g,t), replaced by the headline test, and the
 #: unbalanced-panel note, which the data checks give already (``DidData.warnings``).
 _ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_rejected", "did.unbalanced_panel"})
@@ -214,7 +215,24 @@ _ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_reje
 _EVENT_STUDY_PRETEST = frozenset({"did.es_pretest_not_computed", "did.es_pretrend_rejected"})
 
 
-@collecting_cautions
+def _collecting_cautions(run):
+    """Run ``run`` collecting every caution raised while it fits into the result's ``raised``.
+
+    ToolkitWarnings and RuntimeWarnings raised inside the estimators (a division by zero, an
+    optimiser that did not converge) reach the report (:attr:`DidEstimates.warnings`), not a
+    kernel's stderr (:func:`toolkit.cautions.collect`).
+    """
+
+    @functools.wraps(run)
+    def wrapper(*args, **kwargs):
+        with cautions.collect() as found:
+            analysis = run(*args, **kwargs)
+        return replace(analysis, raised=tuple(found)) if found else analysis
+
+    return wrapper
+
+
+@_collecting_cautions
 def estimate_did(
     dd: DidData,
     choice: DesignChoice,
@@ -224,7 +242,7 @@ def estimate_did(
     lags: int = 12,
     most_deprived: Sequence = (1,),
     level: float = 0.95,
-) -> DidAnalysis:
+) -> DidEstimates:
     """Run the estimators for ``choice`` on ``dd``.
 
     Parameters
@@ -232,7 +250,7 @@ def estimate_did(
     dd : DidData
         Validated panel.
     choice : DesignChoice
-        From :func:`~toolkit.did_stage.choose.choose_design`.
+        From :func:`~toolkit.stages.did.choose.choose_design`.
     outcome_label : str
         The outcome in words, used in sentences.
     leads, lags : int
@@ -291,5 +309,5 @@ def estimate_did(
     # the headline carries to results.json (and so to the summary's caveats) only the cautions this report shows:
     # the superseded chi-squared C&S pre-test note is replaced by the headline pre-trend test above
     headline = replace(headline, warnings=tuple(w for w in headline.warnings if code_of(w) not in _ALWAYS_DROPPED))
-    return DidAnalysis(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt,
+    return DidEstimates(choice, ef, headline, tw, es, by_cohort, dynamic, eq, cs, int(dd.first_treated.size), pt,
                        es_note)

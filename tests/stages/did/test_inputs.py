@@ -6,18 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.did_stage.sim import panel
-from toolkit.did_stage.analysis import estimate_did
-from toolkit.did_stage.choose import choose_design
-from toolkit.did_stage.inputs import group_effects, group_record_name, prepare_inputs
-from toolkit.did_stage.treatment import resolve_treatment
+from tests.stages.did.sim import panel
+from toolkit.stages.did.estimate import estimate_did
+from toolkit.stages.did.choose import choose_design
+from toolkit.stages.did.inputs import group_effects, group_record_name, prepare_inputs
+from toolkit.stages.did.treatment import resolve_treatment
 from toolkit.errors import ConfigError, DataError
 
 ROLES = ["unit", "time", "first_treated"]
 
 
 def _rates(seed=0, n_units=60, effect=2.0):
-    """Events and list sizes whose rate per 1,000 follows tests/did_stage/sim.panel (true effect ``effect``)."""
+    """Events and list sizes whose rate per 1,000 follows tests/stages/did/sim.panel (true effect ``effect``)."""
     df = panel(seed=seed, n_units=n_units, effect=effect)
     rng = np.random.default_rng(seed)
     size = np.repeat(rng.integers(2_000, 12_000, n_units), len(df) // n_units)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.did_stage.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
+from toolkit.stages.did.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
 __all__ = ["panel_facts", "cohort_table", "cohort_caption", "cohort_name"]
 

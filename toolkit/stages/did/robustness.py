@@ -18,19 +18,12 @@ import pandas as pd
 
 from toolkit.cautions import Caution
 from toolkit.designs import did
-from toolkit.designs.did import wild as W
-from toolkit.designs.did.multiplicity import LABELS, adjust_subgroups
-from toolkit.did_stage.analysis import DidAnalysis
+from toolkit.designs.did.multiplicity import adjust_subgroups
 from toolkit.errors import ToolkitError
-from toolkit.reporting.language import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
+from toolkit.stages.did.estimate import DidEstimates
 
 __all__ = ["RobustRow", "Robustness", "robustness_checks"]
-
-
-def _fmt_p(p) -> str:
-    if p is None or not math.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 @dataclass(frozen=True)
@@ -57,12 +50,12 @@ class Robustness:
     def table(self, headline, headline_label: str) -> pd.DataFrame:
         """Display table: the headline, then each robustness estimate."""
         out = [{"Estimate": f"Headline: {headline_label}", "Effect": headline.estimate, "Lower limit": headline.ci_low,
-                "Upper limit": headline.ci_high, "p-value": _fmt_p(headline.p_value)}]
+                "Upper limit": headline.ci_high, "p-value": fmt_p(headline.p_value)}]
         for r in self.rows:
             res = r.result
             out.append({"Estimate": r.label, "Effect": res.estimate if res else math.nan,
                         "Lower limit": res.ci_low if res else math.nan, "Upper limit": res.ci_high if res else math.nan,
-                        "p-value": _fmt_p(res.p_value) if res else "–"})
+                        "p-value": fmt_p(res.p_value) if res else "–"})
         return pd.DataFrame(out)
 
     def subgroup_table(self) -> pd.DataFrame | None:
@@ -70,8 +63,8 @@ class Robustness:
         if self.subgroups is None:
             return None
         tab = self.subgroups.table
-        return pd.DataFrame({"Group": tab["term"], "Effect": tab["estimate"], "p-value": tab["p_value"].map(_fmt_p),
-                             "Adjusted p-value": tab["p_adjusted"].map(_fmt_p), "Adjustment": tab["adjustment"]})
+        return pd.DataFrame({"Group": tab["term"], "Effect": tab["estimate"], "p-value": tab["p_value"].map(fmt_p),
+                             "Adjusted p-value": tab["p_adjusted"].map(fmt_p), "Adjustment": tab["adjustment"]})
 
     @property
     def sentences(self) -> list[str]:
@@ -81,42 +74,6 @@ class Robustness:
         if self.subgroup_sentence:
             out.append(self.subgroup_sentence)
         return out
-
-    def honest_figure(self, *, outcome_label: str, level: float = 0.95):
-        """Robust intervals by M beside the original interval: (figure, data table, alt text), or None."""
-        h = self.honest
-        if h is None:
-            return None
-        import matplotlib.pyplot as plt  # lazy: slow to import
-
-        tab = h.table
-        fig, ax = plt.subplots(figsize=(7.5, 4.2))
-        xs = list(range(len(tab) + 1))
-        lows = [h.original[0], *tab["ci_low"]]
-        highs = [h.original[1], *tab["ci_high"]]
-        mids = [(a + b) / 2 for a, b in zip(lows, highs)]
-        ax.errorbar(xs[:1], mids[:1], yerr=[[mids[0] - lows[0]], [highs[0] - mids[0]]], fmt="s", color="#425563",
-                    capsize=4, label="Original interval (trends exactly parallel)")
-        ax.errorbar(xs[1:], mids[1:], yerr=[[m - a for m, a in zip(mids[1:], lows[1:])],
-                                            [b - m for m, b in zip(mids[1:], highs[1:])]],
-                    fmt="o", color="#005EB8", capsize=4, label="Robust interval allowing trends to bend by M")
-        ax.axhline(0.0, color="#425563", linewidth=1)
-        ax.set_xticks(xs, ["Original", *[f"{m:.3g}" for m in tab["M"]]])
-        ax.set_xlabel("M: how much the difference in trends may bend per period")
-        ax.set_ylabel(f"Effect on {outcome_label}")
-        ax.set_title("How wrong could parallel trends be before the answer changes?")
-        ax.legend(frameon=False, fontsize="small")
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        data = pd.DataFrame({"M": ["original", *[f"{m:.3g}" for m in tab["M"]]], "Lower limit": lows,
-                             "Upper limit": highs})
-        bd = (f"; the interval first includes no effect at M = {h.breakdown:.3g}" if math.isfinite(h.breakdown)
-              else "")
-        alt = (f"Chart of {level * 100:g}% confidence intervals for the effect on {outcome_label}: the original "
-               f"interval {fmt_interval(*h.original)}, then robust intervals for M from {tab['M'].min():.3g} to "
-               f"{tab['M'].max():.3g}, widening from {fmt_interval(lows[1], highs[1])} to "
-               f"{fmt_interval(lows[-1], highs[-1])}{bd}.")
-        return fig, data, alt
 
 
 def _agreement(res, headline, outcome_label: str, name: str) -> str:
@@ -144,14 +101,14 @@ def _try(fn, *args, **kw):
         return None, str(exc.message if hasattr(exc, "message") and exc.message else exc)
 
 
-def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str = "holm",
-                      level: float = 0.95, reps: int = W.DEFAULT_REPS, seed: int = W.DEFAULT_SEED) -> Robustness:
+def robustness_checks(an: DidEstimates, *, outcome_label: str, multiplicity: str = "holm",
+                      level: float = 0.95, reps: int | None = None, seed: int | None = None) -> Robustness:
     """Robustness estimates for the report (see the module docstring).
 
     Parameters
     ----------
-    an : DidAnalysis
-        The main analysis (:func:`toolkit.did_stage.analysis.estimate_did`).
+    an : DidEstimates
+        The main estimates (:func:`toolkit.stages.did.estimate.estimate_did`).
     outcome_label : str
         The outcome in words.
     multiplicity : {"holm", "bh"}
@@ -159,8 +116,8 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
         gap, the primary estimate, is exempt).
     level : float
         Confidence level.
-    reps, seed : int
-        Wild bootstrap replications and seed.
+    reps, seed : int, optional
+        Wild bootstrap replications and seed (default: :func:`toolkit.designs.did.twfe`'s).
     """
     ef = an.frame
     df = ef.data
@@ -181,7 +138,8 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
                           f"The imputation method could not be estimated: {why}"))
     G = int(an.twfe.extra.get("n_clusters", 0))
     wild, why = _try(did.twfe, df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster,
-                     inference="auto", reps=reps, seed=seed, **common)
+                     inference="auto", **{k: v for k, v in (("reps", reps), ("seed", seed)) if v is not None},
+                     **common)
     if wild is not None and "wild" in wild.extra:
         wx = wild.extra["wild"]
         excl = "still excludes" if wild.significant else "includes"
@@ -190,7 +148,7 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
             "wild_bootstrap", "Two-way fixed effects, wild cluster bootstrap interval", wild,
             f"With only {wx['n_clusters']:,} clusters ({wx['n_treated_clusters']:,} with treated units) the usual "
             f"clustered interval can be too narrow; the wild cluster bootstrap gives {which} an interval of "
-            f"{fmt_interval(wild.ci_low, wild.ci_high)} (p = {_fmt_p(wild.p_value)}), which {excl} no effect."))
+            f"{fmt_interval(wild.ci_low, wild.ci_high)} (p = {fmt_p(wild.p_value)}), which {excl} no effect."))
     elif wild is not None:
         warns.append(Caution(f"{G:,} clusters: conventional clustered intervals are reliable, so no wild bootstrap is shown.",
                              code="did.wild_not_needed"))
@@ -203,7 +161,7 @@ def robustness_checks(an: DidAnalysis, *, outcome_label: str, multiplicity: str 
         m = sub.extra["multiplicity"]["family_size"]
         sub_sentence = (f"Effects were estimated in {m} deprivation groups; {raw} show an effect at the "
                         f"{(1 - level) * 100:g}% level before and {adj} after allowing for the number of groups "
-                        f"tested ({LABELS[multiplicity]}). The effect on the gap is the primary estimate and is "
+                        f"tested ({sub.extra['multiplicity']['label']}). The effect on the gap is the primary estimate and is "
                         "not adjusted.")
     hon, hon_src = None, ""
     src = an.event_study if not an.choice.staggered else sa

@@ -12,10 +12,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.reporting.language import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
 
-__all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "fmt_p", "effects_table", "cohort_effects_table",
-           "placebo_table", "quintile_records", "conclusion", "group_effects_table"]
+__all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "effects_table",
+           "cohort_effects_table", "placebo_table", "quintile_records", "conclusion", "group_effects_table"]
 
 
 def _pct(level: float) -> str:
@@ -115,13 +115,6 @@ def placebo_sentence(checks: Sequence, *, unit_name: str) -> str:
             "comparison, or units changed before they formally started.")
 
 
-def fmt_p(p) -> str:
-    """A p-value for display: "<0.001" below 0.001, else three decimals; "–" when missing."""
-    if not _finite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def effects_table(rows: Sequence[tuple[str, object]]) -> pd.DataFrame:
     """One display row per (label, result): estimate, interval, p-value, rows used."""
     out = []
@@ -145,7 +138,7 @@ def cohort_effects_table(by_cohort, scale) -> pd.DataFrame:
 
 
 def group_effects_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Display form of :func:`toolkit.did_stage.inputs.group_effects`' table (p-values formatted, notes kept)."""
+    """Display form of :func:`toolkit.stages.did.inputs.group_effects`' table (p-values formatted, notes kept)."""
     out = table.copy()
     if "p-value" in out:
         out["p-value"] = [fmt_p(p) for p in out["p-value"]]

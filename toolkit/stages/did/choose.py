@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toolkit.did_stage.treatment import DidData
+from toolkit.stages.did.treatment import DidData
 from toolkit.errors import ConfigError, Problem
 
 __all__ = ["DesignChoice", "choose_design", "COMPARISONS"]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.cautions import Caution
-from toolkit.did_stage.periods import PeriodScale, parse_on_scale, parse_periods
+from toolkit.stages.did.periods import PeriodScale, parse_on_scale, parse_periods
 from toolkit.errors import ConfigError, DataError, DesignError, Problem
 
 __all__ = ["DidData", "resolve_treatment", "UNIT", "PERIOD", "FIRST", "TREATED"]
