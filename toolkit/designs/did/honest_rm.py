@@ -96,9 +96,10 @@ def _piece_interval(test: MomentTest, scale: float, grid: int = 60) -> tuple[flo
     box = test.lf_interval()
     if box is None:
         return None
-    lo, hi = box
-    if not (np.isfinite(lo) and np.isfinite(hi)):  # no first stage (kappa = 0): search a wide window
-        lo, hi = (lo if np.isfinite(lo) else -40 * scale), (hi if np.isfinite(hi) else 40 * scale)
+    open_lo, open_hi = not np.isfinite(box[0]), not np.isfinite(box[1])
+    # an unbounded first-stage interval (no first stage, or moments the nuisance can always satisfy): search a
+    # wide window, and an end accepted there stands for an unbounded set
+    lo, hi = (-40 * scale if open_lo else box[0]), (40 * scale if open_hi else box[1])
     pts = np.linspace(lo, hi, grid)
     acc = np.array([not test.rejects(t) for t in pts])
     if not acc.any():
@@ -115,8 +116,8 @@ def _piece_interval(test: MomentTest, scale: float, grid: int = 60) -> tuple[flo
                 inside = mid
         return inside
 
-    left = edge(pts[i], pts[i - 1]) if i > 0 else pts[0]
-    right = edge(pts[j], pts[j + 1]) if j < len(pts) - 1 else pts[-1]
+    left = edge(pts[i], pts[i - 1]) if i > 0 else (-math.inf if open_lo else pts[0])
+    right = edge(pts[j], pts[j + 1]) if j < len(pts) - 1 else (math.inf if open_hi else pts[-1])
     return float(left), float(right)
 
 
