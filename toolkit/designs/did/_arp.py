@@ -35,8 +35,9 @@ quantile of a standard normal truncated to
 ARP, the test accepts when the statistic falls outside its truncation
 interval (a numerical corner) or when the programme has no solution.
 
-The vertices of :math:`F` (basic solutions with :math:`\operatorname{rank}X + 1`
-non-zero entries) are enumerated when there are few, which makes each test a
+The vertices of :math:`F` (the extreme rays of :math:`\{\gamma\ge 0, X'\gamma=0\}`,
+each supported on :math:`\operatorname{rank}X + 1` rows, scaled to :math:`\sigma'\gamma=1`)
+are enumerated when there are few, which makes each test a
 matrix product; otherwise every step is a linear programme solved by HiGHS
 (``scipy.optimize.linprog``).  Both give the same answers.
 """
@@ -63,30 +64,52 @@ def _column_basis(X: np.ndarray) -> np.ndarray:
     return u[:, keep]
 
 
-def _vertices(X: np.ndarray, sd: np.ndarray) -> np.ndarray | None:
-    """Vertices of F = {g >= 0, X'g = 0, sd'g = 1} as rows; None when too many supports to enumerate."""
+_RAYS: dict = {}
+
+
+def _rays(X: np.ndarray) -> np.ndarray | None:
+    """Extreme rays of the cone {g >= 0, X'g = 0} as rows (cached: the same X recurs across pieces and Mbar).
+
+    Each is the one-dimensional null space of X_J' on a support J of rank(X) + 1 rows, kept when it can be
+    taken non-negative.  None when there are too many supports to enumerate.
+    """
     m, k = X.shape
-    r = k + 1
-    if r > m:
-        return np.zeros((0, m))
-    if math.comb(m, r) > _MAX_SUPPORTS:
-        return None
-    E = np.vstack([X.T, sd[None, :]])  # r x m
-    rhs = np.zeros(r)
-    rhs[-1] = 1.0
-    out = []
-    for J in itertools.combinations(range(m), r):
-        B = E[:, J]
-        if abs(np.linalg.det(B)) < 1e-12 * max(1.0, np.abs(B).max()) ** r:
-            continue
-        g = np.linalg.solve(B, rhs)
-        if (g >= -1e-12).all():
-            v = np.zeros(m)
-            v[list(J)] = np.clip(g, 0.0, None)
-            out.append(v)
-    if not out:
-        return np.zeros((0, m))
-    return np.unique(np.round(np.array(out), 14), axis=0)
+    key = (X.shape, np.round(X, 12).tobytes())
+    if key in _RAYS:
+        return _RAYS[key]
+    if k + 1 > m:
+        out = np.zeros((0, m))
+    elif math.comb(m, k + 1) > _MAX_SUPPORTS:
+        out = None
+    else:
+        rays = []
+        for J in itertools.combinations(range(m), k + 1):
+            if k == 0:
+                r = np.ones(1)
+            else:
+                _, sv, vt = np.linalg.svd(X[list(J)].T)
+                if sv.size < k or sv[-1] < 1e-10 * max(1.0, sv[0]):
+                    continue
+                r = vt[-1]
+            if (r <= 1e-12).all():
+                r = -r
+            if (r >= -1e-12).all():
+                full = np.zeros(m)
+                full[list(J)] = np.clip(r, 0.0, None) / np.abs(r).max()
+                rays.append(full)
+        out = np.unique(np.round(np.array(rays), 13), axis=0) if rays else np.zeros((0, m))
+    if len(_RAYS) > 64:
+        _RAYS.clear()
+    _RAYS[key] = out
+    return out
+
+
+def _vertices(X: np.ndarray, sd: np.ndarray) -> np.ndarray | None:
+    """Vertices of F = {g >= 0, X'g = 0, sd'g = 1} as rows: the extreme rays scaled to sd'g = 1."""
+    R = _rays(X)
+    if R is None or len(R) == 0:
+        return R
+    return R / (R @ sd)[:, None]
 
 
 class MomentTest:
@@ -104,7 +127,8 @@ class MomentTest:
         Size of the test and of its least-favourable first stage (hybrid); ``kappa=0`` gives the
         purely conditional test.
     sims, seed : int
-        Draws for the least-favourable critical value.
+        Draws for the least-favourable critical value (at most 1,000, HonestDiD's number, when
+        the vertices are too many to enumerate and each draw needs a linear programme).
     use_vertices : bool
         Enumerate the vertices of the dual feasible set when feasible (fast); False forces
         linear programmes throughout.
@@ -143,8 +167,8 @@ class MomentTest:
             if len(self.V) == 0:
                 return math.inf
             eta = (draws @ self.V.T).max(axis=1)
-        else:
-            eta = np.array([self._eta(d)[0] for d in draws])
+        else:  # one linear programme a draw: at most R's 1,000
+            eta = np.array([self._eta(d)[0] for d in draws[:1000]])
         return float(np.quantile(eta, 1 - self.kappa))
 
     def _truncation(self, S, b):

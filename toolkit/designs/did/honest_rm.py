@@ -10,7 +10,10 @@ Roth & Pakes's hybrid of the least-favourable and conditional tests,
 Written from the paper; the R package (and its Python ports, which bring
 cvxpy or a GPU framework with them) was used only for published outputs to
 check against.  Unlike R, the interval ends are not read off a grid of 1,000
-points but found by bisection to about 1e-7 of the interval's scale.
+points but found by bisection to about 1e-7 of the interval's scale, and the
+least-favourable critical value comes from 10,000 seeded draws (R: 1,000), so
+it varies less with the seed.  On the README's Medicaid example the ends, read
+off R's grid, print as R's to every digit shown (tests/designs/did/test_honest_rm.py).
 
 Notes
 -----
