@@ -181,7 +181,8 @@ def flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, M: 
 
 @dataclass(frozen=True)
 class HonestResult:
-    """Robust confidence sets by M, the original interval and the breakdown value."""
+    """Robust confidence sets by M (smoothness) or Mbar (relative magnitudes), the original interval and the
+    breakdown value; ``restriction`` is "smoothness" or "relative_magnitudes"."""
 
     table: pd.DataFrame
     original: tuple[float, float]
