@@ -82,8 +82,8 @@ def test_options(medicaid):
     avg = did.honest(es, m=[0.0], target="average")
     post = es.table[es.table["period"] == "post"]["estimate"].mean()
     assert avg.estimate == pytest.approx(post, abs=1e-12)
-    with pytest.raises(ValueError, match="smoothness"):
-        did.honest(es, method="relative_magnitudes")
+    with pytest.raises(ValueError, match="relative_magnitudes' or 'smoothness"):
+        did.honest(es, method="bounds")
     with pytest.raises(ValueError, match="target"):
         did.honest(es, target=5)
 

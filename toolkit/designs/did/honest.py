@@ -1,20 +1,31 @@
 r"""Sensitivity of an event study to violations of parallel trends (Rambachan & Roth 2023).
 
-"How wrong would parallel trends have to be to change the answer?"  Under
-the smoothness restriction :math:`\Delta^{SD}(M)` the difference in trends
-may bend by at most :math:`M` per period (its second differences are bounded
-by :math:`M`; :math:`M = 0` allows only a linear pre-trend, extrapolated).
-For each :math:`M` this returns Armstrong & Kolesár's fixed-length
-confidence interval (FLCI) for a post-adoption effect, the interval the R
-package ``HonestDiD`` reports by default for this restriction, and the
-breakdown value: the smallest :math:`M` at which the interval includes no
-effect.
+"How wrong would parallel trends have to be to change the answer?"  Two
+restrictions on the post-adoption difference in trends are offered, as in
+the R package ``HonestDiD``:
 
-Written here (no Python implementation of HonestDiD is maintained on PyPI);
-checked against the published outputs of the R package on its Medicaid
-example (README of asheshrambachan/HonestDiD).  Only the smoothness
-restriction is implemented: the relative-magnitudes restriction needs
-Andrews, Roth & Pakes's conditional test, which is not.
+* relative magnitudes, :math:`\Delta^{RM}(\bar M)`: no change in the
+  difference in trends between consecutive post-adoption periods exceeds
+  :math:`\bar M` times the largest one between consecutive pre-adoption
+  periods.  Robust confidence sets by Andrews, Roth & Pakes's hybrid test
+  (HonestDiD's default "C-LF"), in :mod:`toolkit.designs.did.honest_rm`.
+* smoothness, :math:`\Delta^{SD}(M)`: the difference in trends may bend by at
+  most :math:`M` per period (its second differences are bounded by :math:`M`;
+  :math:`M = 0` allows only a linear pre-trend, extrapolated).  Armstrong &
+  Kolesár's fixed-length confidence interval (FLCI), HonestDiD's default for
+  this restriction (below).
+
+Each also gives the breakdown value: the smallest :math:`\bar M` (or
+:math:`M`) at which the interval includes no effect.
+
+Written here and checked against the published outputs of the R package on
+its Medicaid example (README of asheshrambachan/HonestDiD).  Of the Python
+ports on PyPI, ``honestdid`` 0.1.1 brings cvxpy and torch with it;
+``moderndid`` needs Python 3.12 from 0.3 on (the toolkit runs on 3.11), and its
+0.2.0 ``didhonest`` took 9 minutes for the README's four relative-magnitude
+intervals here, with ends up to 0.0003 from R's published ones (these
+functions take seconds and match them to R's grid).  Neither fits as a
+dependency.
 
 Notes
 -----
@@ -48,6 +59,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import ndtr, ndtri
 
+from toolkit.designs.did.honest_rm import rm_breakdown, rm_interval
 from toolkit.errors import DesignError
 
 __all__ = ["HonestResult", "honest", "flci", "max_bias_sd"]
@@ -169,7 +181,8 @@ def flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndarray, M: 
 
 @dataclass(frozen=True)
 class HonestResult:
-    """Robust confidence sets by M, the original interval and the breakdown value."""
+    """Robust confidence sets by M (smoothness) or Mbar (relative magnitudes), the original interval and the
+    breakdown value; ``restriction`` is "smoothness" or "relative_magnitudes"."""
 
     table: pd.DataFrame
     original: tuple[float, float]
@@ -180,6 +193,7 @@ class HonestResult:
     target: str
     outcome: str = "the outcome"
     extra: dict = field(default_factory=dict, repr=False, compare=False)
+    restriction: str = "smoothness"
 
     @property
     def sentence(self) -> str:
@@ -192,12 +206,20 @@ class HonestResult:
         if not np.isfinite(self.breakdown):
             return (f"The effect on {self.outcome} stays {sign} for every departure from parallel trends "
                     "considered.")
+        if self.restriction == "relative_magnitudes":
+            if self.breakdown == 0:
+                return (f"The effect on {self.outcome} is not robust: allowing for the uncertainty in the "
+                        "pre-period trends, the robust interval includes no effect even with no post-period "
+                        "trend violation.")
+            return (f"The effect on {self.outcome} stays {sign} unless the post-period trend violation exceeds "
+                    f"{self.breakdown:.3g}\u00d7 the largest pre-period one (the change in the difference in "
+                    "trends between consecutive periods).")
         return (f"The effect on {self.outcome} stays {sign} unless the difference in trends between the groups "
                 f"bends by more than {self.breakdown:.3g} (in the outcome's units) per period after the start, "
                 "compared with a straight-line continuation of the trend before it.")
 
 
-def _event_inputs(result, max_pre=None, max_post=None):
+def _event_inputs(result, max_pre=None, max_post=None, min_pre=2):
     """beta, sigma, n_pre and post event times from an event-study or C&S dynamic result."""
     tab = result.table
     if tab is None or "event_time" not in tab:
@@ -223,26 +245,33 @@ def _event_inputs(result, max_pre=None, max_post=None):
         raise DesignError("honest() needs event time -1 as the reference (use base_period='universal' for a "
                           "Callaway & Sant'Anna dynamic result).")
     pre = e < 0
-    if pre.sum() < 2:
-        raise DesignError("honest() with smoothness restrictions needs at least two pre-adoption coefficients.")
+    if pre.sum() < min_pre:
+        raise DesignError(f"honest() needs at least {min_pre} pre-adoption coefficient(s) besides the reference "
+                          "period -1 (two for the smoothness restriction).")
     expected = np.concatenate([np.arange(e[pre].min(), -1), np.arange(0, e[~pre].max() + 1)])
     if not np.array_equal(e, expected):
         raise DesignError("honest() needs consecutive event times (no gaps) around the reference period -1.")
     return est["estimate"].to_numpy(dtype=float), V, int(pre.sum()), e[~pre]
 
 
-def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = None, target=0,
-           level: float = 0.95, max_pre: int | None = None, max_post: int | None = None,
-           beta=None, sigma=None, n_pre: int | None = None) -> HonestResult:
-    """Rambachan & Roth (2023) robust confidence intervals under smoothness restrictions.
+def honest(result, *, method: str | None = None, mbar: Sequence[float] | None = None,
+           m: Sequence[float] | None = None, target=0, level: float = 0.95, max_pre: int | None = None,
+           max_post: int | None = None, beta=None, sigma=None, n_pre: int | None = None,
+           seed: int = 0) -> HonestResult:
+    """Rambachan & Roth (2023) robust confidence intervals under relative-magnitude or smoothness restrictions.
 
     Parameters
     ----------
     result : EventStudyResult or AggregateResult, optional
         An event study (reference period -1) with ``extra["vcov"]``; or None
         with ``beta``, ``sigma`` and ``n_pre`` given directly.
-    method : {"smoothness"}
-        The restriction :math:`\\Delta^{SD}(M)` (module Notes).
+    method : {"relative_magnitudes", "smoothness"}, optional
+        The restriction: :math:`\\Delta^{RM}(\\bar M)` (:mod:`toolkit.designs.did.honest_rm`)
+        or :math:`\\Delta^{SD}(M)` (module Notes).  Default: relative
+        magnitudes when ``mbar`` is given, else smoothness.
+    mbar : sequence of float, optional
+        Values of :math:`\\bar M` (a multiple of the largest pre-period
+        change in the difference in trends); default 0, 0.5, ..., 2 (as HonestDiD).
     m : sequence of float, optional
         Values of :math:`M` (outcome units per period squared); default ten
         steps up to twice the largest absolute pre-period second difference.
@@ -258,19 +287,27 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
     beta, sigma, n_pre
         Coefficients (pre then post), their covariance and the number of
         pre-adoption ones, when ``result`` is None.
+    seed : int
+        Seed of the draws for the least-favourable critical value (relative
+        magnitudes only).
 
     Returns
     -------
     HonestResult
-        ``table`` (M, ci_low, ci_high, method), the original interval, the
-        breakdown value of M and a plain sentence.
+        ``table`` (M or Mbar, ci_low, ci_high, method, restriction), the
+        original interval, the breakdown value and a plain sentence.
     """
-    if method != "smoothness":
-        raise ValueError("method must be 'smoothness' (the relative-magnitudes restriction is not implemented)")
+    if method is None:
+        method = "relative_magnitudes" if mbar is not None else "smoothness"
+    if method not in ("smoothness", "relative_magnitudes"):
+        raise ValueError("method must be 'relative_magnitudes' or 'smoothness'")
+    if (method == "smoothness" and mbar is not None) or (method == "relative_magnitudes" and m is not None):
+        raise ValueError("give mbar= with method='relative_magnitudes' and m= with method='smoothness'")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
     if result is not None:
-        beta, sigma, n_pre, post_e = _event_inputs(result, max_pre, max_post)
+        beta, sigma, n_pre, post_e = _event_inputs(result, max_pre, max_post,
+                                                   min_pre=1 if method == "relative_magnitudes" else 2)
         outcome = result.outcome
     else:
         beta, sigma = np.asarray(beta, dtype=float), np.asarray(sigma, dtype=float)
@@ -288,6 +325,10 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
     sd = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     z = stats.norm.ppf(1 - alpha / 2)
     original = (est - z * sd, est + z * sd)
+    tname = "the average post-adoption effect" if target == "average" else f"the effect at event time {int(target)}"
+    if method == "relative_magnitudes":
+        return _honest_rm(beta, sigma, n_pre, l_vec, alpha, mbar, seed, original, est, level, target, tname,
+                          outcome)
     if m is None:
         d2 = np.abs(np.diff(np.concatenate([beta[:n_pre], [0.0]]), 2)) if n_pre >= 2 else np.array([0.0])
         top = 2 * float(d2.max()) if d2.size and d2.max() > 0 else 2 * sd
@@ -298,11 +339,29 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
         rows.append({"M": float(M), "ci_low": lo, "ci_high": hi, "method": "FLCI", "restriction": "smoothness"})
     table = pd.DataFrame(rows)
     breakdown = _breakdown(beta, sigma, n_pre, l_vec, alpha, original)
-    tname = "the average post-adoption effect" if target == "average" else f"the effect at event time {int(target)}"
     return HonestResult(table=table, original=original, estimate=est, breakdown=breakdown,
                         method=("Rambachan & Roth (2023) sensitivity analysis, smoothness restriction: fixed-length "
                                 f"confidence intervals (Armstrong & Kolesar) for {tname}"),
                         level=level, target=str(target), outcome=outcome,
+                        extra={"beta": beta, "sigma": sigma, "n_pre": n_pre, "l_vec": l_vec})
+
+
+def _honest_rm(beta, sigma, n_pre, l_vec, alpha, mbar, seed, original, est, level, target, tname, outcome):
+    mbar = (0.0, 0.5, 1.0, 1.5, 2.0) if mbar is None else mbar
+    if any(float(v) < 0 for v in mbar):
+        raise ValueError("mbar values must be non-negative")
+    rows = []
+    for v in mbar:
+        lo, hi = rm_interval(beta, sigma, n_pre, l_vec, float(v), alpha=alpha, seed=seed)
+        rows.append({"Mbar": float(v), "ci_low": lo, "ci_high": hi, "method": "C-LF",
+                     "restriction": "relative_magnitudes"})
+    a, b = original
+    breakdown = math.nan if a <= 0 <= b else rm_breakdown(beta, sigma, n_pre, l_vec, alpha=alpha, seed=seed)
+    return HonestResult(table=pd.DataFrame(rows), original=original, estimate=est, breakdown=breakdown,
+                        method=("Rambachan & Roth (2023) sensitivity analysis, relative-magnitudes restriction: "
+                                "hybrid conditional / least-favourable confidence sets (Andrews, Roth & Pakes) "
+                                f"for {tname}"),
+                        level=level, target=str(target), outcome=outcome, restriction="relative_magnitudes",
                         extra={"beta": beta, "sigma": sigma, "n_pre": n_pre, "l_vec": l_vec})
 
 
