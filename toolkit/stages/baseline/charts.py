@@ -40,6 +40,7 @@ COMPARISON_STYLE = {
     "better": ("#92D050", "//"), "worse": ("#C00000", ".."), "higher": ("#5B7FD6", "//"),
     "lower": ("#BED2FF", ".."), "similar": ("#FFC000", ""), "no data": (NHS["pale_grey"], ""),
 }
+_ORDER = ("better", "higher", "similar", "worse", "lower", "no data")
 _SIDE = {"higher": "Higher", "lower": "Lower", "similar": "Similar", "no data": "No data"}
 
 
@@ -171,7 +172,7 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
                 ax.annotate(word, (bar.get_x() + bar.get_width() / 2, 0), xytext=(0, 4), textcoords="offset points",
                             ha="center", va="bottom", fontsize=7.5 if n > 6 else 8.5, color=NHS["text"],
                             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
-        for kind in dict.fromkeys(kinds):
+        for kind in [k for k in _ORDER if k in kinds]:
             fill, hatch = COMPARISON_STYLE[kind]
             handles.append(Patch(facecolor=fill, edgecolor=NHS["text"], hatch=hatch))
             names.append(_legend_word(kind, benchmark_label, improvement))
