@@ -41,7 +41,7 @@ def test_bounds_and_completeness_sentences():
     b = {"unknown": 20.0, "unknown_pct": 9.1, "unknown_value": 50.0, "gap": -30.0, "gap_if_core20": -26.7,
          "gap_if_rest": -28.3, "low": -36.4, "high": -18.2}
     s = words.bounds_sentence(b)
-    assert "20 people (9.1%) could not be placed" in s and "-26.7 percentage points" in s and "-28.3" in s
+    assert "20 people (9.10%) could not be placed" in s and "-26.7 percentage points" in s and "-28.3" in s
     assert "from -36.4 to -18.2" in s and "assume" in s
     table = pd.DataFrame({"period": ["a", "b", "All periods"], "people": [10, 10, 20], "no_imd_pct": [0.0, 10.0, 5.0],
                           "not_stated_pct": [20.0, 30.0, 25.0]})

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from toolkit.reporting.formatting import (MISSING, fmt_count, fmt_interval, fmt_level, fmt_number, fmt_percent,
+from toolkit.reporting.formatting import (MISSING, fmt_count, fmt_interval, fmt_level, fmt_number,
                                           fmt_period, fmt_ratio_change, fmt_relative, is_missing, plural)
 
 __all__ = ["spc_headline", "result_name", "quintile_gap_sentence", "not_stated_sentence", "level_text", "pct", "interval", "core20_sentence", "sii_sentence", "groups_sentence", "spc_sentence",
@@ -138,7 +138,7 @@ def bounds_sentence(bounds: dict) -> str:
     """How far the people with no IMD decile could move the Core20 gap."""
     if bounds["unknown"] == 0:
         return "Every row matched an IMD decile, so missing deprivation cannot move the Core20 gap."
-    return (f"{fmt_count(bounds['unknown'])} people ({fmt_percent(bounds['unknown_pct'], already_percent=True)}) could "
+    return (f"{fmt_count(bounds['unknown'])} people ({pct(bounds['unknown_pct'])}) could "
             f"not be placed in a deprivation decile; their value is "
             f"{pct(bounds['unknown_value'])}. Placed in the worst possible way — any of them in Core20 or the rest, "
             f"with any of their events — the gap could be anywhere from {fmt_interval(bounds['low'], bounds['high'])} "
