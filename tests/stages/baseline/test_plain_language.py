@@ -105,3 +105,16 @@ def test_jargon_check_catches_code(analysis):
     assert [w for w in JARGON if w.lower() in sample.lower()] == ["Byar"]
     assert all(pattern.search(sample) for pattern in CODE[:3])
     assert analysis.section(baseline.SECTIONS[-1]).blocks
+
+
+def test_missing_breakdowns_are_plain_above_and_the_fix_is_in_the_appendix():
+    from types import SimpleNamespace
+
+    from toolkit.stages.baseline import quality, sections
+
+    f = SimpleNamespace(groups={}, level=0.95, indicator="x", benchmark=50.0, improvement="increase", series=None,
+                        trend_caution=None, agg=SimpleNamespace(dimensions=("sex",), has_period=False))
+    above = " ".join(_text(block_html(b)) for b in sections.groups(f) + sections.trend(f))
+    assert "cannot be shown" in above and not [p.pattern for p in CODE if p.search(above)]
+    assert "evaluation.yaml" not in above
+    assert [role for role, _ in quality.missing_roles(f)] == ["ethnicity", "age_band", "period"]

@@ -34,8 +34,8 @@ def standardised(f) -> list:
     lvl = level_text(f.level)
     blocks = []
     if f.std is None:
-        blocks.append(Callout("The data source maps no age band, so the gap cannot be age-standardised. Map the role "
-                              "'age_band' to add it.", kind="warning"))
+        blocks.append(Callout("The data supplied has no age bands, so the gap cannot be age-standardised (the "
+                              "technical appendix says how to add them).", kind="warning"))
     else:
         text = mwords.standardised_sentence(f.std, indicator=f.indicator)
         names = {"group": "Group", "numerator": "Numerator", "denominator": "Denominator", "crude": "Crude (%)",

@@ -10,7 +10,7 @@ from toolkit.stages.base import Bullets, Callout, Facts, Figure, Heading, Paragr
 from toolkit.stages.baseline import charts
 from toolkit.stages.baseline import text as words
 
-__all__ = ["completeness", "methods", "appendix", "methods_list", "GLOSSARY"]
+__all__ = ["completeness", "methods", "appendix", "methods_list", "missing_roles", "GLOSSARY"]
 
 _COMPLETENESS = {"period": "Period", "people": "People", "no_imd": "No IMD decile", "no_imd_pct": "No IMD decile (%)",
                  "not_stated": "Ethnicity not stated", "not_stated_pct": "Ethnicity not stated (%)"}
@@ -61,6 +61,12 @@ def methods(f) -> list:
     agg = f.agg
     blocks = [Paragraph(agg.describe()), Paragraph(f.scope.sentence)]
     blocks += [Callout(str(caution), kind="warning") for caution in f.raised]
+    if f.indices.get("skipped"):
+        blocks.append(Callout(f"The slope and relative index of inequality are not shown: {f.indices['note']}.",
+                              kind="warning"))
+    missing = missing_roles(f)
+    if missing:
+        blocks.append(Bullets(tuple(f"Map the role '{role}' in evaluation.yaml to add {what}." for role, what in missing)))
     if agg.n_excluded:
         blocks.append(Table(agg.excluded, caption="Rows left out of every analysis, by reason", count_columns=("rows",),
                             labels={"reason": "Reason", "rows": "Rows",
@@ -74,6 +80,17 @@ def methods(f) -> list:
                       "share": "Share of rows (%)", "distinct_codes": "Distinct codes", "example_codes": "Example codes"}),
     ]
     return blocks
+
+
+#: Roles that add a part of the report, and the part they add.
+_ADDS = (("ethnicity", "the breakdown by ethnic group"), ("age_band", "the breakdown by age band and the "
+         "age-standardised gap"), ("sex", "the breakdown by sex"), ("period", "the trend (e.g. the month)"))
+
+
+def missing_roles(f) -> list[tuple[str, str]]:
+    """The roles not mapped in the data source whose mapping would add a part of the report: ``[(role, what)]``."""
+    mapped = set(f.agg.dimensions) | ({"period"} if f.agg.has_period else set())
+    return [(role, what) for role, what in _ADDS if role not in mapped]
 
 
 def appendix(f) -> list:

@@ -110,7 +110,9 @@ def sii(f) -> list:
     ix, lvl = f.indices, words.level_text(f.level)
     blocks = [Paragraph(words.sii_sentence(ix, level=f.level, quantile=f.sii_by))]
     if ix["skipped"]:
-        blocks.append(Callout(f"The slope and relative index of inequality are not shown: {ix['note']}.", kind="warning"))
+        blocks.append(Callout(f"The slope and relative index of inequality are not shown: a deprivation {f.sii_by} has "
+                              "nobody in it, and they need every one. The technical appendix says which and what to do.",
+                              kind="warning"))
     else:
         blocks.append(Facts((
             ("Slope index of inequality (SII): least minus most deprived end",
@@ -130,8 +132,8 @@ def groups(f) -> list:
     for dim in ("ethnicity", "age_band", "sex"):
         blocks.append(Heading(f"By {NAMES[dim]}", level=3))
         if dim not in f.groups:
-            blocks.append(Callout(f"The data source maps no {NAMES[dim]} column, so this breakdown cannot be shown. "
-                                  f"Map the role '{dim}' in evaluation.yaml to add it.", kind="warning"))
+            blocks.append(Callout(f"The data supplied has no {NAMES[dim]} column, so this breakdown cannot be shown "
+                                  "(the technical appendix says how to add it).", kind="warning"))
             continue
         frame = f.groups[dim]
         low, high = frame.loc[frame["value"].idxmin()], frame.loc[frame["value"].idxmax()]
@@ -155,9 +157,8 @@ def trend(f) -> list:
     """The SPC chart of the indicator and, when measured, of the Core20 gap."""
     series = f.series
     if series is None:
-        return [Callout(f.trend_caution or ("The data source maps no period column, so no trend can be shown. Map the "
-                                            "role 'period' (e.g. the month) in evaluation.yaml to add it."),
-                        kind="warning")]
+        return [Callout(f.trend_caution or ("The data supplied has no period column, so no trend can be shown (the "
+                                            "technical appendix says how to add it)."), kind="warning")]
     blocks = []
     if series.attrs["short"]:
         blocks.append(Callout("There are fewer than 12 periods, so the limits of ordinary variation are unreliable.",
