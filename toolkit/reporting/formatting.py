@@ -27,7 +27,7 @@ from typing import Any
 __all__ = [
     "MISSING", "is_missing", "fmt_number", "fmt_interval", "fmt_ci", "fmt_p", "fmt_percent",
     "fmt_points", "fmt_count", "fmt_relative", "fmt_ratio_change", "fmt_date", "fmt_datetime",
-    "fmt_period",
+    "fmt_period", "fmt_level", "plural",
 ]
 
 MISSING = "not available"
@@ -109,6 +109,23 @@ def fmt_p(p: Any, *, missing: str = "–") -> str:
     if p < 0.001:
         return "< 0.001"
     return "1.0" if p >= 0.995 else _sig(p, 2)
+
+
+def fmt_level(level: Any) -> str:
+    """A confidence level as a percentage: ``0.95`` → ``"95%"``; ``0.998`` → ``"99.8%"``."""
+    if is_missing(level):
+        return MISSING
+    return f"{round(float(level) * 100, 4):g}%"
+
+
+def plural(n: Any, word: str, *, many: str | None = None) -> str:
+    """A count with its noun: ``plural(1, "period")`` → ``"1 period"``; ``plural(14, "period")`` → ``"14 periods"``.
+
+    The count is written with thousands separators, unrounded (use :func:`fmt_count` for people).
+    ``many`` gives an irregular plural (``plural(2, "person", many="people")``).
+    """
+    count = int(n)
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def fmt_percent(share: Any, *, digits: int = 2, already_percent: bool = False) -> str:

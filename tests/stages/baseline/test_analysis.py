@@ -7,26 +7,15 @@ and its data, and the sections read the same numbers as the results.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 
-from toolkit.evaluations.context import open_stage  # noqa: E402
 from toolkit.reporting.display import block_html  # noqa: E402
 from toolkit.results import Results  # noqa: E402
 from toolkit.stages import baseline  # noqa: E402
 from toolkit.stages.base import Figure, Section, SummaryBox  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def analysis():
-    ctx = open_stage(ROOT / "evaluations" / "example-hypertension", "baseline")
-    return baseline.build(ctx, indicator="blood-pressure recording", sii_repetitions=1000)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +51,7 @@ def test_sections_render_with_alt_text_and_data(analysis):
             assert block_html(block)
     box = analysis.section("summary").blocks[0]
     assert isinstance(box, SummaryBox) and "Core20" in box.answer and len(box.points) == 4
+    assert baseline.SECTIONS[-2:] == ("methods", "appendix")
 
 
 def test_sections_and_results_agree(analysis, results):

@@ -22,9 +22,9 @@ def test_bar_chart_has_benchmark_and_whiskers():
         fig = bar_chart(frame, benchmark=47.0, horizontal=horizontal, xlabel="Group")
         ax = fig.axes[0]
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert "ICB overall: 47.0" in labels and "95% confidence interval" in labels
+        assert "The ICB overall: 47.0" in labels and "95% confidence interval" in labels
         lines = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
-        assert lines and matplotlib.colors.to_hex(lines[0].get_color()).upper() == NHS["dark_red"]
+        assert lines and matplotlib.colors.to_hex(lines[0].get_color()).upper() == NHS["text"]  # red means "worse"
 
 
 def test_spc_chart_marks_special_causes_by_shape_and_words():
@@ -62,3 +62,31 @@ def test_spc_runs_are_labelled_in_text():
                           "upper_limit": 6.0, "variation": kinds})
     texts = [t.get_text() for t in spc_chart(frame).axes[0].texts]
     assert texts == ["Concern (2 points)", "Improvement"]
+
+
+def test_inequality_bars_show_the_comparison_by_colour_hatch_and_word():
+    from toolkit.stages.baseline.charts import COMPARISON_STYLE, comparison_kind, sii_line
+
+    frame = pd.DataFrame({"group": [1, 2, 3], "label": ["Q1", "Q2", "Q3"], "value": [40.0, 50.0, 60.0],
+                          "lower_ci": [38.0, 47.0, 58.0], "upper_ci": [42.0, 53.0, 62.0],
+                          "denominator": [100.0, 100.0, 200.0], "compared": ["lower", "similar", "higher"]})
+    ix = {"sii": 20.0, "rii": 1.5, "skipped": False}
+    line = sii_line(frame, ix)
+    # v0 = 20 / 0.5 = 40 at rank 0; rank midpoints 0.125, 0.375, 0.75
+    assert np.allclose(line, [42.5, 47.5, 55.0])
+    assert sii_line(frame, {"sii": float("nan"), "rii": 1.0, "skipped": True}) is None
+    assert comparison_kind("higher", "increase") == "better" and comparison_kind("higher", "decrease") == "worse"
+    assert comparison_kind("lower", "neutral") == "lower"
+    fig = bar_chart(frame, benchmark=50.0, improvement="increase", line=line)
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    assert [b.get_hatch() for b in bars[:3]] == [COMPARISON_STYLE["worse"][1], "", COMPARISON_STYLE["better"][1]]
+    assert {"Lower", "Similar", "Higher"} <= {t.get_text() for t in ax.texts}  # not colour alone
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Higher than the ICB overall: better" in labels and "Lower than the ICB overall: worse" in labels
+    assert "Slope index of inequality (fitted line)" in labels
+    styles = {ln.get_label(): ln.get_linestyle() for ln in ax.get_lines()}
+    assert styles["Slope index of inequality (fitted line)"] == "-." and styles["The ICB overall: 50.0"] == "--"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

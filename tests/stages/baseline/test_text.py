@@ -32,7 +32,7 @@ def test_spc_sentence_names_each_kind_and_its_periods():
                       "shift": False, "trend": False, "two_in_three": [False, False, True, False],
                       "variation": ["common cause", "special cause concern", "special cause concern", "common cause"]})
     s = words.spc_sentence(t)
-    assert "2 point(s) show special-cause concern (b to c; signals: a point beyond the process limits, 2 of 3" in s
+    assert "2 periods show special-cause concern (b to c; signals: a point beyond the process limits, 2 of 3" in s
     stable = words.spc_sentence(t.assign(special_cause=False, variation="common cause"))
     assert "No special cause" in stable
 
@@ -41,12 +41,12 @@ def test_bounds_and_completeness_sentences():
     b = {"unknown": 20.0, "unknown_pct": 9.1, "unknown_value": 50.0, "gap": -30.0, "gap_if_core20": -26.7,
          "gap_if_rest": -28.3, "low": -36.4, "high": -18.2}
     s = words.bounds_sentence(b)
-    assert "20 people (9.10%)" in s and "-26.7" in s and "-28.3" in s
+    assert "20 people (9.10%) could not be placed" in s and "-26.7 percentage points" in s and "-28.3" in s
     assert "from -36.4 to -18.2" in s and "assume" in s
     table = pd.DataFrame({"period": ["a", "b", "All periods"], "people": [10, 10, 20], "no_imd_pct": [0.0, 10.0, 5.0],
                           "not_stated_pct": [20.0, 30.0, 25.0]})
     c = words.completeness_sentence(table)
-    assert c.startswith("5.00% of people could not be given an IMD decile (between 0% and 10.0%")
+    assert c.startswith("5.00% of people could not be given a deprivation decile (between 0% and 10.0%")
     assert "not stated for 25.0% (between 20.0% and 30.0% in a single period)" in c
 
 
@@ -68,5 +68,31 @@ def test_spc_headline():
                       "variation": ["special cause concern", "common cause", "special cause improvement",
                                     "special cause improvement"]})
     assert words.spc_headline(t) == ("Trend from a to d (4 periods): special-cause improvement in c to d; "
-                                     "special-cause concern in a to a (see the SPC chart).")
+                                     "special-cause concern in a to a (see the trend chart).")
     assert words.spc_headline(t.assign(variation="common cause")).endswith("no special cause; the level has been stable.")
+
+
+def test_months_read_as_words_and_counts_are_plural():
+    assert words.when("2021-04") == "April 2021" and words.when("2021/22") == "2021/22"
+    t = pd.DataFrame({"period": ["2021-04", "2021-05"], "variation": ["special cause improvement", "common cause"]})
+    assert words.spc_headline(t).startswith("Trend from April 2021 to May 2021 (2 periods): special-cause improvement "
+                                            "in April 2021 to April 2021")
+
+
+def test_relative_beside_absolute():
+    s = words.core20_sentence({"core20": {"value": 53.3}, "rest": {"value": 60.1},
+                               "gap": {"value": -6.8, "lower_ci": -7.2, "upper_ci": -6.2}})
+    assert "6.80 percentage points lower, about 11% lower" in s
+    ix = {"sii": 14.3, "sii_lower": 13.5, "sii_upper": 15.2, "rii": 1.28, "rii_lower": 1.26, "rii_upper": 1.30,
+          "note": ""}
+    s = words.sii_sentence(ix)
+    assert "14.3 percentage points higher" in s and "about 28% higher" in s
+    assert "slope index of inequality (SII)" in s and "relative index of inequality" in s
+
+
+def test_level_and_plural_formatting():
+    from toolkit.reporting.formatting import fmt_level, plural
+
+    assert fmt_level(0.95) == "95%" and fmt_level(0.998) == "99.8%" and fmt_level(None) == "not available"
+    assert plural(1, "period") == "1 period" and plural(1434, "period") == "1,434 periods"
+    assert plural(2, "person", many="people") == "2 people"

@@ -20,9 +20,12 @@ class BaselineAnalysis(StageAnalysis):
     """
 
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "summary", "core20", "deprivation", "sii", "groups", "trend", "completeness", "methods",
+        "summary", "core20", "deprivation", "sii", "groups", "trend", "completeness",
         "standardised", "funnel", "sii_trend", "summary_measures", "le_gap", "statutory",
+        "methods", "appendix",
     )
+    #: The first section of the technical appendix: everything before it is for a board to read.
+    APPENDIX_STARTS: ClassVar[str] = "methods"
 
     def __init__(self, fitted: BaselineFit):
         self.fit = fitted
@@ -54,6 +57,9 @@ class BaselineAnalysis(StageAnalysis):
 
     def _section_methods(self):
         return quality.methods(self.fit)
+
+    def _section_appendix(self):
+        return quality.appendix(self.fit)
 
     def _section_standardised(self):
         return measure_sections.standardised(self.fit)

@@ -15,8 +15,9 @@ import pandas as pd
 
 from toolkit.indicators import SPC_COLOURS
 from toolkit.plotting import NHS, new_figure
+from toolkit.reporting.formatting import fmt_number
 
-__all__ = ["bar_chart", "spc_chart", "completeness_chart", "SPC_MARKERS"]
+__all__ = ["bar_chart", "sii_line", "comparison_kind", "COMPARISON_STYLE", "spc_chart", "completeness_chart", "SPC_MARKERS"]
 
 #: Marker shape per kind of variation (Making Data Count colours alone fail 3:1 contrast).
 SPC_MARKERS = {
@@ -33,11 +34,54 @@ _LEGEND = {
 }
 
 
+#: Fingertips' colours for a comparison with the benchmark, by polarity: (fill, hatch) per result.
+#: The hatch and a word on each bar tell the comparison without colour.
+COMPARISON_STYLE = {
+    "better": ("#92D050", "//"), "worse": ("#C00000", ".."), "higher": ("#5B7FD6", "//"),
+    "lower": ("#BED2FF", ".."), "similar": ("#FFC000", ""), "no data": (NHS["pale_grey"], ""),
+}
+_ORDER = ("better", "higher", "similar", "worse", "lower", "no data")
+_SIDE = {"higher": "Higher", "lower": "Lower", "similar": "Similar", "no data": "No data"}
+
+
+def comparison_kind(compared: str, improvement: str = "neutral") -> str:
+    """Fingertips' category of a group: ``better``/``worse`` when the indicator has a direction
+    (``improvement`` ``"increase"`` or ``"decrease"``), else ``higher``/``lower``; ``similar``, ``no data``."""
+    if compared not in ("higher", "lower"):
+        return compared if compared in COMPARISON_STYLE else "no data"
+    if improvement == "increase":
+        return "better" if compared == "higher" else "worse"
+    if improvement == "decrease":
+        return "worse" if compared == "higher" else "better"
+    return compared
+
+
+def sii_line(frame: pd.DataFrame, indices: dict, *, denominator: str = "denominator") -> np.ndarray | None:
+    """The value of the fitted SII line at each group's population-weighted rank midpoint (percent).
+
+    ``frame`` holds the groups from most (first) to least deprived; ``indices`` is
+    :func:`toolkit.baseline.inequality_indices` output. The line runs from the most deprived end
+    ``v0 = SII / (RII − 1)`` at rank 0 to ``v0 × RII`` at rank 1 (RII = (c₀ + s)/c₀ and SII = s on the
+    percentage scale), so it is read from the two recorded indices, not refitted.  None when the
+    indices are missing or RII is 1.
+    """
+    sii, rii = indices.get("sii"), indices.get("rii")
+    if indices.get("skipped") or sii is None or rii is None or not np.isfinite([sii, rii]).all() or rii == 1:
+        return None
+    n = frame[denominator].to_numpy(dtype=float)
+    share = n / n.sum()
+    rank = np.cumsum(share) - share / 2
+    v0 = sii / (rii - 1)
+    return v0 + sii * rank
+
+
 def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value", lower: str = "lower_ci",
-              upper: str = "upper_ci", benchmark: float | None = None, benchmark_label: str = "ICB overall",
+              upper: str = "upper_ci", benchmark: float | None = None, benchmark_label: str = "the ICB overall",
               ylabel: str = "%", xlabel: str | None = None, horizontal: bool = False, title: str | None = None,
-              level: float = 0.95):
-    """Bars of a value per group with confidence-interval whiskers and a benchmark line.
+              level: float = 0.95, compared: str | None = "compared", improvement: str = "neutral",
+              line: np.ndarray | None = None, line_label: str = "Slope index of inequality (fitted line)"):
+    """Bars of a value per group, coloured by comparison with the benchmark (as OHID's Fingertips),
+    with confidence-interval whiskers, the benchmark line and optionally the fitted SII line.
 
     Parameters
     ----------
@@ -46,7 +90,7 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
     label, value, lower, upper : str
         Columns: group label, value and its interval limits.
     benchmark : float, optional
-        Drawn as a dashed dark-red line, labelled in the legend and at the line.
+        Drawn as a dashed black line, named with its value in the legend.
     benchmark_label : str
         The benchmark's name.
     ylabel : str
@@ -58,11 +102,21 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
     title : str, optional
     level : float, default 0.95
         The intervals' confidence level, named in the legend.
+    compared : str or None
+        Column with "higher", "similar", "lower" (or "no data") against the benchmark; each bar is
+        filled in Fingertips' colour, hatched, and labelled in words.  None: plain blue bars.
+    improvement : {"increase", "decrease", "neutral"}
+        Which direction is better: Fingertips' better/worse colours, else higher/lower.
+    line : numpy.ndarray, optional
+        A value per bar (:func:`sii_line`), drawn as a dash-dot line across the bars.
+    line_label : str
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.patches import Patch
+
     ci_label = f"{round(level * 100, 4):g}% confidence interval"
     n = len(frame)
     labels = ["\n".join(textwrap.wrap(str(x), 22)) for x in frame[label]]
@@ -71,9 +125,13 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
     hi = frame[upper].to_numpy(dtype=float)
     err = np.vstack([np.where(np.isnan(v), 0, v - lo), np.where(np.isnan(v), 0, hi - v)])
     pos = np.arange(n)
+    sides = list(frame[compared]) if compared and compared in frame else None
+    kinds = [comparison_kind(c, improvement) for c in sides] if sides else None
+    fills = [COMPARISON_STYLE[k][0] for k in kinds] if kinds else NHS["blue"]
+    hatches = [COMPARISON_STYLE[k][1] for k in kinds] if kinds else None
     if horizontal:
-        fig, ax = new_figure(8.0, max(2.6, 0.55 * n + 1.2))
-        ax.barh(pos, np.nan_to_num(v), color=NHS["blue"], height=0.6, label="Value")
+        fig, ax = new_figure(8.0, max(3.0, 0.55 * n + 1.8))
+        bars = ax.barh(pos, np.nan_to_num(v), color=fills, height=0.6, edgecolor=NHS["text"], linewidth=0.8)
         ax.errorbar(np.nan_to_num(v), pos, xerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
                     label=ci_label)
         ax.set_yticks(pos, labels)
@@ -84,11 +142,11 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
         ax.grid(axis="y", visible=False)
         ax.grid(axis="x", color=NHS["pale_grey"], linewidth=0.8)
         if benchmark is not None:
-            ax.axvline(benchmark, color=NHS["dark_red"], linestyle="--", linewidth=2,
-                       label=f"{benchmark_label}: {benchmark:.1f}")
+            ax.axvline(benchmark, color=NHS["text"], linestyle="--", linewidth=1.8,
+                       label=f"{benchmark_label[0].upper() + benchmark_label[1:]}: {fmt_number(benchmark)}")
     else:
-        fig, ax = new_figure(8.0, 4.6)
-        ax.bar(pos, np.nan_to_num(v), color=NHS["blue"], width=0.65, label="Value")
+        fig, ax = new_figure(8.0, 5.0)
+        bars = ax.bar(pos, np.nan_to_num(v), color=fills, width=0.65, edgecolor=NHS["text"], linewidth=0.8)
         ax.errorbar(pos, np.nan_to_num(v), yerr=err, fmt="none", ecolor=NHS["text"], capsize=4, linewidth=1.4,
                     label=ci_label)
         ax.set_xticks(pos, labels, fontsize=9)
@@ -96,15 +154,44 @@ def bar_chart(frame: pd.DataFrame, *, label: str = "label", value: str = "value"
         if xlabel:
             ax.set_xlabel(xlabel)
         if benchmark is not None:
-            ax.axhline(benchmark, color=NHS["dark_red"], linestyle="--", linewidth=2,
-                       label=f"{benchmark_label}: {benchmark:.1f}")
+            ax.axhline(benchmark, color=NHS["text"], linestyle="--", linewidth=1.8,
+                       label=f"{benchmark_label[0].upper() + benchmark_label[1:]}: {fmt_number(benchmark)}")
+        if line is not None:
+            ax.plot(pos, line, color=NHS["dark_blue"], linestyle="-.", linewidth=2.2, marker="D", markersize=5,
+                    markerfacecolor="white", label=line_label, zorder=4)
+    handles, names = ax.get_legend_handles_labels()
+    if kinds:
+        for bar, hatch, side in zip(bars, hatches, sides):
+            bar.set_hatch(hatch)
+            word = _SIDE.get(side, "No data")
+            if horizontal:
+                ax.annotate(word, (0, bar.get_y() + bar.get_height() / 2), xytext=(4, 0), textcoords="offset points",
+                            ha="left", va="center", fontsize=8, color=NHS["text"],
+                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+            else:
+                ax.annotate(word, (bar.get_x() + bar.get_width() / 2, 0), xytext=(0, 4), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=7.5 if n > 6 else 8.5, color=NHS["text"],
+                            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+        for kind in [k for k in _ORDER if k in kinds]:
+            fill, hatch = COMPARISON_STYLE[kind]
+            handles.append(Patch(facecolor=fill, edgecolor=NHS["text"], hatch=hatch))
+            names.append(_legend_word(kind, benchmark_label, improvement))
     top = np.nanmax(np.append(hi, benchmark if benchmark is not None else np.nan))
     (ax.set_xlim if horizontal else ax.set_ylim)(0, top * 1.12 if np.isfinite(top) and top > 0 else 1)
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=3, frameon=False, fontsize=9)
+    ax.legend(handles, names, loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=2, frameon=False, fontsize=9)
     if title:
         ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _legend_word(kind: str, benchmark_label: str, improvement: str) -> str:
+    """The legend's words for a comparison category ("Higher than the ICB overall: better")."""
+    against = benchmark_label[0].lower() + benchmark_label[1:]
+    up, down = f"Higher than {against}", f"Lower than {against}"
+    return {"better": (up if improvement == "increase" else down) + ": better",
+            "worse": (down if improvement == "increase" else up) + ": worse",
+            "higher": up, "lower": down, "similar": f"Similar to {against}", "no data": "No data"}[kind]
 
 
 _WORD = {"special cause improvement": "Improvement", "special cause concern": "Concern",

@@ -62,7 +62,7 @@ def standardised_chart(table: pd.DataFrame, *, ylabel: str = "%"):
     pos = np.arange(len(table))
     for off, (col, lo, hi, colour, hatch, label) in zip((-0.2, 0.2), (
             ("crude", "crude_lower", "crude_upper", NHS["blue"], None, "Crude"),
-            ("standardised", "std_lower", "std_upper", NHS["pale_grey"], "//", "Age-standardised (ESP2013)"))):
+            ("standardised", "std_lower", "std_upper", NHS["pale_grey"], "//", "Age-standardised"))):
         v = table[col].to_numpy(float)
         err = np.vstack([v - table[lo].to_numpy(float), table[hi].to_numpy(float) - v])
         ax.bar(pos + off, np.nan_to_num(v), width=0.38, color=colour, hatch=hatch, edgecolor=NHS["dark_blue"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_count, fmt_interval, fmt_number
 from toolkit.stages.base import Callout, Facts, Figure, Paragraph, Table
 from toolkit.stages.baseline import measure_charts as mcharts
 from toolkit.stages.baseline import measure_text as mwords
@@ -34,8 +34,8 @@ def standardised(f) -> list:
     lvl = level_text(f.level)
     blocks = []
     if f.std is None:
-        blocks.append(Callout("The data source maps no age band, so the gap cannot be age-standardised. Map the role "
-                              "'age_band' to add it.", kind="warning"))
+        blocks.append(Callout("The data supplied has no age bands, so the gap cannot be age-standardised (the "
+                              "technical appendix says how to add them).", kind="warning"))
     else:
         text = mwords.standardised_sentence(f.std, indicator=f.indicator)
         names = {"group": "Group", "numerator": "Numerator", "denominator": "Denominator", "crude": "Crude (%)",
@@ -48,7 +48,7 @@ def standardised(f) -> list:
             Figure(partial(mcharts.standardised_chart, table, ylabel=f"{f.indicator.capitalize()} (%)"),
                    alt=f"Paired bars of crude and age-standardised {f.indicator} for each IMD quintile, Core20 and the "
                        "rest. " + text,
-                   caption=f"{f.indicator.capitalize()}: crude and age-standardised (ESP2013), with {lvl} intervals",
+                   caption=f"{f.indicator.capitalize()}: crude and age-standardised, with {lvl} confidence intervals",
                    data=table.rename(columns=names), data_caption="Crude and age-standardised values",
                    count_columns=("Numerator", "Denominator")),
         ]
@@ -82,8 +82,8 @@ def funnel(f) -> list:
                count_columns=("Numerator", "Denominator")),
     ]
     if no_code:
-        blocks.append(Paragraph(f"{no_code:,.0f} people with no usable {unit_label[:-1]} code (blank, or for "
-                                "neighbourhoods not an LSOA of the IMD lookup) are not in the funnel plot."))
+        blocks.append(Paragraph(f"{fmt_count(no_code)} people with no usable {unit_label[:-1]} code (blank, or a "
+                                "neighbourhood code the deprivation lookup does not hold) are not in the funnel plot."))
     return blocks
 
 
@@ -116,8 +116,8 @@ def summary_measures(f) -> list:
         blocks.append(Paragraph(f"The concentration index could not be calculated: {s['concentration_note']}."))
     else:
         blocks.append(Paragraph(mwords.concentration_sentence(ci_, indicator=f.indicator)))
-        facts.append(("Concentration index (Erreygers)",
-                      f"{fmt_number(ci_['value'])} ({lvl} interval {fmt_interval(ci_['lower_ci'], ci_['upper_ci'])})"))
+        facts.append(("Concentration index (0 = no gradient; -1 to +1)",
+                      f"{fmt_number(ci_['value'])} ({lvl} confidence interval {fmt_interval(ci_['lower_ci'], ci_['upper_ci'])})"))
     if paf is None:
         blocks.append(Paragraph(f"The share attributable to deprivation could not be calculated: {s['paf_note']}."))
     else:
@@ -154,7 +154,7 @@ def statutory(f) -> list:
               labels={"dimension": "Breakdown", "groups": "Groups", "known_pct": "People with a known value (%)",
                       "flag": "Flag", "note": "What to know"}, decimals={"known_pct": 1}),
         Table(st["table"].drop(columns="small"),
-              caption=f"{f.indicator.capitalize()} by every statutory breakdown, with {lvl} Wilson intervals",
+              caption=f"{f.indicator.capitalize()} by every statutory breakdown, with {lvl} confidence intervals",
               count_columns=("numerator", "denominator"), decimals={"value": 1, "lower_ci": 1, "upper_ci": 1},
               labels={"dimension": "Breakdown", "group": "Group", "numerator": "Numerator", "denominator": "Denominator",
                       "value": "Value (%)", "lower_ci": f"Lower {lvl} limit", "upper_ci": f"Upper {lvl} limit"}),

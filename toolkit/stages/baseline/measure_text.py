@@ -31,7 +31,7 @@ def standardised_sentence(comparison: dict, *, indicator: str = "the indicator")
             "age structure explains almost none of it"
     else:
         how = f"age structure hides part of the gap: allowing for it widens the gap by {fmt_percent(-share, already_percent=True)}"
-    return (f"Allowing for age (direct standardisation to the 2013 European Standard Population), the gap in "
+    return (f"Allowing for differences in age mix (age-standardised: every group given the same ages), the gap in "
             f"{indicator} between Core20 and the rest is {_pp(g['standardised'])}, against {_pp(g['crude'])} "
             f"before standardising: {how}.")
 
@@ -43,7 +43,7 @@ def age_scope_sentence(scope: pd.DataFrame) -> str:
     out = scope[scope["status"].isin(["outside", "partly outside"])]
     if out.empty:
         return "Every age band in the data lies within the charter's age range."
-    parts = [f"{r.age_band} ({r.people:,.0f} people; {r.note})" for r in out.itertuples()]
+    parts = [f"{r.age_band} ({fmt_count(r.people)} people; {r.note})" for r in out.itertuples()]
     return ("Some age bands fall outside the charter's age range and are counted in the figures above: "
             + "; ".join(parts) + ". Consider filtering them in the data extract.")
 
@@ -56,8 +56,8 @@ def funnel_sentence(frame: pd.DataFrame, *, units: str = "neighbourhoods") -> st
     text = (f"Of {len(frame):,} {units}, {lo3 + lo2:,} are below the ICB average by more than chance would explain "
             f"at the 95% level ({lo3:,} beyond the 99.8% limit) and {hi3 + hi2:,} above it ({hi3:,} beyond 99.8%).")
     if frame.attrs.get("tau2", 0) > 0:
-        text += (" The units vary more than chance alone allows, so the limits are widened for this "
-                 "over-dispersion (Spiegelhalter's method); the flagged units stand out even so.")
+        text += (" The units vary more than chance alone allows, so the limits are widened to allow for that; "
+                 "the flagged units stand out even so.")
     return text
 
 
@@ -90,9 +90,9 @@ def concentration_sentence(ci: dict, *, indicator: str = "the indicator") -> str
     lean = ("concentrated among people in less deprived neighbourhoods" if ci["value"] > 0 else
             "concentrated among people in more deprived neighbourhoods")
     sig = "" if ci["lower_ci"] <= 0 <= ci["upper_ci"] else ", more than chance would explain"
-    corr = {"erreygers": "Erreygers-corrected ", "wagstaff": "Wagstaff-normalised "}.get(ci.get("correction"), "")
-    return (f"The {corr}concentration index is {fmt_number(ci['value'])} ({level_text(ci['level'])} confidence "
-            f"interval {fmt_interval(ci['lower_ci'], ci['upper_ci'])}): {indicator} is {lean}{sig}. "
+    return (f"The concentration index, which measures how unevenly {indicator} is spread across the whole "
+            f"deprivation ranking, is {fmt_number(ci['value'])} ({level_text(ci['level'])} confidence "
+            f"interval {fmt_interval(ci['lower_ci'], ci['upper_ci'])}): it is {lean}{sig}. "
             "0 would mean no gradient; the index runs from -1 to +1.")
 
 
@@ -103,7 +103,7 @@ def paf_sentence(paf: dict, *, indicator: str = "the indicator", improvement: st
     excess = -paf["excess"]
     change = ("higher" if ref > cur else "lower")
     lo, hi = sorted((-paf["excess_lower"], -paf["excess_upper"]))
-    return (f"If everyone had the rate of IMD quintile {paf['reference']} (the least deprived, {pct(ref)}), "
+    return (f"If everyone had the rate of deprivation quintile {paf['reference']} (the least deprived, {pct(ref)}), "
             f"{indicator} across the ICB would be {pct(ref)} instead of {pct(cur)}: {fmt_count(abs(excess))} "
             f"{'more' if excess > 0 else 'fewer'} people ({lvl} interval "
             f"{fmt_count(abs(lo), about=False)} to {fmt_count(abs(hi), about=False)}), "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_count, fmt_interval, fmt_number, fmt_ratio_change, plural
 from toolkit.reporting.language import upper_first
 from toolkit.stages.base import Callout, Facts, Figure, Heading, Paragraph, SummaryBox, Table
 from toolkit.stages.baseline import charts
@@ -55,26 +55,42 @@ def core20(f) -> list:
     return [
         Paragraph(words.core20_sentence(f.core20, level=f.level, indicator=f.indicator)),
         Table(f.core20["table"],
-              caption=f"{upper_first(f.indicator)} in Core20 and in the rest of the ICB, with {lvl} Wilson intervals",
+              caption=f"{upper_first(f.indicator)} in Core20 and in the rest of the ICB, with {lvl} confidence intervals",
               count_columns=("numerator", "denominator"), labels=labels(f.level),
               decimals={"value": 1, "lower_ci": 1, "upper_ci": 1}),
     ]
 
 
+def _compared_words(frame) -> str:
+    """``"3 higher, 2 lower than the ICB value"`` for alt text."""
+    counts = frame["compared"].value_counts()
+    parts = [f"{counts[k]} {k}" for k in ("higher", "similar", "lower") if counts.get(k, 0)]
+    return ", ".join(parts) + " than the ICB value" if parts else "none compared with the ICB value"
+
+
 def _imd_blocks(f, frame, name: str) -> list:
     lvl = words.level_text(f.level)
     low, high = frame.loc[frame["value"].idxmin()], frame.loc[frame["value"].idxmax()]
+    line = charts.sii_line(frame, f.indices)
     draw = partial(charts.bar_chart, frame, level=f.level, label="group", benchmark=f.benchmark,
-                   ylabel=f"{upper_first(f.indicator)} (%)", xlabel=f"National IMD {name} (1 = most deprived)")
-    alt = (f"Bar chart of {f.indicator} by IMD {name}, 1 most deprived. Values run from "
+                   ylabel=f"{upper_first(f.indicator)} (%)", xlabel=f"National deprivation {name} (1 = most deprived)",
+                   improvement=f.improvement, line=line)
+    alt = (f"Bar chart of {f.indicator} by deprivation {name}, 1 most deprived. Values run from "
            f"{words.pct(low['value'])} in {low['label']} to {words.pct(high['value'])} in {high['label']}; "
-           f"the ICB value of {words.pct(f.benchmark)} is a dashed line.")
+           f"each bar is coloured, hatched and labelled by how it compares with the ICB value of "
+           f"{words.pct(f.benchmark)} (a dashed line): {_compared_words(frame)}.")
+    data = frame.drop(columns="group").rename(columns=labels(f.level))
+    if line is not None:
+        alt += (f" A dash-dot line shows the fitted slope index of inequality, from {words.pct(line[0])} at the most "
+                f"deprived end to {words.pct(line[-1])} at the least deprived.")
+        data = data.assign(**{"On the fitted SII line (%)": line.round(2)})
     return [
         Figure(draw, alt=alt,
-               caption=f"{upper_first(f.indicator)} by national IMD {name}, with {lvl} confidence intervals and the ICB value",
-               data=frame.drop(columns="group").rename(columns=labels(f.level)),
-               data_caption=f"{upper_first(f.indicator)} by IMD {name}", count_columns=COUNT_LABELS),
-        Paragraph(words.groups_sentence(frame, what=f"IMD {name}", benchmark=f.benchmark)),
+               caption=(f"{upper_first(f.indicator)} by national deprivation {name}, compared with the ICB value, "
+                        f"with {lvl} confidence intervals" + (" and the slope index of inequality" if line is not None else "")),
+               data=data,
+               data_caption=f"{upper_first(f.indicator)} by deprivation {name}", count_columns=COUNT_LABELS),
+        Paragraph(words.groups_sentence(frame, what=f"deprivation {name}", benchmark=f.benchmark)),
     ]
 
 
@@ -84,7 +100,7 @@ def deprivation(f) -> list:
     blocks.append(Paragraph(words.quintile_gap_sentence(f.q_gap, level=f.level)))
     if f.deciles.attrs["unmatched"]:
         blocks.append(Paragraph(
-            f"{f.deciles.attrs['unmatched']:,.0f} people whose neighbourhood matched no IMD decile are not in these "
+            f"{fmt_count(f.deciles.attrs['unmatched'])} people whose neighbourhood matched no deprivation decile are not in these "
             "charts; the data-completeness section shows how far they could change the picture."))
     return blocks
 
@@ -94,13 +110,17 @@ def sii(f) -> list:
     ix, lvl = f.indices, words.level_text(f.level)
     blocks = [Paragraph(words.sii_sentence(ix, level=f.level, quantile=f.sii_by))]
     if ix["skipped"]:
-        blocks.append(Callout(f"The slope and relative index of inequality are not shown: {ix['note']}.", kind="warning"))
+        blocks.append(Callout(f"The slope and relative index of inequality are not shown: a deprivation {f.sii_by} has "
+                              "nobody in it, and they need every one. The technical appendix says which and what to do.",
+                              kind="warning"))
     else:
         blocks.append(Facts((
-            ("Slope index of inequality",
-             f"{fmt_number(ix['sii'])} percentage points ({lvl} interval {fmt_interval(ix['sii_lower'], ix['sii_upper'])})"),
-            ("Relative index of inequality", f"{fmt_number(ix['rii'])} ({lvl} interval {fmt_interval(ix['rii_lower'], ix['rii_upper'])})"),
-            ("How the interval was found", f"{ix['repetitions']:,} simulations, seed {ix['seed']}"),
+            ("Slope index of inequality (SII): least minus most deprived end",
+             f"{fmt_number(ix['sii'])} percentage points ({lvl} confidence interval "
+             f"{fmt_interval(ix['sii_lower'], ix['sii_upper'])})"),
+            ("Relative index of inequality (RII): least over most deprived end",
+             f"{fmt_number(ix['rii'])} times, {fmt_ratio_change(ix['rii'], more='higher', fewer='lower')} "
+             f"({lvl} confidence interval {fmt_interval(ix['rii_lower'], ix['rii_upper'])})"),
         )))
     return blocks
 
@@ -112,18 +132,19 @@ def groups(f) -> list:
     for dim in ("ethnicity", "age_band", "sex"):
         blocks.append(Heading(f"By {NAMES[dim]}", level=3))
         if dim not in f.groups:
-            blocks.append(Callout(f"The data source maps no {NAMES[dim]} column, so this breakdown cannot be shown. "
-                                  f"Map the role '{dim}' in evaluation.yaml to add it.", kind="warning"))
+            blocks.append(Callout(f"The data supplied has no {NAMES[dim]} column, so this breakdown cannot be shown "
+                                  "(the technical appendix says how to add it).", kind="warning"))
             continue
         frame = f.groups[dim]
         low, high = frame.loc[frame["value"].idxmin()], frame.loc[frame["value"].idxmax()]
-        draw = partial(charts.bar_chart, frame, level=f.level, benchmark=f.benchmark,
+        draw = partial(charts.bar_chart, frame, level=f.level, benchmark=f.benchmark, improvement=f.improvement,
                        ylabel=f"{upper_first(f.indicator)} (%)", horizontal=dim == "ethnicity")
         blocks += [
             Figure(draw,
                    alt=(f"Bar chart of {f.indicator} by {NAMES[dim]}: lowest {words.pct(low['value'])} ({low['label']}), "
-                        f"highest {words.pct(high['value'])} ({high['label']}); the ICB value of "
-                        f"{words.pct(f.benchmark)} is a dashed line."),
+                        f"highest {words.pct(high['value'])} ({high['label']}); each bar is coloured, hatched and "
+                        f"labelled by how it compares with the ICB value of {words.pct(f.benchmark)} (a dashed line): "
+                        f"{_compared_words(frame)}."),
                    caption=f"{upper_first(f.indicator)} by {NAMES[dim]}, with {lvl} confidence intervals and the ICB value",
                    data=frame.rename(columns=labels(f.level)),
                    data_caption=f"{upper_first(f.indicator)} by {NAMES[dim]}", count_columns=COUNT_LABELS),
@@ -136,22 +157,24 @@ def trend(f) -> list:
     """The SPC chart of the indicator and, when measured, of the Core20 gap."""
     series = f.series
     if series is None:
-        return [Callout(f.trend_caution or ("The data source maps no period column, so no trend can be shown. Map the "
-                                            "role 'period' (e.g. the month) in evaluation.yaml to add it."),
-                        kind="warning")]
+        return [Callout(f.trend_caution or ("The data supplied has no period column, so no trend can be shown (the "
+                                            "technical appendix says how to add it)."), kind="warning")]
     blocks = []
     if series.attrs["short"]:
-        blocks.append(Callout("There are fewer than 12 periods, so the process limits are unreliable.", kind="warning"))
+        blocks.append(Callout("There are fewer than 12 periods, so the limits of ordinary variation are unreliable.",
+                              kind="warning"))
     n_special = int(series["special_cause"].sum())
     sentence = words.spc_sentence(series, improvement=f.improvement)
     blocks += [
         Figure(partial(charts.spc_chart, series, ylabel=f"{upper_first(f.indicator)} (%)"),
-               alt=(f"SPC chart of {f.indicator} over {len(series)} periods from {series['period'].iloc[0]} to "
-                    f"{series['period'].iloc[-1]}, mean {words.pct(series['centre'].iloc[0])}; "
-                    f"{n_special} points show special-cause variation. " + sentence),
-               caption=f"{upper_first(f.indicator)} by period: SPC chart (XmR) with mean and process limits",
+               alt=(f"Statistical process control chart of {f.indicator} over {plural(len(series), 'period')} from "
+                    f"{words.when(series['period'].iloc[0])} to {words.when(series['period'].iloc[-1])}, mean "
+                    f"{words.pct(series['centre'].iloc[0])}; {plural(n_special, 'period')} show special-cause "
+                    "variation. " + sentence),
+               caption=f"{upper_first(f.indicator)} by period: statistical process control chart with the mean and "
+                       "the limits of ordinary variation",
                data=series[[c for c in _TREND if c in series]].rename(columns=_TREND),
-               data_caption=f"{upper_first(f.indicator)} by period, with the SPC classification and Core20 against the rest",
+               data_caption=f"{upper_first(f.indicator)} by period, with the kind of variation and Core20 against the rest",
                count_columns=COUNT_LABELS),
         Paragraph(sentence),
     ]
@@ -161,11 +184,13 @@ def trend(f) -> list:
         blocks += [
             Heading("The Core20 gap over time", level=3),
             Figure(partial(charts.spc_chart, gap_chart, value="gap", ylabel="Core20 minus rest (percentage points)"),
-                   alt=f"SPC chart of the Core20 gap (Core20 minus the rest) over {len(gap_chart)} periods. " + gap_text,
-                   caption="The Core20 gap by period: SPC chart (XmR); special causes are marked as neither better nor worse",
+                   alt=(f"Statistical process control chart of the Core20 gap (Core20 minus the rest) over "
+                        f"{plural(len(gap_chart), 'period')}. " + gap_text),
+                   caption="The Core20 gap by period: statistical process control chart; special causes are marked "
+                           "as neither better nor worse",
                    data=gap_chart[["period", "gap", "centre", "lower_limit", "upper_limit", "variation"]].rename(
                        columns={**_TREND, "gap": "Core20 minus rest (percentage points)"}),
-                   data_caption="The Core20 gap by period, with the SPC classification"),
+                   data_caption="The Core20 gap by period, with the kind of variation"),
             Paragraph(gap_text + " Monthly gaps rest on fewer people than the baseline gap above, so they vary more."),
         ]
     return blocks
