@@ -71,7 +71,8 @@ class Robustness:
     def sentences(self) -> list[str]:
         out = [r.sentence for r in self.rows]
         if self.honest is not None:
-            out.append(f"If the trends had not been exactly parallel: {self.honest.sentence}")
+            text = self.honest.sentence
+            out.append(f"If the trends had not been exactly parallel: {text[:1].lower()}{text[1:]}")
         if self.subgroup_sentence:
             out.append(self.subgroup_sentence)
         return out

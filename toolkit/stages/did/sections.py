@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from toolkit.reporting.formatting import fmt_number, fmt_p
 from toolkit.reporting.plots import did as did_plots
-from toolkit.stages.base import Bullets, Callout, Facts, Figure, Paragraph, SummaryBox, Table
+from toolkit.stages.base import Bullets, Callout, Facts, Figure, Heading, Paragraph, SummaryBox, Table
 from toolkit.stages.did import charts, structure, wording
 from toolkit.stages.did.appendix import GLOSSARY, PLACEBO_METHOD, PLAIN_ROW_LABELS, REFERENCES, ROBUSTNESS_REFERENCES
 
@@ -225,7 +225,7 @@ class DidSections:
                                                         "chooses (charter.multiplicity: holm or bh); the effect on the "
                                                         "gap, the primary estimate, is exempt."))
         notes += [(f"{r.label}", f"not estimated: {r.note}") for r in rb.rows if r.result is None and r.note]
-        blocks = [Facts(tuple(GLOSSARY)), Facts(tuple(notes))]
+        blocks = [Heading("Glossary"), Facts(tuple(GLOSSARY)), Heading("Notes on this analysis"), Facts(tuple(notes))]
         if rb.subgroups is not None:
             blocks.append(Table(rb.subgroup_table(), caption=f"Effects on {self.label} by deprivation group with "
                                                              "adjusted p-values (every row, as recorded)"))
