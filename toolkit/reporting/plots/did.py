@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.errors import DesignError
 from toolkit.plotting import NHS
-from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
 
 __all__ = ["event_time_plot", "event_time_alt", "event_time_data", "honest_plot", "honest_alt", "honest_data"]
 
@@ -100,7 +100,7 @@ def event_time_alt(result, *, unit: str = "period", joint_test: bool = True) -> 
         txt = (f"Before adoption the estimates range from {fmt_number(pre['estimate'].min())} to "
                f"{fmt_number(pre['estimate'].max())}")
         if p_pre is not None and np.isfinite(p_pre):
-            txt += f" (joint test of no difference before adoption: p = {p_pre:.2g})"
+            txt += f" (joint test of no difference before adoption: p = {fmt_p(p_pre)})"
         excluding = int(((pre["ci_low"] > 0) | (pre["ci_high"] < 0)).sum())
         parts.append(txt + f"; {excluding} of their intervals exclude zero.")
     if len(post):
