@@ -106,3 +106,18 @@ def test_charter_hash_ignores_formatting_but_not_content():
 
 def test_format_location():
     assert format_location(("charter", "goals", 1, "target")) == "charter.goals[1].target"
+
+
+def test_multiplicity_defaults_to_holm_and_accepts_bh(tmp_path):
+    assert load_evaluation(EXAMPLE.parent).config.charter.multiplicity == "holm"
+    folder = _with(tmp_path, lambda d: d["charter"].__setitem__("multiplicity", "BH"))
+    assert load_evaluation(folder).config.charter.multiplicity == "bh"
+
+
+@pytest.mark.parametrize("written, meant", [("hlom", "holm"), ("fdr", "bh"), ("benjamini-hochberg", "bh")])
+def test_unknown_multiplicity_is_refused_with_did_you_mean(tmp_path, written, meant):
+    folder = _with(tmp_path, lambda d: d["charter"].__setitem__("multiplicity", written))
+    with pytest.raises(ConfigError) as info:
+        load_evaluation(folder)
+    (message,) = [m for m in _messages(info.value) if m.startswith("charter.multiplicity")]
+    assert "'holm'" in message and "'bh'" in message and f"did you mean '{meant}'?" in message, message

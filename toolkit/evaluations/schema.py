@@ -8,6 +8,7 @@ the stages to run and the reporting rules.  Unknown keys are errors.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,6 +28,7 @@ __all__ = [
     "Reporting",
     "CLINICAL_AREAS",
     "DESIGNS",
+    "MULTIPLICITY",
 ]
 
 CLINICAL_AREAS = (
@@ -54,6 +56,16 @@ DESIGNS = (
     "synthetic-control",
     "regression-discontinuity",
 )
+
+#: Adjustments of subgroup p-values the charter can choose (``charter.multiplicity``); the primary outcome is exempt.
+MULTIPLICITY = {
+    "holm": "Holm's method, which controls the chance of any false finding (family-wise error rate)",
+    "bh": "Benjamini and Hochberg's method, which controls the share of false findings (false discovery rate)",
+}
+#: Other names people write for them, for the "did you mean" hint only.
+_MULTIPLICITY_ALIASES = {"fdr": "bh", "fdr_bh": "bh", "benjamini-hochberg": "bh", "benjamini_hochberg": "bh",
+                         "benjamini hochberg": "bh", "fwer": "holm", "holm-bonferroni": "holm",
+                         "bonferroni": "holm", "family-wise": "holm"}
 
 SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 
@@ -358,6 +370,20 @@ class Charter(_Model):
     baseline_period: Period | None = Field(default=None, description="pre-scheme window (default: all data before start)")
     costs: Costs | None = None
     qualitative: Qualitative = Field(default_factory=Qualitative)
+    multiplicity: str = Field(default="holm", description="adjustment of subgroup p-values: holm or bh "
+                                                          "(the primary outcome is exempt)")
+
+    @field_validator("multiplicity", mode="before")
+    @classmethod
+    def _known_adjustment(cls, value: Any) -> str:
+        text = str(value).strip().lower() if isinstance(value, str) else value
+        if text in MULTIPLICITY:
+            return text
+        choices = " or ".join(f"'{k}' ({v})" for k, v in MULTIPLICITY.items())
+        close = ([_MULTIPLICITY_ALIASES[text]] if text in _MULTIPLICITY_ALIASES else
+                 difflib.get_close_matches(str(text), list(MULTIPLICITY), n=1, cutoff=0.5))
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"the adjustment for subgroup p-values must be {choices}, got {value!r}{hint}")
 
     @model_validator(mode="after")
     def _goal_dates(self) -> "Charter":

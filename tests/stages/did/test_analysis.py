@@ -99,7 +99,7 @@ def test_pretrend_test_with_more_leads_than_clusters_is_flagged_not_reported():
     assert an.event_study.pretrend["df2"] == 7 and not an.pretrend_valid  # 8 PCNs, 11 leads tested
     assert not any("rejects parallel trends" in w for w in an.warnings)
     text = wording.pretrend_sentence(an.event_study.pretrend, leads=12, unit_name="month", valid=False)
-    assert "not reliable" in text and "8 clusters" in text
+    assert "not reliable" in text and "only 8 groups of units" in text
     assert estimate_did(dd, choose_design(dd), leads=4).pretrend_valid
     checks = placebo_checks(dd, shifts=(6,))
     assert any("'pcn_code'" in w for w in checks[0].result.warnings)  # cautions name the analyst's column

@@ -9,6 +9,7 @@ from tests.conftest import REPO
 from toolkit.reporting.plots import did as did_plots
 from toolkit.stages.did.estimate import estimate_did
 from toolkit.stages.did.choose import choose_design
+from toolkit.stages.did.caveats import design_caveats
 from toolkit.stages.did.robustness import robustness_checks
 from toolkit.stages.did.treatment import resolve_treatment
 
@@ -46,7 +47,8 @@ def test_subgroup_p_values_adjusted_gap_exempt(sample):
     tab = rb.subgroup_table()
     gap = tab[tab["Adjustment"] == "exempt (primary)"]
     assert len(gap) == 1 and gap["Group"].iloc[0].startswith("gap")
-    assert "Holm" in rb.subgroup_sentence
+    assert rb.subgroups.extra["multiplicity"]["method"] == "holm"  # the default; the charter may say bh
+    assert "allowing for the number of groups tested" in rb.subgroup_sentence and "Holm" not in rb.subgroup_sentence
 
 
 def test_few_clusters_adds_the_wild_bootstrap_row():
@@ -59,14 +61,17 @@ def test_few_clusters_adds_the_wild_bootstrap_row():
     rb = robustness_checks(an, outcome_label="the outcome", reps=999)
     rows = {r.key: r for r in rb.rows}
     wild = rows["wild_bootstrap"]
-    assert "8 clusters" in wild.sentence and "wild cluster bootstrap" in wild.result.method
+    assert "only 8 units to compare" in wild.sentence and "wild cluster bootstrap" in wild.result.method
+    # the headline's caveats say it plainly (issue 15): few units, and the cautious range
+    (few,) = [c for c in design_caveats(dd, robustness=rb) if c.key == "few_clusters"]
+    assert few.short.startswith("Only 8 units to compare") and "bootstrap" not in few.text
     assert wild.result.ci_low < 2.0 < wild.result.ci_high  # true effect 2 (tests/stages/did/sim.py)
 
 
 def test_honest_sensitivity_and_figure(sample):
     an, rb = sample
     assert rb.honest is not None and rb.honest.table["ci_low"].is_monotonic_decreasing
-    assert any(s.startswith("Sensitivity to non-parallel trends") for s in rb.sentences)
+    assert any(s.startswith("If the trends had not been exactly parallel") for s in rb.sentences)
     label = "new diagnoses per 1,000 a year"
     fig = did_plots.honest_plot(rb.honest, outcome_label=label)
     data, alt = did_plots.honest_data(rb.honest), did_plots.honest_alt(rb.honest, outcome_label=label)

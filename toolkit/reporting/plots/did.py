@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.errors import DesignError
 from toolkit.plotting import NHS
-from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
 
 __all__ = ["event_time_plot", "event_time_alt", "event_time_data", "honest_plot", "honest_alt", "honest_data"]
 
@@ -67,7 +67,7 @@ def event_time_plot(result, ax=None, *, title: str | None = None, unit: str = "p
                 markerfacecolor="white", markeredgecolor=NHS["dark_grey"], label="Reference period (set to 0)")
     ax.axhline(0.0, color=NHS["dark_grey"], linewidth=1)
     ax.axvline(-0.5, color=NHS["dark_grey"], linewidth=1, linestyle="--")
-    ax.set_xlabel(f"{_units(unit)} since adoption (event time)")
+    ax.set_xlabel(f"{_units(unit)} since the start")
     ax.set_ylabel(f"Effect on {result.outcome}")
     default = (f"Effect on {result.outcome} by time since adoption (Callaway & Sant'Anna)"
                if "kind" in (result.extra or {}) else f"Event study: effect on {result.outcome} by time since adoption")
@@ -100,7 +100,7 @@ def event_time_alt(result, *, unit: str = "period", joint_test: bool = True) -> 
         txt = (f"Before adoption the estimates range from {fmt_number(pre['estimate'].min())} to "
                f"{fmt_number(pre['estimate'].max())}")
         if p_pre is not None and np.isfinite(p_pre):
-            txt += f" (joint test of no difference before adoption: p = {p_pre:.2g})"
+            txt += f" (joint test of no difference before adoption: p = {fmt_p(p_pre)})"
         excluding = int(((pre["ci_low"] > 0) | (pre["ci_high"] < 0)).sum())
         parts.append(txt + f"; {excluding} of their intervals exclude zero.")
     if len(post):
@@ -117,7 +117,11 @@ def event_time_data(result, *, unit: str = "period") -> pd.DataFrame:
         "event_time": f"{_units(unit)} since start", "estimate": "Effect", "ci_low": "Lower limit",
         "ci_high": "Upper limit", "period": "Before or after"})
     data[data.columns[0]] = data[data.columns[0]].astype(int)
+    data["Before or after"] = data["Before or after"].map(lambda v: _WHEN.get(v, v))
     return data.reset_index(drop=True)
+
+
+_WHEN = {"pre": "before", "post": "after", "reference": "reference (set to zero)"}
 
 
 def _honest_limits(result) -> tuple[list[float], list[float]]:
@@ -157,17 +161,18 @@ def honest_plot(result, *, outcome_label: str):
 def honest_data(result) -> pd.DataFrame:
     """The table behind :func:`honest_plot`: M, lower and upper limit (the original interval first)."""
     lows, highs = _honest_limits(result)
-    return pd.DataFrame({"M": ["original", *[f"{m:.3g}" for m in result.table["M"]]], "Lower limit": lows,
-                         "Upper limit": highs})
+    return pd.DataFrame({"How far the trends may bend (M)": ["none: trends exactly parallel",
+                                                             *[f"{m:.3g}" for m in result.table["M"]]],
+                         "Lower limit": lows, "Upper limit": highs})
 
 
 def honest_alt(result, *, outcome_label: str, level: float = 0.95) -> str:
     """A sentence describing :func:`honest_plot` for screen readers."""
     tab = result.table
     lows, highs = _honest_limits(result)
-    bd = (f"; the interval first includes no effect at M = {result.breakdown:.3g}" if math.isfinite(result.breakdown)
-          else "")
-    return (f"Chart of {level * 100:g}% confidence intervals for the effect on {outcome_label}: the original "
-            f"interval {fmt_interval(*result.original)}, then robust intervals for M from {tab['M'].min():.3g} to "
-            f"{tab['M'].max():.3g}, widening from {fmt_interval(lows[1], highs[1])} to "
+    bd = (f"; the interval first includes no effect at a bend of {result.breakdown:.3g}"
+          if math.isfinite(result.breakdown) else "")
+    return (f"Chart of {level * 100:g}% confidence intervals for the effect on {outcome_label}: with trends exactly "
+            f"parallel {fmt_interval(*result.original)}, then allowing the trends to bend by {tab['M'].min():.3g} to "
+            f"{tab['M'].max():.3g} per period, widening from {fmt_interval(lows[1], highs[1])} to "
             f"{fmt_interval(lows[-1], highs[-1])}{bd}.")

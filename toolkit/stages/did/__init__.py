@@ -11,7 +11,9 @@
 - :mod:`~toolkit.stages.did.placebo` — fake start dates on pre-treatment data;
 - :mod:`~toolkit.stages.did.robustness` — other estimators, wild bootstrap, adjusted p-values, sensitivity;
 - :mod:`~toolkit.stages.did.charts` — charts of the panel (trends, timing, effects by quintile);
-- :mod:`~toolkit.stages.did.wording` — sentences and display tables.
+- :mod:`~toolkit.stages.did.wording` — sentences and display tables;
+- :mod:`~toolkit.stages.did.caveats` — the design's standing caveats and the reference of relative effects;
+- :mod:`~toolkit.stages.did.appendix` — the technical appendix's glossary, method notes and references.
 
 Charts of fitted results (event time, sensitivity) are in :mod:`toolkit.reporting.plots.did`.
 """

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from toolkit.plotting import LINESTYLES, MARKERS, NHS, SERIES, new_figure
-from toolkit.reporting.formatting import fmt_interval, fmt_number
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
 from toolkit.stages.did.structure import cohort_name
 from toolkit.stages.did.treatment import FIRST, PERIOD, UNIT, DidData
+from toolkit.stages.did.wording import group_label
 
-__all__ = ["group_means", "trends_figure", "timing_figure", "quintile_figure"]
+__all__ = ["group_means", "trends_figure", "timing_figure", "quintile_figure", "forest_rows"]
 
 
 def group_means(dd: DidData) -> pd.DataFrame:
@@ -106,6 +107,30 @@ def timing_figure(dd: DidData):
     return fig, pd.DataFrame(rows), alt
 
 
+def forest_rows(table: pd.DataFrame, *, most_deprived=(1,)) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a forest plot of effects by deprivation group: no duplicate and no empty rows.
+
+    The "most deprived" row is dropped when the most deprived group is a single quintile (it repeats
+    that quintile's row, which is then labelled as the most deprived); rows without an estimate are
+    dropped and named.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The rows to draw, and the labels of the rows left out for want of an estimate.
+    """
+    tab = table.reset_index(drop=True).copy()
+    if len(list(most_deprived)) == 1:
+        q = f"quintile {list(most_deprived)[0]}"
+        is_q = tab["term"].astype(str) == q
+        if is_q.any():
+            tab = tab[tab["group"] != "most_deprived"]
+            tab.loc[tab["term"].astype(str) == q, "term"] = f"{q} (most deprived)"
+    empty = ~np.isfinite(tab["estimate"].astype(float))
+    missing = [str(t) for t in tab.loc[empty, "term"]]
+    return tab[~empty].reset_index(drop=True), missing
+
+
 def quintile_figure(equity_table: pd.DataFrame, *, outcome_label: str, level: float):
     """Effect within each deprivation quintile, the most deprived group, the rest and the gap.
 
@@ -124,7 +149,7 @@ def quintile_figure(equity_table: pd.DataFrame, *, outcome_label: str, level: fl
             ax.errorbar([r["estimate"]], [yi], xerr=[[lo], [hi]], fmt="D" if is_gap else "o", color=colour,
                         ecolor=colour, capsize=3, markersize=6)
     ax.axvline(0, color=NHS["dark_grey"], linewidth=1)
-    names = [str(t)[0].upper() + str(t)[1:] + ("" if np.isfinite(r["ci_low"]) else " (no interval)")
+    names = [group_label(t) + ("" if np.isfinite(r["ci_low"]) else " (no interval)")
              for t, (_, r) in zip(tab["term"], tab.iterrows())]
     ax.set_yticks(y, names)
     ax.set_xlabel(f"Effect on {outcome_label} ({level * 100:g}% confidence interval)")
@@ -143,4 +168,6 @@ def quintile_figure(equity_table: pd.DataFrame, *, outcome_label: str, level: fl
     data = tab[["term", "estimate", "ci_low", "ci_high", "p_value", "n_obs"]].rename(columns={
         "term": "Group", "estimate": "Effect", "ci_low": "Lower limit", "ci_high": "Upper limit",
         "p_value": "p-value", "n_obs": "Rows used"})
+    data["Group"] = data["Group"].map(group_label)
+    data["p-value"] = data["p-value"].map(fmt_p)
     return fig, data, alt

@@ -34,6 +34,7 @@ class RobustRow:
     label: str
     result: object | None
     sentence: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Robustness:
     def sentences(self) -> list[str]:
         out = [r.sentence for r in self.rows]
         if self.honest is not None:
-            out.append(f"Sensitivity to non-parallel trends ({self.honest_source}): {self.honest.sentence}")
+            text = self.honest.sentence
+            out.append(f"If the trends had not been exactly parallel: {text[:1].lower()}{text[1:]}")
         if self.subgroup_sentence:
             out.append(self.subgroup_sentence)
         return out
@@ -127,15 +129,17 @@ def robustness_checks(an: DidEstimates, *, outcome_label: str, multiplicity: str
     never = bool((pd.to_numeric(df[ef.first_treated], errors="coerce").fillna(0) == 0).any())
     sa, why = _try(did.sun_abraham, df, ef.outcome, ef.unit, ef.time, ef.first_treated,
                    control="never" if never else "last", cluster=ef.cluster, **common)
-    name = "Sun and Abraham's method (which allows the effect to differ between start dates)"
+    name = "A second method (which allows the effect to differ between start dates)"
     rows.append(RobustRow("sun_abraham", "Sun and Abraham (interaction-weighted)", sa,
                           _agreement(sa, an.headline, outcome_label, name) if sa else
-                          f"Sun and Abraham's method could not be estimated: {why}"))
+                          "The second method could not be used with these data (the technical appendix says why).",
+                          why))
     imp, why = _try(did.imputation, df, ef.outcome, ef.unit, ef.time, ef.first_treated, cluster=ef.cluster, **common)
-    name = "The imputation method of Borusyak, Jaravel and Spiess (which predicts each treated unit's outcome without the scheme)"
+    name = "A third method (which predicts each treated unit's figures without the scheme)"
     rows.append(RobustRow("imputation", "Imputation (Borusyak, Jaravel and Spiess)", imp,
                           _agreement(imp, an.headline, outcome_label, name) if imp else
-                          f"The imputation method could not be estimated: {why}"))
+                          "The third method could not be used with these data (the technical appendix says why).",
+                          why))
     G = int(an.twfe.extra.get("n_clusters", 0))
     wild, why = _try(did.twfe, df, ef.outcome, ef.unit, ef.time, ef.treatment, cluster=ef.cluster,
                      inference="auto", **{k: v for k, v in (("reps", reps), ("seed", seed)) if v is not None},
@@ -143,12 +147,13 @@ def robustness_checks(an: DidEstimates, *, outcome_label: str, multiplicity: str
     if wild is not None and "wild" in wild.extra:
         wx = wild.extra["wild"]
         excl = "still excludes" if wild.significant else "includes"
-        which = ("the headline" if not an.choice.staggered else "the two-way fixed-effects estimate")
+        which = ("the headline" if not an.choice.staggered else
+                 "the simple before-and-after comparison (shown in the technical appendix)")
         rows.append(RobustRow(
             "wild_bootstrap", "Two-way fixed effects, wild cluster bootstrap interval", wild,
-            f"With only {wx['n_clusters']:,} clusters ({wx['n_treated_clusters']:,} with treated units) the usual "
-            f"clustered interval can be too narrow; the wild cluster bootstrap gives {which} an interval of "
-            f"{fmt_interval(wild.ci_low, wild.ci_high)} (p = {fmt_p(wild.p_value)}), which {excl} no effect."))
+            f"With only {wx['n_clusters']:,} units to compare ({wx['n_treated_clusters']:,} of them in the scheme) "
+            f"the usual margin of error can be too narrow; a method that holds with few units gives {which} a range "
+            f"of {fmt_interval(wild.ci_low, wild.ci_high)} (p = {fmt_p(wild.p_value)}), which {excl} no effect."))
     elif wild is not None:
         warns.append(Caution(f"{G:,} clusters: conventional clustered intervals are reliable, so no wild bootstrap is shown.",
                              code="did.wild_not_needed"))
@@ -161,8 +166,7 @@ def robustness_checks(an: DidEstimates, *, outcome_label: str, multiplicity: str
         m = sub.extra["multiplicity"]["family_size"]
         sub_sentence = (f"Effects were estimated in {m} deprivation groups; {raw} show an effect at the "
                         f"{(1 - level) * 100:g}% level before and {adj} after allowing for the number of groups "
-                        f"tested ({sub.extra['multiplicity']['label']}). The effect on the gap is the primary estimate and is "
-                        "not adjusted.")
+                        "tested. The effect on the gap is the primary estimate and is not adjusted.")
     hon, hon_src = None, ""
     src = an.event_study if not an.choice.staggered else sa
     if src is not None:

@@ -9,35 +9,18 @@ and :mod:`toolkit.reporting.plots.did`; nothing is estimated here.
 
 from __future__ import annotations
 
-from toolkit.reporting.formatting import fmt_p
+from toolkit.reporting.formatting import fmt_number, fmt_p
 from toolkit.reporting.plots import did as did_plots
-from toolkit.stages.base import Bullets, Callout, Facts, Figure, Paragraph, SummaryBox, Table
+from toolkit.stages.base import Bullets, Callout, Facts, Figure, Heading, Paragraph, SummaryBox, Table
 from toolkit.stages.did import charts, structure, wording
+from toolkit.stages.did.appendix import GLOSSARY, PLACEBO_METHOD, PLAIN_ROW_LABELS, REFERENCES, ROBUSTNESS_REFERENCES
 
-__all__ = ["DidSections", "SECTIONS", "REFERENCES", "ROBUSTNESS_REFERENCES"]
+__all__ = ["DidSections", "SECTIONS", "REFERENCES", "ROBUSTNESS_REFERENCES", "GLOSSARY"]
 
-SECTIONS = ("summary", "cautions", "data", "trends", "effect", "event_time", "placebo", "equity", "groups", "twfe",
-            "robustness", "conclusion", "methods")
-
-ROBUSTNESS_REFERENCES = (
-    "References: Sun L, Abraham S (2021), Journal of Econometrics 225:175-199. Borusyak K, "
-    "Jaravel X, Spiess J (2024), Review of Economic Studies 91:3253-3285. Roodman D, MacKinnon JG, "
-    "Nielsen MO, Webb MD (2019), Fast and wild, Stata Journal 19:4-60. Holm S (1979), Scandinavian "
-    "Journal of Statistics 6:65-70. Benjamini Y, Hochberg Y (1995), JRSS B 57:289-300. Rambachan A, Roth J "
-    "(2023), A more credible approach to parallel trends, Review of Economic Studies 90:2555-2591.")
-
-REFERENCES = (
-    "References: Callaway B, Sant'Anna PHC (2021), Difference-in-differences with multiple time periods, "
-    "Journal of Econometrics 225:200-230. Goodman-Bacon A (2021), Difference-in-differences with variation "
-    "in treatment timing, Journal of Econometrics 225:254-277. Cengiz D, Dube A, Lindner A, Zipperer B "
-    "(2019), The effect of minimum wages on low-wage jobs, Quarterly Journal of Economics 134:1405-1454. "
-    "Roth J, Sant'Anna PHC, Bilinski A, Poe J (2023), What's trending in difference-in-differences?, "
-    "Journal of Econometrics 235:2218-2244.")
-
-_PLACEBO_METHOD = ("Placebo checks: for each adoption group, data from before its real start, a fake start shifted "
-                   "earlier, clean comparison units, stacked with separate unit and period effects per group "
-                   "(Cengiz et al. 2019); standard errors clustered as for two-way fixed effects.")
-
+#: Everything before "appendix" is for the board (plain words, no code or method names: a test checks);
+#: the appendix, the two-way fixed-effects comparison and the methods are for analysts.
+SECTIONS = ("summary", "cautions", "data", "trends", "effect", "event_time", "placebo", "equity", "groups",
+            "robustness", "conclusion", "appendix", "twfe", "methods")
 
 class DidSections:
     """The ``_section_<key>`` methods of the DiD analysis (see :data:`SECTIONS` for the order)."""
@@ -88,20 +71,45 @@ class DidSections:
                 f"study): F = {pt['stat']:.2f} on {pt['df1']:g} and {pt['df2']:g} degrees of "
                 f"freedom, p = {fmt_p(pt['p_value'])}")
 
+    # ------------------------------------------------------------------ helpers of the board part
+    def _plain_method(self) -> str:
+        """How the effect was estimated, without naming the method (the appendix names it)."""
+        n, nt = len(self.dd.first_treated), int((self.dd.first_treated > 0).sum())
+        waves = len(self.dd.cohorts)
+        when = f"in {waves} waves" if waves > 1 else "at the same time"
+        against = ("those that had not yet joined" if self.choice.control == "not_yet" else "those that never joined")
+        return (f"How we worked it out: we compared the change in the {nt:,} {self.unit_word} that joined the scheme "
+                f"({when}) with the change over the same {self.unit_name}s in {against}; {n:,} {self.unit_word} over "
+                f"{self.dd.scale.n_periods} {self.unit_name}s.")
+
+    def _plain_reasons(self) -> tuple[str, ...]:
+        dd = self.dd
+        if self.choice.staggered:
+            starts = ", ".join(dd.scale.label(g) for g in dd.cohorts)
+            return (f"The {self.unit_word} joined at {len(dd.cohorts)} different times ({starts}), so each group of "
+                    f"joiners is compared only with {self.unit_word} that had not joined at the time, never with "
+                    f"{self.unit_word} already in the scheme (the technical appendix names the method).",)
+        return (f"Every {self.unit_word.rstrip('s')} in the scheme started at the same time "
+                f"({dd.scale.label(dd.cohorts[0])}), so the change in them is compared with the change in the others "
+                "over the same time.",)
+
+    def _relative(self, estimate) -> str:
+        return wording.relative_text(estimate, self.pre_mean, unit_word=self.unit_word).lstrip(", ")
+
     # ------------------------------------------------------------------ sections, in report order
     def _section_summary(self):
         an = self.estimates
         points = (self._gap_text(), self.pretrend_text,
-                  wording.placebo_sentence(self.checks, unit_name=self.unit_name),
-                  f"Method: {self.choice.headline_name}; {len(self.dd.first_treated):,} units over "
-                  f"{self.dd.scale.n_periods} {self.unit_name}s.")
-        answer = wording.answer(an.headline, outcome_label=self.label, higher_is_better=self.higher_is_better)
+                  wording.placebo_sentence(self.checks, unit_name=self.unit_name), self._plain_method())
+        points += tuple(f"Bear in mind: {c.short[:1].lower()}{c.short[1:]}" for c in self.caveats)
+        answer = wording.answer(an.headline, outcome_label=self.label, higher_is_better=self.higher_is_better,
+                                reference=self.pre_mean, unit_word=self.unit_word)
         return [SummaryBox("Did it work, and did the gap narrow?", answer, points)]
 
     def _section_cautions(self):
-        if not self.cautions:
-            return [Paragraph("The data passed every check: no cautions to report.")]
-        return [Callout(w, kind="warning") for w in self.cautions]
+        blocks = [Callout(c.text, kind="warning", label="Bear in mind") for c in self.caveats]
+        blocks += [Callout(w, kind="warning") for w in self.cautions]
+        return blocks or [Paragraph("The data passed every check and no standing caveat of this design applies.")]
 
     def _section_data(self):
         fig, data, alt = charts.timing_figure(self.dd)
@@ -119,28 +127,27 @@ class DidSections:
         from toolkit.reporting.interpret import interpret  # loads the estimators' result classes
 
         an = self.estimates
-        blocks = [Bullets(self.choice.reasons), Paragraph(interpret(an.headline)),
-                  Table(wording.effects_table([("Headline: " + self.choice.headline_name, an.headline)]),
+        rel = self._relative(an.headline.estimate)
+        blocks = [Bullets(self._plain_reasons()), Paragraph(interpret(an.headline)),
+                  Table(wording.effects_table([("Headline estimate", an.headline)], relative=rel),
                         caption=f"Estimated effect on {self.label} ({self.pct} confidence interval)")]
         if an.by_cohort is not None:
             blocks.append(Table(wording.cohort_effects_table(an.by_cohort, self.dd.scale),
-                                caption=f"Effect by the time each group started ({self.pct} confidence interval)"))
+                                caption=f"Effect on {self.label} by the time each group started "
+                                        f"({self.pct} confidence interval)"))
         return blocks
 
     def _section_event_time(self):
         an = self.estimates
-        if self.choice.staggered:
-            result, title = an.dynamic, "Effect by time since the start (Callaway and Sant'Anna)"
-        else:
-            result, title = an.event_study, "Effect by time since the start (event study)"
+        result = an.dynamic if self.choice.staggered else an.event_study
         unit = self.unit_name
-        return [Figure(lambda: did_plots.event_time_plot(result, title=title, unit=unit),
+        return [Figure(lambda: did_plots.event_time_plot(result, title=f"Effect by {unit}s since the start",
+                                                         unit=unit),
                        alt=did_plots.event_time_alt(result, unit=unit, joint_test=an.pretrend_ok),
                        caption=f"Effect on {self.label} by {unit}s since the start",
                        data=did_plots.event_time_data(result, unit=unit),
                        data_caption="Effect by time since the start, with confidence limits"),
-                Paragraph(self.pretrend_text),
-                Facts((("Pre-trend test", self._pretrend_test_text()),))]
+                Paragraph(self.pretrend_text)]
 
     def _section_placebo(self):
         return [Table(wording.placebo_table(self.checks, unit_name=self.unit_name),
@@ -150,27 +157,86 @@ class DidSections:
     def _section_equity(self):
         eq = self.estimates.equity
         if eq is None:
-            return [Callout("No deprivation quintile is mapped for this data source, so effects by quintile and on "
-                            "the gap cannot be shown. Map `quintile:` to the units' IMD quintile.", kind="warning")]
-        fig, data, alt = charts.quintile_figure(eq.table, outcome_label=self.label, level=self.level)
-        return [Figure(fig, alt=alt, caption=f"Effect on {self.label} by deprivation quintile and on the gap",
-                       data=data, data_caption="Effect by deprivation quintile, most deprived group, rest and gap"),
-                Paragraph(self._gap_text())]
+            return [Callout("The data for this stage do not give each unit's deprivation quintile, so effects by "
+                            "quintile and on the gap cannot be shown (the technical appendix says how to add it).",
+                            kind="warning")]
+        rows, missing = charts.forest_rows(eq.table, most_deprived=self.most_deprived)
+        fig, data, alt = charts.quintile_figure(rows, outcome_label=self.label, level=self.level)
+        blocks = [Figure(fig, alt=alt, caption=f"Effect on {self.label} by deprivation quintile and on the gap",
+                         data=data, data_caption="Effect by deprivation quintile, the rest and the gap"),
+                  Paragraph(self._gap_text())]
+        if missing:
+            blocks.append(Paragraph("No estimate for " + ", ".join(missing) + ": too few units there to estimate an "
+                                    "effect with a margin of error, so it is left out of the chart."))
+        return blocks
 
     def _section_groups(self):
         if self.group_table is None:
-            return [Paragraph("No group column is mapped for this data source, so effects by group (for example by "
-                              "ethnicity) are not shown. Map `group:` to show them.")]
+            return [Paragraph("The data for this stage have no population group (for example ethnicity), so effects "
+                              "by group are not shown.")]
         return [Table(wording.group_effects_table(self.group_table),
-                      caption=f"Effect on {self.label} by {self.group_column} ({self.pct} confidence interval)"),
-                Paragraph(self.inputs.group_note)]
+                      caption=f"Effect on {self.label} by group ({self.pct} confidence interval)")]
+
+    def _section_robustness(self):
+        an, rb = self.estimates, self.robustness
+        table = rb.table(an.headline, "")
+        table["Estimate"] = ["Headline estimate"] + [PLAIN_ROW_LABELS.get(r.key, r.label) for r in rb.rows]
+        blocks = [Table(table, caption=f"The headline and other ways of estimating the effect on {self.label} "
+                                       f"({self.pct} confidence interval)"),
+                  Bullets(tuple(rb.sentences))]
+        if rb.honest is not None:
+            h = rb.honest
+            blocks.append(Figure(lambda: did_plots.honest_plot(h, outcome_label=self.label),
+                                 alt=did_plots.honest_alt(h, outcome_label=self.label, level=self.level),
+                                 caption=f"How the interval for the effect on {self.label} widens if the trends "
+                                         "were not exactly parallel",
+                                 data=did_plots.honest_data(h),
+                                 data_caption="Confidence limits by how far the trends may bend"))
+        sub = rb.subgroup_table()
+        if sub is not None:
+            rows, _ = charts.forest_rows(rb.subgroups.table, most_deprived=self.most_deprived)
+            blocks.append(Table(wording.adjusted_table(rows),
+                                caption=f"Effects on {self.label} by deprivation group, with p-values allowing for "
+                                        "the number of groups tested"))
+        return blocks
+
+    def _section_conclusion(self):
+        an = self.estimates
+        return [Paragraph(p) for p in wording.conclusion(
+            an.headline, an.equity, an.pretrend, self.checks, outcome_label=self.label,
+            most_deprived_label=self.most_deprived_label, higher_is_better=self.higher_is_better,
+            pretrend_valid=an.pretrend_ok, reference=self.pre_mean, unit_word=self.unit_word)]
+
+    # ------------------------------------------------------------------ the technical appendix
+    def _section_appendix(self):
+        an, rb = self.estimates, self.robustness
+        notes = [("Why this method", " ".join(self.choice.reasons)),
+                 ("Headline method", self.choice.headline_name),
+                 ("Pre-trend test", self._pretrend_test_text()),
+                 ("Relative effect", f"the effect divided by the mean of {fmt_number(self.pre_mean)} in the "
+                                     f"{self.unit_word} in the scheme before they started (weighted as the estimates)")]
+        if rb.honest is not None:
+            notes.append(("Sensitivity to non-parallel trends (HonestDiD)",
+                          f"{rb.honest_source}; M is how much the difference in trends may bend per "
+                          f"{self.unit_name}."))
+        if rb.subgroups is not None:
+            m = rb.subgroups.extra["multiplicity"]
+            notes.append(("Adjustment for many groups", f"{m['label']} over {m['family_size']} tests, as the charter "
+                                                        "chooses (charter.multiplicity: holm or bh); the effect on the "
+                                                        "gap, the primary estimate, is exempt."))
+        notes += [(f"{r.label}", f"not estimated: {r.note}") for r in rb.rows if r.result is None and r.note]
+        blocks = [Heading("Glossary"), Facts(tuple(GLOSSARY)), Heading("Notes on this analysis"), Facts(tuple(notes))]
+        if rb.subgroups is not None:
+            blocks.append(Table(rb.subgroup_table(), caption=f"Effects on {self.label} by deprivation group with "
+                                                             "adjusted p-values (every row, as recorded)"))
+        return blocks
 
     def _section_twfe(self):
         an = self.estimates
         if not self.choice.staggered:
             return [Paragraph("All treated units started at the same time, so two-way fixed effects is the ordinary "
-                              "difference-in-differences and is the headline above.")]
-        blocks = [Callout("Potentially biased with staggered adoption: for comparison only. The headline above uses "
+                              "difference-in-differences and is the headline.")]
+        blocks = [Callout("Potentially biased with staggered adoption: for comparison only. The headline uses "
                           "Callaway and Sant'Anna's method.", kind="warning", label="Comparison only"),
                   Table(wording.effects_table([
                       ("Headline: Callaway and Sant'Anna", an.headline),
@@ -194,43 +260,24 @@ class DidSections:
                         "not reliable with this many leads for the number of clusters"),))]
         return blocks
 
-    def _section_robustness(self):
-        an, rb = self.estimates, self.robustness
-        blocks = [Table(rb.table(an.headline, self.choice.headline_name),
-                        caption=f"Headline and robustness estimates of the effect on {self.label} "
-                                f"({self.pct} confidence interval)"),
-                  Bullets(tuple(rb.sentences))]
-        if rb.honest is not None:
-            h = rb.honest
-            blocks.append(Figure(lambda: did_plots.honest_plot(h, outcome_label=self.label),
-                                 alt=did_plots.honest_alt(h, outcome_label=self.label, level=self.level),
-                                 caption=f"Sensitivity of the effect on {self.label} to trends that are not exactly "
-                                         "parallel (Rambachan and Roth)",
-                                 data=did_plots.honest_data(h), data_caption="Confidence limits by M"))
-        if rb.subgroup_table() is not None:
-            blocks.append(Table(rb.subgroup_table(),
-                                caption=f"Effects on {self.label} by deprivation group with adjusted p-values"))
-        methods = [f"{r.label}: {r.result.method}." for r in rb.rows if r.result is not None]
-        if rb.honest is not None:
-            methods.append(f"Sensitivity analysis: {rb.honest.method}.")
-        blocks.append(Bullets(tuple(methods) + (ROBUSTNESS_REFERENCES,)))
-        return blocks
-
-    def _section_conclusion(self):
-        an = self.estimates
-        return [Paragraph(p) for p in wording.conclusion(
-            an.headline, an.equity, an.pretrend, self.checks, outcome_label=self.label,
-            most_deprived_label=self.most_deprived_label, higher_is_better=self.higher_is_better,
-            pretrend_valid=an.pretrend_ok)]
-
     def _section_methods(self):
-        an = self.estimates
+        an, rb = self.estimates, self.robustness
         methods = [f"Headline: {an.headline.method}.", f"Two-way fixed effects: {an.twfe.method}.",
                    (f"Event study: {an.event_study.method}." if an.event_study is not None else
                     "Event study: not estimated (see the cautions)."),
                    f"Pre-trend test: {an.pretrend_method}."]
         if an.equity is not None:
             methods.append(f"Effect on the gap: {an.equity.method}.")
-        methods += [_PLACEBO_METHOD, f"Treatment given as: {self.dd.specification}."]
+        methods += [PLACEBO_METHOD, f"Treatment given as: {self.dd.specification}."]
         methods += [note for note in (self.inputs.outcome_note, self.inputs.group_note) if note]
-        return [Bullets(tuple(methods)), Paragraph(REFERENCES)]
+        methods += [f"{r.label}: {r.result.method}." for r in rb.rows if r.result is not None]
+        if rb.honest is not None:
+            methods.append(f"Sensitivity analysis: {rb.honest.method}.")
+        if an.equity is None:
+            methods.append("Effects by deprivation quintile need the units' IMD quintile: map `quintile:` in the "
+                           "data source's columns.")
+        if self.group_table is None:
+            methods.append("Effects by a population group (for example ethnicity) need `group:` mapped in the data "
+                           "source's columns.")
+        methods.append("To test fewer periods before the start, lower the stage parameter `leads`.")
+        return [Bullets(tuple(methods)), Paragraph(REFERENCES), Paragraph(ROBUSTNESS_REFERENCES)]

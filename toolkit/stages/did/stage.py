@@ -7,6 +7,7 @@ every estimate the report shows; :class:`DidAnalysis` records the named results
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ import pandas as pd
 
 from toolkit.stages.base import StageAnalysis
 from toolkit.stages.did import wording
+from toolkit.stages.did.caveats import Caveat, design_caveats, treated_pre_mean, unit_words
 from toolkit.stages.did.choose import DesignChoice, choose_design
 from toolkit.stages.did.inputs import DidInputs, group_effects, prepare_inputs
 from toolkit.stages.did.sections import SECTIONS, DidSections
@@ -49,6 +51,12 @@ class DidAnalysis(DidSections, StageAnalysis):
         Effects within each ``group`` value (None and () when no group column is mapped).
     label, higher_is_better, most_deprived, leads, level, group_column
         The parameters as the sections use them.
+    caveats : tuple of Caveat
+        The design's standing caveats that apply (:func:`~toolkit.stages.did.caveats.design_caveats`).
+    pre_mean : float
+        The treated units' mean outcome before they started: the reference of the relative effect.
+    unit_word : str
+        What the units are, in words ("practices").
     """
 
     SECTIONS = SECTIONS
@@ -67,6 +75,9 @@ class DidAnalysis(DidSections, StageAnalysis):
     leads: int
     level: float
     group_column: str = "group"
+    caveats: tuple[Caveat, ...] = ()
+    pre_mean: float = math.nan
+    unit_word: str = "units"
 
     @property
     def cautions(self) -> list[str]:
@@ -130,6 +141,15 @@ class DidAnalysis(DidSections, StageAnalysis):
             results.record_table("effects_by_quintile_adjusted", rb.subgroups.table)
 
 
+def _charter(ctx):
+    return getattr(getattr(ctx.evaluation, "config", None), "charter", None)
+
+
+def charter_multiplicity(ctx) -> str:
+    """The charter's adjustment for subgroup p-values (``charter.multiplicity``: "holm" or "bh"; default "holm")."""
+    return getattr(_charter(ctx), "multiplicity", None) or "holm"
+
+
 def build(
     ctx,
     *,
@@ -183,6 +203,12 @@ def build(
     ------
     ConfigError, DataError, DesignError
         A mapping, the data or the design cannot give an estimate (the message names the column and the fix).
+
+    Notes
+    -----
+    The effects by deprivation group are shown with p-values adjusted as the charter chooses
+    (``charter.multiplicity``: Holm, the default, or Benjamini-Hochberg); the effect on the gap,
+    the primary estimate, is not adjusted.
     """
     from toolkit.stages.did.estimate import estimate_did
     from toolkit.stages.did.placebo import placebo_checks
@@ -206,7 +232,10 @@ def build(
                                              treated_units=treated_units, start=treatment_start or None,
                                              outcome_label=label, level=level, file=ctx.source_label)
         group_results = tuple(records)
-    rb = robustness_checks(an, outcome_label=label, level=level)
+    rb = robustness_checks(an, outcome_label=label, level=level, multiplicity=charter_multiplicity(ctx))
+    words = unit_words(mapping.get("unit", "unit"))
+    caveats = design_caveats(dd, charter=_charter(ctx), equity_estimated=an.equity is not None, robustness=rb,
+                             unit_word=words)
     return DidAnalysis(inputs, dd, choice, an, tuple(checks), rb, group_table, group_results, label,
                        bool(higher_is_better), tuple(most_deprived), leads, level,
-                       mapping.get("group", "group"))
+                       mapping.get("group", "group"), tuple(caveats), treated_pre_mean(dd), words)

@@ -19,7 +19,8 @@ def panel_facts(dd: DidData) -> list[tuple[str, str]]:
     """Plain facts about the panel, for ``show.facts``.
 
     Units, periods (first to last), unit-periods, treated and never-treated
-    units, adoption times, and whether every unit is seen in every period.
+    units, adoption times, and whether every unit is seen in every period
+    (column names and how treatment was given are in the technical appendix).
     """
     d = dd.data
     g = dd.first_treated
@@ -28,12 +29,11 @@ def panel_facts(dd: DidData) -> list[tuple[str, str]]:
     balanced = bool((d.groupby(UNIT).size() == n_t).all())
     unit_word = dd.scale.unit_name
     return [
-        ("Units", f"{n_units:,} (column '{dd.columns.get('unit', 'unit')}')"),
+        ("Units", f"{n_units:,}"),
         ("Periods", f"{n_t:,} {unit_word}s, {dd.scale.label(1)} to {dd.scale.label(n_t)}"),
         ("Rows (unit-periods)", f"{len(d):,}" + ("" if balanced else " — not every unit is seen in every period")),
         ("Treated units", f"{int((g > 0).sum()):,}, starting at {len(dd.cohorts)} different time(s)"),
         ("Never-treated units", f"{int((g == 0).sum()):,}"),
-        ("Treatment given as", dd.specification),
     ]
 
 

@@ -12,10 +12,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p
+from toolkit.reporting.formatting import fmt_interval, fmt_number, fmt_p, fmt_relative
 
-__all__ = ["verdict", "answer", "gap_sentence", "pretrend_sentence", "placebo_sentence", "effects_table",
-           "cohort_effects_table", "placebo_table", "quintile_records", "conclusion", "group_effects_table"]
+__all__ = ["verdict", "answer", "relative_text", "gap_sentence", "pretrend_sentence", "placebo_sentence", "effects_table",
+           "cohort_effects_table", "placebo_table", "adjusted_table", "group_label", "quintile_records", "conclusion", "group_effects_table"]
 
 
 def _pct(level: float) -> str:
@@ -34,14 +34,29 @@ def verdict(result, *, higher_is_better: bool = True) -> str:
     return "improved" if up == higher_is_better else "worsened"
 
 
-def answer(result, *, outcome_label: str, higher_is_better: bool = True) -> str:
-    """The summary box's first sentence: did it work, with the interval."""
+def relative_text(estimate, reference, *, unit_word: str = "units") -> str:
+    """", about 11% more than the 13.2 average in these units before they started" (empty without a reference)."""
+    if not _finite(estimate, reference) or reference == 0:
+        return ""
+    rel = fmt_relative(reference + estimate, reference)
+    if rel == "about the same":
+        return ""
+    return f", {rel} than the {fmt_number(reference)} average in these {unit_word} before they started"
+
+
+def answer(result, *, outcome_label: str, higher_is_better: bool = True, reference: float | None = None,
+           unit_word: str = "units") -> str:
+    """The summary box's first sentence: did it work, by how much (absolute and relative), with the interval.
+
+    ``reference`` is the treated units' mean before they started: the effect is also given relative to it.
+    """
     v = verdict(result, higher_is_better=higher_is_better)
     if not _finite(result.estimate):
         return f"No estimate of the scheme's effect on {outcome_label} could be made from these data."
     move = "higher" if result.estimate > 0 else "lower"
     size = (f"{outcome_label} was {fmt_number(abs(result.estimate))} {move} than it would have been without the "
-            f"scheme ({_pct(result.level)} confidence interval {fmt_interval(result.ci_low, result.ci_high)})")
+            f"scheme{relative_text(result.estimate, reference, unit_word=unit_word)} "
+            f"({_pct(result.level)} confidence interval {fmt_interval(result.ci_low, result.ci_high)})")
     if v == "improved":
         return f"Yes, it appears to have worked: {size}."
     if v == "worsened":
@@ -81,16 +96,17 @@ def pretrend_sentence(pretrend: dict, *, leads: int, unit_name: str, alpha: floa
     p = pretrend.get("p_value", float("nan"))
     if not valid and pretrend.get("df1") and "df2" in pretrend:
         return (f"The joint pre-trend test is not reliable here: it tests {pretrend['df1']:g} {unit_name}s at once "
-                f"but the standard errors rest on only {pretrend.get('df2', 0) + 1:g} clusters. Judge the trends "
-                "before the start from the chart instead, or reduce `leads` in evaluation.yaml.")
+                f"but its margins of error rest on only {pretrend.get('df2', 0) + 1:g} groups of units. Judge the trends "
+                f"before the start from the chart instead (the technical appendix says how to test fewer "
+                f"{unit_name}s).")
     if not valid and pretrend.get("df1"):
         return (f"The joint pre-trend test could not be made reliably ({pretrend['df1']:g} {unit_name}s before the "
-                "start on too few units). Judge the trends before the start from the chart instead, or reduce "
-                "`leads` in evaluation.yaml.")
+                f"start on too few units). Judge the trends before the start from the chart instead (the technical "
+                f"appendix says how to test fewer {unit_name}s).")
     if not _finite(p):
         return "The pre-trend test could not be computed (too few periods before the scheme)."
     what = (f"We tested whether the units that took part were already moving differently from the comparison units "
-            f"in the {leads} {unit_name}s before they started (p = {p:.2g}).")
+            f"in the {leads} {unit_name}s before they started (p = {fmt_p(p)}).")
     if p < alpha:
         return what + (" They were: the trends were not parallel before the scheme, so the estimated effect may "
                        "partly reflect differences that were already there.")
@@ -115,15 +131,39 @@ def placebo_sentence(checks: Sequence, *, unit_name: str) -> str:
             "comparison, or units changed before they formally started.")
 
 
-def effects_table(rows: Sequence[tuple[str, object]]) -> pd.DataFrame:
-    """One display row per (label, result): estimate, interval, p-value, rows used."""
+def effects_table(rows: Sequence[tuple[str, object]], *, relative: str = "") -> pd.DataFrame:
+    """One display row per (label, result): estimate, interval, p-value, rows used.
+
+    ``relative`` (the first row's effect relative to the level before the scheme, in words) adds a column.
+    """
     out = []
     for label, r in rows:
         if r is None:
             continue
-        out.append({"Estimate": label, "Effect": r.estimate, "Lower limit": r.ci_low, "Upper limit": r.ci_high,
-                    "p-value": fmt_p(r.p_value), "Rows used": int(r.n_obs)})
+        row = {"Estimate": label, "Effect": r.estimate, "Lower limit": r.ci_low, "Upper limit": r.ci_high}
+        if relative:
+            row["Relative to before the scheme"] = relative if not out else ""
+        out.append({**row, "p-value": fmt_p(r.p_value), "Rows used": int(r.n_obs)})
     return pd.DataFrame(out)
+
+
+def adjusted_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Display form of the multiplicity-adjusted subgroup table for the board (the method is in the appendix)."""
+    return pd.DataFrame({"Group": table["term"].map(group_label), "Effect": table["estimate"],
+                         "p-value": table["p_value"].map(fmt_p),
+                         "p-value allowing for the groups tested": [
+                             "not adjusted (primary estimate)" if a == "exempt (primary)" else fmt_p(p)
+                             for p, a in zip(table["p_adjusted"], table["adjustment"])]})
+
+
+def group_label(term) -> str:
+    """"quintile 1" -> "Quintile 1"; "gap (most deprived - rest)" -> "Gap: most deprived minus the rest"."""
+    text = str(term)
+    if text.startswith("gap"):
+        return "Gap: most deprived minus the rest"
+    if text == "rest":
+        return "The rest"
+    return text[:1].upper() + text[1:]
 
 
 def cohort_effects_table(by_cohort, scale) -> pd.DataFrame:
@@ -192,7 +232,7 @@ def quintile_records(equity) -> list[dict]:
 
 def conclusion(headline, equity, pretrend: dict, checks: Sequence, *, outcome_label: str,
                most_deprived_label: str, higher_is_better: bool = True, alpha: float = 0.05,
-               pretrend_valid: bool = True) -> list[str]:
+               pretrend_valid: bool = True, reference: float | None = None, unit_word: str = "units") -> list[str]:
     """The closing paragraphs: what we found, how sure we are, what would change our minds."""
     v = verdict(headline, higher_is_better=higher_is_better)
     pct = _pct(headline.level)
@@ -201,7 +241,10 @@ def conclusion(headline, equity, pretrend: dict, checks: Sequence, *, outcome_la
         "worsened": "The data point to the scheme having made things worse on average",
         "unclear": "We cannot yet say whether the scheme worked on average",
     }[v]
-    paras = [f"{first}: the best estimate is {fmt_number(headline.estimate)} on {outcome_label}, and the "
+    change = (f"{'an increase' if headline.estimate > 0 else 'a fall'} of {fmt_number(abs(headline.estimate))} in "
+              f"{outcome_label}{relative_text(headline.estimate, reference, unit_word=unit_word)}"
+              if _finite(headline.estimate) else f"not available for {outcome_label}")
+    paras = [f"{first}: the best estimate is {change}, and the "
              f"{pct} confidence interval runs from {fmt_interval(headline.ci_low, headline.ci_high)}. "
              "The interval is the range of effects consistent with the data; values near its middle are more "
              "likely than values at its ends."]
