@@ -24,6 +24,7 @@ DESIGN_NAMES = {
 _LABELS: tuple[tuple[str, str], ...] = (
     (r"att", "the scheme's average effect"),
     (r"att_twfe", "the scheme's effect by a simpler before-and-after comparison with the comparison group"),
+    (r"att_sdid", "the scheme's effect by synthetic difference-in-differences (a cross-check)"),
     (r"att_leave_one_out_(min|max)", "the scheme's effect with one comparison unit left out"),
     (r"att_(.+)", "the scheme's effect in {group}"),
     (r"gap_effect|effect_on_gap", "the effect on the gap"),

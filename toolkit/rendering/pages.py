@@ -89,7 +89,7 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
         organisation=view.evaluation.config.reporting.organisation,
         meta=[("Report", "Evaluation summary"),
               ("Scheme period", f"{fmt_period(charter.period.start)} to {fmt_period(charter.period.end)}"),
-              ("Run", fmt_datetime(view.run_date)), ("Toolkit version", __version__)],
+              ("Run", fmt_datetime(view.run_date))],
         signoff_html=signoff_banner(view.signoff, bool(view.deviations)),
         toc=[("headline", "The answer in brief"), ("goals", "Are we seeing the outcomes we forecast?"),
              ("why", "If not, why?"), ("gap", "Did the gap narrow?"), ("value", "Is it worth the money?"),
@@ -153,7 +153,7 @@ def render_index(rows: list[PortfolioRow], output: Path, *, organisation: str, g
     context = dict(
         rows=rows, css=CSS, toolkit_version=__version__, page_title=f"{organisation} — health-inequalities evaluations",
         heading="Health-inequalities evaluations", organisation=organisation,
-        meta=[("Schemes", str(n)), ("Updated", generated), ("Toolkit version", __version__)],
+        meta=[("Schemes", str(n)), ("Updated", generated)],
         signoff_html="", first_line=first_line, counts=counts, verdict_line=verdict_line, generated=generated,
         status_rule=STATUS_RULE, status_class=INDEX_STATUS_CLASS,
         last_run={r.name: fmt_datetime(r.last_run) if r.last_run != "–" else "never run" for r in rows},
