@@ -120,7 +120,7 @@ def test_caveats_by_design():
     assert "covid" not in _codes(its, ITS_RESULTS, {"inputs": [{"source": "admissions", "periods": ["2023-01"]}]})
 
     synth = _example("example-synth-area")
-    placebo = {"estimates": [_est("synth.placebo_p", 0.05, kind="test", n=19)]}
+    placebo = {"estimates": [_est("synth.placebo_p", 0.05, kind="test", n=20)]}  # our area + 19 donors
     caveats = {c.code: c.text for c in design_caveats(synth, placebo)}
     assert min_placebo_p(19) == pytest.approx(0.05)
     assert "smallest p-value it can give is 0.050 (1 in 20)" in caveats["placebo-floor"]
@@ -173,3 +173,14 @@ def test_demo_summaries_and_index_show_no_code(demo_runs):
         except AssertionError as exc:
             raise AssertionError(f"{name}: {exc}") from None
     assert_no_code((project.evaluations_dir / "index.html").read_text(encoding="utf-8"))
+
+
+def test_goal_status_is_explained_with_units(tmp_path):
+    ev = _example("example-admissions-its")
+    view = build_summary(ev, results=ITS_RESULTS, run_id="r", run_started="2026-11-28T04:23:32Z", reports={},
+                         signoff=None, changes=None)
+    from toolkit.rendering.summary_parts import goal_sentence
+
+    assert goal_sentence(view.goals[0], view) == (
+        "The estimated effect, 6.9% fewer (range 5.2% to 8.6% fewer), is on track: its whole range is at or "
+        "beyond the 5% fewer the forecast expects by March 2025.")

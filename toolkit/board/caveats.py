@@ -121,14 +121,18 @@ def _covid(evaluation: LoadedEvaluation, manifest: dict[str, Any]) -> Caveat | N
 
 
 def _placebo(results: dict[str, Any]) -> Caveat | None:
+    """The in-space placebo's floor; the recorded ``n`` counts every unit ranked, our area first."""
     placebo = next((e for e in results.get("estimates", []) if e.get("name") == "placebo_p"), None)
+    extra = (placebo or {}).get("extra") or {}
     n = (placebo or {}).get("n")
-    if not n:
+    donors = extra.get("n_donors") or (int(n) - 1 if n else None)
+    if not donors or donors < 1:
         return None
-    smallest = min_placebo_p(int(n))
-    return Caveat("placebo-floor", f"The placebo test compares our area with {int(n)} areas without the scheme, so "
-                  f"the smallest p-value it can give is {fmt_p(smallest)} (1 in {int(n) + 1}): with few comparison "
-                  "areas even a large effect cannot look very unlikely by chance.", "number of placebo areas")
+    smallest = min_placebo_p(int(donors))
+    return Caveat("placebo-floor", f"The placebo test compares our area with {int(donors)} areas without the "
+                  f"scheme, so the smallest p-value it can give is {fmt_p(smallest)} (1 in {int(donors) + 1}): with "
+                  "few comparison areas even a large effect cannot look very unlikely by chance.",
+                  "number of areas ranked by the placebo test (our area and the donors)")
 
 
 def _ecological(evaluation: LoadedEvaluation) -> Caveat | None:

@@ -132,6 +132,7 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
         technical_count=len(view.technical_caveats) + sum(not is_plain(c, view.results, columns=columns)
                                                           for c in view.caveats
                                                           if not any(c.endswith(w) for _, w in view.technical_caveats)),
+        goal_sentences={g.goal.id: parts.goal_sentence(g, view) for g in view.goals},
         typed_baseline={g.goal.id: fmt_measure(g.baseline, parts.goal_unit(g, view)) for g in view.goals
                         if g.baseline_typed},
         stage_names={s.name: stage_label(s.template, s.name).capitalize() for s in view.evaluation.config.stages},

@@ -19,7 +19,7 @@ from toolkit.reporting.formatting import (
     MISSING, fmt_count, fmt_measure, fmt_measure_range, fmt_number, fmt_p, fmt_period, is_missing, is_ratio_unit,
 )
 
-__all__ = ["goal_row", "goal_unit", "measured_as", "plain_changes", "plain_deviations", "technical_results",
+__all__ = ["goal_row", "goal_sentence", "goal_unit", "measured_as", "plain_changes", "plain_deviations", "technical_results",
            "technical_goals", "GLOSSARY"]
 
 _KIND = {"proportion": "Share", "rate": "Rate", "count": "Number", "mean": "Average"}
@@ -87,6 +87,26 @@ def goal_row(g: GoalStatus, view: SummaryView) -> dict[str, str]:
         "Expected by then": "–" if g.expected_now is None else fmt_measure(g.expected_now, unit, signed=signed),
         "Status": g.status, "Assurance": g.assurance or "–",
     }
+
+
+_IS = {"on track": "is on track", "not on track": "is not on track", "cannot tell": "cannot tell us yet"}
+_VERB = {"on track": "its whole range is at or beyond", "not on track": "its whole range falls short of",
+         "cannot tell": "its range includes"}
+
+
+def goal_sentence(g: GoalStatus, view: SummaryView) -> str:
+    """Why the goal has its status, with units: "The latest value, 57.1% (range 55.7% to 58.5%), is on track:
+    its whole range is at or beyond the 54.8% expected by March 2024." (the recorded reason otherwise)."""
+    if g.observed is None or g.ci_low is None or g.expected_now is None or g.status not in _VERB:
+        return g.reason[:1].upper() + g.reason[1:] + "."
+    unit = goal_unit(g, view)
+    signed = g.kind == "impact" and not is_ratio_unit(unit)
+    what = "The estimated effect" if g.kind == "impact" else "The latest value"
+    when = fmt_period(g.as_of) if g.as_of else "then"
+    text = (f"{what}, {fmt_measure_range(g.observed, g.ci_low, g.ci_high, unit, signed=signed)}, {_IS[g.status]}: "
+            f"{_VERB[g.status]} the {fmt_measure(g.expected_now, unit, signed=signed)} the forecast expects by {when}.")
+    left_out = [part for part in g.reason.split("; ") if "left out" in part]
+    return text + (f" {left_out[0][:1].upper()}{left_out[0][1:]}." if left_out else "")
 
 
 def plain_deviations(view: SummaryView) -> pd.DataFrame:
