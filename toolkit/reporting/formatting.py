@@ -336,7 +336,8 @@ def fmt_measure(x: Any, unit: str | None = "", *, signed: bool = False, short: b
     str
         ``fmt_measure(57.13, "% of adults")`` → ``"57.1%"``; ``(-6.27, "percentage points")`` →
         ``"-6.3 percentage points"``; ``(0.95, "rate ratio")`` → ``"5% fewer"``; ``(1434.7, "checks a
-        month")`` → ``"about 1,430 checks a month"``; ``(1.45, "new diagnoses per 1,000 patients a year",
+        month")`` → ``"about 1,430 checks a month"``; ``(-1434.7, "emergency admissions", signed=True)`` →
+        ``"about 1,430 fewer emergency admissions"``; ``(1.45, "new diagnoses per 1,000 patients a year",
         signed=True)`` → ``"+1.45 new diagnoses per 1,000 patients a year"``.
 
     Notes
@@ -356,6 +357,9 @@ def fmt_measure(x: Any, unit: str | None = "", *, signed: bool = False, short: b
     if "percentage point" in unit.lower():
         text = fmt_signed(value, digits=2) if signed else _trim(_sig(value, 2))
         return text if short else f"{text} {'percentage point' if text.lstrip('+-') == '1' else 'percentage points'}"
+    if _count_unit(unit) and signed and not short and value != 0:
+        count = fmt_count(abs(value)) if abs(value) >= 100 else _trim(_sig(abs(value), digits))
+        return f"{count} {'more' if value > 0 else 'fewer'} {unit}"
     if _count_unit(unit) and abs(value) >= 100:
         number = fmt_count(value)
         if signed and value > 0:
@@ -374,6 +378,10 @@ def fmt_measure_range(x: Any, low: Any, high: Any, unit: str | None = "", *, sig
     main = fmt_measure(x, unit, signed=signed)
     if is_missing(low) or is_missing(high):
         return main
+    if signed and _count_unit((unit or "").strip()) and (float(low) > 0) == (float(high) > 0) and float(low) != 0:
+        a, b = sorted((abs(float(low)), abs(float(high))))
+        word = "more" if float(low) > 0 else "fewer"
+        return f"{main} (range {fmt_count(a)} to {fmt_count(b, about=False)} {word})"
     lo, hi = fmt_measure(low, unit, signed=signed, short=True), fmt_measure(high, unit, signed=signed, short=True)
     return f"{main} (range {lo} to {hi})"
 
