@@ -184,3 +184,12 @@ def test_goal_status_is_explained_with_units(tmp_path):
     assert goal_sentence(view.goals[0], view) == (
         "The estimated effect, 6.9% fewer (range 5.2% to 8.6% fewer), is on track: its whole range is at or "
         "beyond the 5% fewer the forecast expects by March 2025.")
+
+
+def test_a_headline_sentence_with_code_is_replaced_by_plain_words():
+    ev = _example("example-outreach-rd")
+    results = {"estimates": [_est("rd.effect", 3.12, 2.14, 3.99, sentence="The MSE-optimal ATT at 'running' = 6751.5",
+                                  extra={"cutoff": 6751.5})]}
+    view = build_summary(ev, results=results, run_id="r", run_started="2026-11-28T04:23:32Z", reports={},
+                         signoff=None, changes=None)
+    assert "MSE-optimal" not in view.headline_sentence and "3.12" in view.headline_sentence

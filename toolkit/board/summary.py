@@ -230,8 +230,8 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
                     "not estimate the scheme's effect; the goals below say whether the data follow the forecast.")
     elif headline is None:
         sentence = "No impact estimate yet: this run has no design stage, so it cannot say whether the scheme works."
-    elif headline.get("sentence"):
-        sentence = headline["sentence"]
+    elif headline.get("sentence") and is_plain(headline["sentence"], results, columns=code_columns(evaluation.config)):
+        sentence = headline["sentence"]  # the stage's own words, unless they carry code (then the plain wording)
     else:
         sentence = describe_effect(headline.get("estimate"), headline.get("ci_low"), headline.get("ci_high"),
                                    level=headline.get("level") or 0.95)
