@@ -1,13 +1,15 @@
 """Rendered reports in a real headless Chromium (Debian's package, driven by Playwright).
 
 Asserts: no failed or network requests, no JavaScript errors, no visible code, real alt text on
-every image, and zero axe-core violations for WCAG 2.2 AA.
+every image, and zero axe-core violations for WCAG 2.2 AA. The board pages (summaries and the index)
+are also opened at 1280 and 390 px and screenshotted into ``build/review/`` (or ``$HITK_REVIEW_DIR``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,38 @@ def test_reports_in_headless_chromium(browser, demo_runs):
         violations = results.response["violations"]
         assert not violations, f"{name}: axe violations:\n" + results.generate_report()
         page.close()
+
+
+#: Where the board-page screenshots go for people to review (``build/`` is not committed).
+REVIEW_DIR = Path(os.environ.get("HITK_REVIEW_DIR") or Path(__file__).resolve().parents[2] / "build" / "review")
+WIDTHS = {"desktop": 1280, "mobile": 390}
+
+
+def test_board_pages_at_desktop_and_mobile_widths(browser, demo_runs):
+    """Summary pages and the index at 1280 and 390 px: screenshots for review, no sideways scrolling of the
+    page itself (wide tables scroll inside their own region), zero axe violations at both widths."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    pages = [(name, path) for name, path in all_pages(demo_runs) if name == "index" or name.endswith("/summary")]
+    assert any(name == "index" for name, _ in pages) and len(pages) > 1
+    for label, width in WIDTHS.items():
+        folder = REVIEW_DIR / label
+        folder.mkdir(parents=True, exist_ok=True)
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        for name, path in pages:
+            page = context.new_page()
+            page.goto(path.as_uri(), wait_until="load")
+            shot = folder / f"{name.replace('/', '--')}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 5_000, f"{name} at {width} px: empty screenshot"
+            scroll = page.evaluate("() => document.documentElement.scrollWidth")
+            assert scroll <= width + 1, f"{name} at {width} px: the page scrolls sideways ({scroll} px wide)"
+            first_screen = page.evaluate("() => document.querySelector('.summary-box').getBoundingClientRect().top")
+            assert first_screen < 900, f"{name} at {width} px: the answer is not on the first screen"
+            results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                             "resultTypes": ["violations"]})
+            assert not results.response["violations"], f"{name} at {width} px:\n" + results.generate_report()
+            page.close()
+        context.close()
+    print(f"\nBoard page screenshots for review: {REVIEW_DIR}")

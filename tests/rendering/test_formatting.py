@@ -104,3 +104,38 @@ def test_date_and_period():
 
 def test_missing_detection():
     assert f.is_missing(None) and f.is_missing(math.nan) and f.is_missing("x") and not f.is_missing(0)
+
+
+# ------------------------------------------------------------------ values with units (board pages)
+
+@pytest.mark.parametrize("x, unit, kw, expected", [
+    (57.13, "% of adults", {}, "57.1%"),
+    (-6.27, "percentage points", {}, "-6.3 percentage points"),
+    (1.0, "percentage points", {"signed": True}, "+1 percentage point"),
+    (0.95, "rate ratio (1 = no change)", {}, "5% fewer"),
+    (0.9305, "rate ratio", {}, "7% fewer"),
+    (1.11, "rate ratio", {}, "11% more"),
+    (1.0, "rate ratio", {}, "no change"),
+    (1434.7, "checks a month", {}, "about 1,430 checks a month"),
+    (2000, "checks a month", {}, "2,000 checks a month"),
+    (1.45, "new diagnoses per 1,000 patients a year", {"signed": True},
+     "+1.45 new diagnoses per 1,000 patients a year"),
+    (0.950, "", {}, "0.95"), (60.0, "% of adults", {}, "60%"), (None, "%", {}, "not available"),
+    (-1434.7, "emergency admissions", {"signed": True}, "about 1,430 fewer emergency admissions"),
+    (42, "checks a month", {"signed": True}, "42 more checks a month"),
+])
+def test_measure_with_units(x, unit, kw, expected):
+    assert f.fmt_measure(x, unit, **kw) == expected
+
+
+def test_measure_range_and_effect():
+    assert f.fmt_measure_range(0.93054, 0.9138, 0.9476, "rate ratio") == "6.9% fewer (range 5.2% to 8.6% fewer)"
+    assert f.fmt_measure_range(57.13, 55.72, 58.54, "% of adults") == "57.1% (range 55.7% to 58.5%)"
+    assert f.fmt_measure_range(-6.27, -7.99, -4.56, "percentage points") == \
+        "-6.3 percentage points (range -8 to -4.6)"
+    assert f.fmt_ratio_range(0.98, 1.03) == "2% fewer to 3% more"
+    assert f.fmt_measure_range(-1434.7, -1623.5, -1245.9, "emergency admissions", signed=True) == \
+        "about 1,430 fewer emergency admissions (range about 1,250 to 1,620 fewer)"
+    assert f.fmt_effect(1.45, 13.05, "per 1,000") == "+1.45 per 1,000, about 11% more"
+    assert f.fmt_effect(1.45, None, "per 1,000") == "+1.45 per 1,000"
+    assert f.fmt_signed(0) == "0" and f.fmt_signed(-2.8) == "-2.8"

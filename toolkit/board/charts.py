@@ -9,6 +9,7 @@ import pandas as pd
 from toolkit.board.numbers import fmt
 from toolkit.board.status import GoalStatus, expected_at, trajectory
 from toolkit.evaluations.schema import Charter
+from toolkit.reporting.formatting import fmt_date, fmt_number
 
 __all__ = ["goal_figure"]
 
@@ -47,8 +48,9 @@ def goal_figure(status: GoalStatus, charter: Charter):
            f"{status.status} against the {fmt(status.expected_now)} expected then." if status.expected_now is not None
            else f"Chart of {status.goal.description} by period from {first['end']:%B %Y} to {last['end']:%B %Y}.")
     data = pd.DataFrame({
-        "Period ending": [d.isoformat() if isinstance(d, dt.date) else str(d) for d in s["end"]],
-        "Value": s["value"].round(3), "Lower 95%": s["ci_low"].round(3), "Upper 95%": s["ci_high"].round(3),
-        "Forecast": [None if expected_at(points, d) is None else round(expected_at(points, d), 3) for d in s["end"]],
+        "Period ending": [fmt_date(d) if isinstance(d, dt.date) else str(d) for d in s["end"]],
+        "Value": [fmt_number(v) for v in s["value"]], "Lower 95%": [fmt_number(v) for v in s["ci_low"]],
+        "Upper 95%": [fmt_number(v) for v in s["ci_high"]],
+        "Forecast": ["–" if expected_at(points, d) is None else fmt_number(expected_at(points, d)) for d in s["end"]],
     })
     return fig, alt, data

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.board.measures import measure_series, parse_periods
+from toolkit.board.plain import stage_label
 from toolkit.board.status import NO_DATA, GoalStatus, _num, fmt, assurance, expected_at, find_estimate, judge, trajectory
 from toolkit.errors import ToolkitError
 from toolkit.indicators._confidence import z_of
@@ -110,7 +111,7 @@ def _from_result(goal: Goal, ev: LoadedEvaluation, results: dict[str, Any]) -> G
     se = (hi - lo) / (2 * z_of(level)) if lo is not None and hi is not None else None
     values = dict(observed=value, ci_low=lo, ci_high=hi, level=level, se=se, as_of=as_of)
     if as_of is not None and as_of < charter.period.start:
-        return GoalStatus(goal, NO_DATA, f"the data of stage '{stage_name}' end on {as_of:%d %B %Y}, before the "
+        return GoalStatus(goal, NO_DATA, f"the data of the {stage_label(templates.get(stage_name), stage_name)} stage end on {as_of:%d %B %Y}, before the "
                           "scheme started", **common, **values)
     if value is None:
         return GoalStatus(goal, "cannot tell", f"'{key}' has no value in this run", **common, **values)
@@ -118,7 +119,8 @@ def _from_result(goal: Goal, ev: LoadedEvaluation, results: dict[str, Any]) -> G
     expected = expected_at(trajectory(goal, charter, base), when)
     status, why = judge(lo, hi, expected, goal.direction)
     dated = f"up to {as_of:%B %Y}" if as_of else "(the stage's data give no dates)"
-    reason = (f"the effect estimated by '{stage_name}' {dated} was {fmt(value)}; {why} at that date"
+    reason = (f"the effect estimated by the {stage_label(templates.get(stage_name), stage_name)} stage {dated} was "
+              f"{fmt(value)}; {why} at that date"
               + ("" if goal.baseline is not None else " (the forecast starts from no effect)"))
     return GoalStatus(goal, status, reason, expected_now=expected, **common, **values)
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.board.caveats import Caveat, design_caveats, read_manifest
 from toolkit.board.changes import Changes
 from toolkit.board.charter import DEFAULT_BOARD_QUESTIONS, target_group_text
 from toolkit.board.gap import GapVerdict
 from toolkit.board.goals import assess_goals
+from toolkit.board.plain import code_columns, is_plain, plain_text, result_label
 from toolkit.board.qualitative import against_goals, read_log
 from toolkit.board.signoff import Deviation, SignOff, TrailEntry, charter_deviations, signoff_trail
 from toolkit.board.status import GAP_RULE, GOAL_RULE, NO_DATA, GoalStatus, _num, gap_verdict
@@ -24,6 +26,7 @@ from toolkit.board.value import VFM_RULE, ValueForMoney, value_for_money
 from toolkit.board.why import WHY_RULE, Explanation, explain_all
 from toolkit.errors import ToolkitError
 from toolkit.evaluations.loader import LoadedEvaluation
+from toolkit.reporting.formatting import fmt_p
 from toolkit.reporting.language import describe_effect, fmt_number
 
 __all__ = ["SummaryView", "VerdictStrip", "build_summary", "headline_estimate", "interval_text", "goal_counts"]
@@ -93,6 +96,9 @@ class SummaryView:
     why_rule: str = WHY_RULE
     vfm_rule: str = VFM_RULE
     stage_titles: dict[str, str] = field(default_factory=dict)
+    design_caveats: list[Caveat] = field(default_factory=list)
+    technical_caveats: list[tuple[str, str]] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def verdict(self) -> str:
@@ -129,20 +135,34 @@ class SummaryView:
         }
 
 
+def _warning_text(e: dict[str, Any], warning: str, results: dict[str, Any]) -> str:
+    """A stage warning worded for a board: the measure's plain label, never its result key."""
+    label = result_label(e.get("key") or e.get("name"), e)
+    return f"{label[0].upper()}{label[1:]}: {plain_text(str(warning), results)}"
+
+
 def _caveats(results: dict[str, Any]) -> list[str]:
+    """Data-quality sentences and stage warnings, each named by the measure's plain label."""
     out = []
     for e in results.get("estimates", []):
         if e.get("kind") == "quality" and e.get("sentence"):
-            out.append(e["sentence"])
+            out.append(plain_text(e["sentence"], results))
         for w in (e.get("extra") or {}).get("warnings", []) or []:
-            text = f"{e.get('key', e.get('name'))}: {w}"
+            text = _warning_text(e, w, results)
             if text not in out:
                 out.append(text)
     return out
 
 
+def _technical_caveats(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """(result key, warning as recorded) for the technical appendix."""
+    return [(str(e.get("key", e.get("name"))), str(w)) for e in results.get("estimates", [])
+            for w in (e.get("extra") or {}).get("warnings", []) or []]
+
+
 def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[Deviation], *,
-                 descriptive: bool = False) -> str:
+                 descriptive: bool = False, standing: list[Caveat] | None = None,
+                 columns: tuple[str, ...] = ()) -> str:
     """The most important caveat: a failed pre-trend check, a failed placebo, a warning, a changed charter."""
     estimates = (results or {}).get("estimates", [])
     for e in estimates:
@@ -153,19 +173,25 @@ def _main_caveat(results: dict[str, Any], caveats: list[str], deviations: list[D
         extra = e.get("extra") or {}
         if e.get("name") == "pretrend_p" and extra.get("valid", True) and _num(e.get("p_value")) is not None \
                 and _num(e.get("p_value")) < 0.05:
-            return (f"The pre-trend check failed (p = {_num(e.get('p_value')):.2g}): the effect may partly reflect "
+            return (f"The pre-trend check failed (p = {fmt_p(_num(e.get('p_value')))}): the effect may partly reflect "
                     "differences that were already there before the scheme.")
     if any((e.get("extra") or {}).get("passed") is False for e in estimates if str(e.get("name", "")).startswith("placebo")):
         return "A placebo check showed an 'effect' at a fake start date: the comparison may not be fair."
     if deviations:
         return f"The charter has changed since sign-off ({len(deviations)} field(s)); see the sign-off trail."
-    warned = [f"{e.get('key', e.get('name'))}: {w}" for e in estimates for w in (e.get("extra") or {}).get("warnings", []) or []]
+    warned = [_warning_text(e, w, results) for e in estimates for w in (e.get("extra") or {}).get("warnings", []) or []]
+    warned = [w for w in warned if is_plain(w, results, columns=columns)]
+    caveats = [c for c in caveats if is_plain(c, results, columns=columns)]
     if warned:
         return warned[0]
     if descriptive:
         return ("No stage estimates the scheme's effect: changes are measured before and after the start, with no "
                 "comparison group, so they are not causal estimates.")
-    return caveats[0] if caveats else "None reported by the stages of this run."
+    if caveats:
+        return caveats[0]
+    if standing:
+        return standing[0].text
+    return "None reported by the stages of this run, but see the design's standing caveats below."
 
 
 def _effect_text(headline: dict | None, sentence: str, goals: list[GoalStatus]) -> str:
@@ -204,8 +230,8 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
                     "not estimate the scheme's effect; the goals below say whether the data follow the forecast.")
     elif headline is None:
         sentence = "No impact estimate yet: this run has no design stage, so it cannot say whether the scheme works."
-    elif headline.get("sentence"):
-        sentence = headline["sentence"]
+    elif headline.get("sentence") and is_plain(headline["sentence"], results, columns=code_columns(evaluation.config)):
+        sentence = headline["sentence"]  # the stage's own words, unless they carry code (then the plain wording)
     else:
         sentence = describe_effect(headline.get("estimate"), headline.get("ci_low"), headline.get("ci_high"),
                                    level=headline.get("level") or 0.95)
@@ -227,11 +253,13 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
     questions = list(charter.board_questions) + [q for q in DEFAULT_BOARD_QUESTIONS if q not in charter.board_questions]
     deviations = charter_deviations(signoff, evaluation.raw["charter"]) if signoff else []
     caveats = _caveats(results)
+    standing = design_caveats(evaluation, results, manifest=read_manifest(evaluation, run_id))
     gap_text = gap.verdict + (f" — {gap.explanation}" if gap.explanation else "")
     strip = VerdictStrip(
         effect=_effect_text(headline, sentence, goals), gap=gap_text, goals=goal_counts(goals),
         value=vfm.headline if vfm is not None else "The charter states no costs, so value for money is not assessed.",
-        caveat=_main_caveat(results, caveats, deviations, descriptive=headline is None),
+        caveat=_main_caveat(results, caveats, deviations, descriptive=headline is None, standing=standing,
+                             columns=code_columns(evaluation.config)),
     )
     post = None if signoff is None else run_started >= signoff.on
     return SummaryView(
@@ -239,7 +267,8 @@ def build_summary(evaluation: LoadedEvaluation, *, results: dict[str, Any], run_
         gap=gap, verdict_estimate=gap_est, goals=goals, explanations=explanations, value=vfm,
         qualitative=qualitative, strip=strip, caveats=caveats, questions=questions, reports=reports,
         signoff=signoff, deviations=deviations, trail=signoff_trail(evaluation.folder), post_signoff=post,
-        changes=changes, stage_titles=dict(stage_titles or {}),
+        changes=changes, stage_titles=dict(stage_titles or {}), design_caveats=standing,
+        technical_caveats=_technical_caveats(results), results=dict(results or {}),
     )
 
 

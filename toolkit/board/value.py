@@ -20,9 +20,9 @@ from toolkit.evaluations.schema import Charter
 __all__ = ["ValueForMoney", "VfmLine", "value_for_money", "total_cost", "VFM_RULE"]
 
 VFM_RULE = (
-    "Cost per additional outcome = total cost ÷ (effect × people exposed × time exposed ÷ the effect's 'per'); "
-    "cost per point of gap closed (a percentage point when the outcome is a percentage) = total cost ÷ the effect "
-    "on the gap in the narrowing direction; net "
+    "Cost per additional outcome = total cost ÷ (effect × people exposed × time exposed ÷ the number of people "
+    "the effect is expressed per, e.g. 1,000); cost per point of gap closed (a percentage point when the outcome "
+    "is a percentage) = total cost ÷ the effect on the gap in the narrowing direction; net "
     "benefit = value per outcome × additional outcomes − cost; return on investment = net benefit ÷ cost. Intervals: "
     "percentiles of 10,000 seeded draws of the effect from a normal distribution with its standard error. When the "
     "effect's interval includes zero a cost per outcome is unbounded and is not given as a number."

@@ -27,7 +27,8 @@ from typing import Any
 __all__ = [
     "MISSING", "is_missing", "fmt_number", "fmt_interval", "fmt_ci", "fmt_p", "fmt_percent",
     "fmt_points", "fmt_count", "fmt_relative", "fmt_ratio_change", "fmt_date", "fmt_datetime",
-    "fmt_period", "fmt_level", "plural",
+    "fmt_period", "fmt_level", "plural", "fmt_signed", "fmt_measure", "fmt_measure_range", "fmt_ratio_words",
+    "fmt_ratio_range", "fmt_effect", "is_ratio_unit",
 ]
 
 MISSING = "not available"
@@ -271,3 +272,146 @@ def fmt_period(value: Any, *, unit: str = "month") -> str:
         first = 3 * ((parsed.month - 1) // 3)
         return f"{_MONTHS[first]} to {_MONTHS[first + 2]} {parsed.year}"
     return f"{_MONTHS[parsed.month - 1]} {parsed.year}"
+
+
+# ---------------------------------------------------------------- values with their units (board pages)
+
+
+def _trim(text: str) -> str:
+    """Drop trailing zeros after a decimal point: ``"0.950"`` → ``"0.95"``, ``"60.0"`` → ``"60"``."""
+    if "." not in text:
+        return text
+    text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_signed(x: Any, *, digits: int = 3) -> str:
+    """A change with its sign: ``1.45`` → ``"+1.45"``, ``-2.8`` → ``"-2.8"``, ``0`` → ``"0"``."""
+    if is_missing(x):
+        return MISSING
+    text = _trim(_sig(float(x), digits))
+    return f"+{text}" if float(x) > 0 and text != "0" else text
+
+
+def is_ratio_unit(unit: str | None) -> bool:
+    """True for a rate ratio or ratio unit (``"rate ratio (1 = no change)"``)."""
+    u = (unit or "").strip().lower()
+    return u.startswith("rate ratio") or u in ("ratio", "odds ratio", "risk ratio")
+
+
+def fmt_ratio_words(ratio: Any, *, more: str = "more", fewer: str = "fewer") -> str:
+    """A ratio as a change in words without "about": ``0.95`` → ``"5% fewer"``; ``1.0`` → ``"no change"``.
+
+    For targets and table cells; :func:`fmt_ratio_change` is the same with "about" for estimates.
+    """
+    if is_missing(ratio):
+        return MISSING
+    change = (float(ratio) - 1) * 100
+    if abs(change) < 0.5:
+        return "no change"
+    shown = _trim(_sig(abs(change), 2)) if abs(change) < 10 else f"{round(abs(change)):,}"
+    return f"{shown}% {more if change > 0 else fewer}"
+
+
+def fmt_ratio_range(low: Any, high: Any, *, more: str = "more", fewer: str = "fewer") -> str:
+    """The interval of a ratio in words: ``(0.914, 0.948)`` → ``"5.2% to 8.6% fewer"``."""
+    if is_missing(low) or is_missing(high):
+        return MISSING
+    lo, hi = sorted((float(low), float(high)))
+    a, b = fmt_ratio_words(lo, more=more, fewer=fewer), fmt_ratio_words(hi, more=more, fewer=fewer)
+    if hi < 1 and a.endswith(fewer) and b.endswith(fewer):  # smaller change first
+        return f"{b.removesuffix(' ' + fewer)} to {a}"
+    if lo > 1 and a.endswith(more) and b.endswith(more):
+        return f"{a.removesuffix(' ' + more)} to {b}"
+    return f"{a} to {b}"
+
+
+def _count_unit(unit: str) -> bool:
+    u = unit.lower()
+    return bool(u) and "%" not in u and " per " not in f" {u} " and "point" not in u and not is_ratio_unit(u) \
+        and "index" not in u and "£" not in u
+
+
+def fmt_measure(x: Any, unit: str | None = "", *, signed: bool = False, short: bool = False,
+                digits: int = 3) -> str:
+    """A value with its unit, for people.
+
+    Parameters
+    ----------
+    x : float
+        The value (None/NaN gives ``"not available"``).
+    unit : str
+        The charter's unit: ``"% of adults"`` (a percentage), ``"percentage points"``, ``"rate ratio"``,
+        a count (``"checks a month"``) or a rate (``"per 1,000 patients a year"``).
+    signed : bool
+        Show ``+`` on positive values (changes).
+    short : bool
+        Only the number and its sign of unit (``57.1%``), for table cells whose column names the unit.
+
+    Returns
+    -------
+    str
+        ``fmt_measure(57.13, "% of adults")`` → ``"57.1%"``; ``(-6.27, "percentage points")`` →
+        ``"-6.3 percentage points"``; ``(0.95, "rate ratio")`` → ``"5% fewer"``; ``(1434.7, "checks a
+        month")`` → ``"about 1,430 checks a month"``; ``(-1434.7, "emergency admissions", signed=True)`` →
+        ``"about 1,430 fewer emergency admissions"``; ``(1.45, "new diagnoses per 1,000 patients a year",
+        signed=True)`` → ``"+1.45 new diagnoses per 1,000 patients a year"``.
+
+    Notes
+    -----
+    Three significant figures (two for percentage points), trailing zeros dropped; counts of 100 or
+    more are rounded for people (:func:`fmt_count`).
+    """
+    if is_missing(x):
+        return MISSING
+    unit = (unit or "").strip()
+    value = float(x)
+    if is_ratio_unit(unit):
+        return fmt_ratio_words(value)
+    number = fmt_signed(value, digits=digits) if signed else _trim(_sig(value, digits))
+    if unit.startswith("%"):
+        return f"{number}%"
+    if "percentage point" in unit.lower():
+        text = fmt_signed(value, digits=2) if signed else _trim(_sig(value, 2))
+        return text if short else f"{text} {'percentage point' if text.lstrip('+-') == '1' else 'percentage points'}"
+    if _count_unit(unit) and signed and not short and value != 0:
+        count = fmt_count(abs(value)) if abs(value) >= 100 else _trim(_sig(abs(value), digits))
+        return f"{count} {'more' if value > 0 else 'fewer'} {unit}"
+    if _count_unit(unit) and abs(value) >= 100:
+        number = fmt_count(value)
+        if signed and value > 0:
+            number = number.replace("about ", "about +") if number.startswith("about") else f"+{number}"
+    return number if short or not unit else f"{number} {unit}"
+
+
+def fmt_measure_range(x: Any, low: Any, high: Any, unit: str | None = "", *, signed: bool = False) -> str:
+    """A value with its interval and unit: ``"57.1% (range 55.7% to 58.5%)"``; ``"6.9% fewer (range 5.2% to
+    8.6% fewer)"`` for a rate ratio. The range is the confidence interval (its level is stated on the page)."""
+    if is_missing(x):
+        return MISSING
+    if is_ratio_unit(unit):
+        main = fmt_ratio_words(x)
+        return main if is_missing(low) or is_missing(high) else f"{main} (range {fmt_ratio_range(low, high)})"
+    main = fmt_measure(x, unit, signed=signed)
+    if is_missing(low) or is_missing(high):
+        return main
+    if signed and _count_unit((unit or "").strip()) and (float(low) > 0) == (float(high) > 0) and float(low) != 0:
+        a, b = sorted((abs(float(low)), abs(float(high))))
+        word = "more" if float(low) > 0 else "fewer"
+        return f"{main} (range {fmt_count(a)} to {fmt_count(b, about=False)} {word})"
+    lo, hi = fmt_measure(low, unit, signed=signed, short=True), fmt_measure(high, unit, signed=signed, short=True)
+    return f"{main} (range {lo} to {hi})"
+
+
+def fmt_effect(diff: Any, reference: Any = None, unit: str | None = "", *, more: str = "more",
+               fewer: str = "fewer") -> str:
+    """An absolute effect with the relative one beside it: ``"+1.45 per 1,000, about 11% more"``.
+
+    ``reference`` is the level the effect is relative to (the expected value without the scheme);
+    without it only the absolute effect is given.
+    """
+    text = fmt_measure(diff, unit, signed=True)
+    if is_missing(diff) or is_missing(reference) or float(reference) == 0 or is_ratio_unit(unit):
+        return text
+    ref = float(reference)
+    return f"{text}, {fmt_relative(ref + float(diff), ref, more=more, fewer=fewer)}"
