@@ -44,6 +44,10 @@ def to_number(engine: Engine, col, kind: str = "numeric"):
     import ibis
 
     dtype = col.type()
+    if not (dtype.is_numeric() or dtype.is_boolean() or dtype.is_string()):
+        raise DataError(f"Column '{col.get_name()}' holds {dtype} values, which cannot be counted or summed.", [
+            Problem(f"the column's type is {dtype}, not a number", column=col.get_name(),
+                    fix="map a numeric column (0/1 or counts) to this role, or cast it in a query: source")])
     if dtype.is_numeric():
         return col.cast("float64")
     if dtype.is_boolean():

@@ -103,7 +103,7 @@ class Engine:
         table = ibis.memtable(frame, schema=schema)
         if self.kind == "pyspark":
             return self.backend.create_view(name, table, overwrite=True)
-        return self.backend.create_table(name, table, temp=True, overwrite=True)
+        return self.backend.create_table(name, table, temp=True)  # unique name: nothing to overwrite
 
     # -- results out
     def collect(self, expr) -> pd.DataFrame:
