@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv demo test bench browser clean-runs help
+.PHONY: venv demo test bench browser engines clean-runs help
 
 help:
 	@echo "make demo   - build the environment and render the example evaluations"
@@ -28,10 +28,14 @@ demo: venv
 browser:
 	@bash .ci/ensure-chromium
 
-test: venv browser
+# PostgreSQL server and a Java runtime for the cross-engine tests (skip them with -m 'not postgres and not spark')
+engines:
+	@bash .ci/ensure-engines
+
+test: venv browser engines
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv engines
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 
