@@ -146,7 +146,7 @@ def spark():
 @pytest.mark.spark
 def test_spark_equals_duckdb(spark, messy_file):
     eng = spark_engine(spark)
-    spark.createDataFrame(pd.read_parquet(messy_file)).createOrReplaceTempView("messy")
+    spark.read.parquet(str(messy_file)).createOrReplaceTempView("messy")
     spark.read.parquet(str(RECORDS)).createOrReplaceTempView("records")
     assert_same(aggregate(messy_file, **MESSY_KW), aggregate(TableSource("r", table="messy"), engine=eng, **MESSY_KW))
     assert_same(aggregate(RECORDS, **SAMPLE_KW), aggregate(TableSource("r", table="records"), engine=eng,

@@ -66,9 +66,10 @@ class _Rule:
     fix: str
     exclude: bool = False
     role: str | None = None
-    share_of: str | None = None  # aggregate the count is compared with (vintage guard)
+    share_of: str | None = None  # condition whose row count the count is compared with (vintage guard)
     tolerance: float = 0.0
     derived: tuple[str, str] | None = None  # (name, expr) computed once per row for this rule
+    per_value: str | None = None  # the one column the rule depends on: counted over its distinct values
 
 
 def quote(text: str) -> str:
@@ -118,6 +119,22 @@ _CLASS_WORDS = {"month": "months (YYYY-MM)", "quarter": "quarters (YYYYQn)", "da
                 "number": "period numbers"}
 _PERIOD_FIX = ("write every period the same way: months as YYYY-MM, quarters as YYYYQ1, dates as YYYY-MM-DD "
                "or period numbers 1, 2, 3, …")
+
+
+def _only_table(only: int, not_in: int) -> str:
+    """Name of the temporary table of LSOA codes of IMD ``only``'s boundaries absent from IMD ``not_in``'s."""
+    return f"__lsoa_only_{only}_not_{not_in}"
+
+
+def _only_tables(con) -> None:
+    """The two small tables of codes known to one LSOA boundary set only (a few thousand codes each)."""
+    from toolkit.data.imd_reference import REFERENCE_DIR, VINTAGES
+
+    for a, b in ((2019, 2025), (2025, 2019)):
+        va, vb = VINTAGES[a], VINTAGES[b]
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_only_table(a, b)} AS SELECT {va.code_column} AS code "
+                    f"FROM read_parquet({quote(REFERENCE_DIR / va.file)}) WHERE {va.code_column} NOT IN "
+                    f"(SELECT {vb.code_column} FROM read_parquet({quote(REFERENCE_DIR / vb.file)}))")
 
 
 def _range_rule(role: str, column: str, spec: RoleSpec, num: str, label: str) -> _Rule | None:
@@ -197,24 +214,24 @@ def _role_rules(role: str, column: str, spec: RoleSpec, ctype: str, prior_excl: 
         derived = (name, period_class_sql(column, ctype))
         rules.append(_Rule(f"baddate:{role}", column, f"({name} = 'bad')", txt,
                            f"{label} look like dates but are not real ones (e.g. {{example}})", _PERIOD_FIX, role=role,
-                           derived=derived))
+                           derived=derived, per_value=column))
         for c in ("month", "quarter", "day", "number", "text"):
-            rules.append(_Rule(f"class:{role}:{c}", column, f"({name} = '{c}')", txt, "", "", role=role))
+            rules.append(_Rule(f"class:{role}:{c}", column, f"({name} = '{c}')", txt, "", "", role=role,
+                               derived=derived, per_value=column))
     elif spec.kind == "lsoa" and vintage is not None:
-        from toolkit.data.imd import MISMATCH_TOLERANCE, REFERENCE_DIR, VINTAGES
+        from toolkit.data.imd_reference import MISMATCH_TOLERANCE, VINTAGES
 
         this, other = VINTAGES[vintage], VINTAGES[2019 if vintage == 2025 else 2025]
         norm = f"upper({txt})"
-        only_other = (f"({norm} IN (SELECT {other.code_column} FROM read_parquet({quote(REFERENCE_DIR / other.file)})) "
-                      f"AND {norm} NOT IN (SELECT {this.code_column} FROM read_parquet({quote(REFERENCE_DIR / this.file)})))")
-        english = rf"count(*) FILTER (WHERE regexp_full_match(coalesce({norm}, ''), 'E01\d{{6}}'))"
+        only_other = f"({norm} IN (SELECT code FROM {_only_table(other.year, vintage)}))"
+        english = rf"regexp_full_match(coalesce({norm}, ''), 'E01\d{{6}}')"
         rules.append(_Rule(
             f"vintage:{role}", column, only_other, txt,
             f"LSOA codes are from the {other.boundary} boundaries (codes that exist only in that set, "
             f"e.g. {{example}}) but imd_vintage is {vintage}, whose lookup uses {this.boundary} LSOAs",
             f"set imd_vintage: {other.year} to match the codes, or map {this.boundary} LSOA codes; set "
             "allow_vintage_mismatch: true on the source only if you accept those rows staying unmatched",
-            role=role, share_of=english, tolerance=MISMATCH_TOLERANCE))
+            role=role, share_of=english, tolerance=MISMATCH_TOLERANCE, per_value=column))
     return rules, prior_excl
 
 
@@ -291,10 +308,16 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
         documented rule and the number of rows read.
     """
     con = duckdb.connect()
+    if imd_vintage is not None and not allow_vintage_mismatch:
+        _only_tables(con)
     problems: list[Problem] = []
     exclusions: list[Exclusion] = []
     rows_per_file: dict[str, int] = {}
     handles: list[_File] = []
+    # one file: each uniqueness key is counted distinct in the same scan, and only keys with repeats are grouped
+    keys = [rule.columns(mapping) for rule in contract.unique]
+    fused = len(files.files) == 1 and files.format != "xlsx"
+    distinct: dict[int, int] = {}
     for i, path in enumerate(files.files):
         shown = os.path.relpath(path, folder) if folder else str(path)
         try:
@@ -317,7 +340,12 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
                 if r.key.startswith("range:"):
                     invalid[r.role] = r.expr
             rules += _compare_rules(contract.compare, mapping, types, contract, invalid)
-            problems_f, excl_f, n = _check_file(con, fh, rules, shown, files.name)
+            extra = []
+            if fused:
+                extra = [f"count(DISTINCT struct_pack({', '.join(f'k{j} := {_key_sql(mapping[r], [fh])}' for j, r in enumerate(roles))}))"
+                         for roles in keys if roles]
+            problems_f, excl_f, n, got = _check_file(con, fh, rules, shown, files.name, extra)
+            distinct = dict(zip([i for i, roles in enumerate(keys) if roles], got)) if fused else {}
         except duckdb.Error as exc:
             problems.extend(_duck_error(files, path, exc).problems)
             continue
@@ -328,22 +356,50 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
         problems += problems_f
         exclusions += excl_f
     if handles:
-        problems += _check_unique(con, contract, mapping, handles, folder)
+        n_rows = sum(rows_per_file.values())
+        skip = {i for i, d in distinct.items() if d == n_rows}  # as many distinct keys as rows: no repeats
+        problems += _check_unique(con, contract, mapping, handles, folder, skip)
     return ContractReport(tuple(problems), tuple(exclusions), sum(rows_per_file.values()), rows_per_file)
 
 
-def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
-    aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in rules]
-    aggs += [r.share_of for r in rules if r.share_of]
-    derived = "".join(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived)
+def _counts(con, fh: _File, rules: list[_Rule], extra: list[str]) -> tuple[int, list[int], list, list]:
+    """Rows, each rule's row count, each share's row count and the ``extra`` aggregates, in one scan of the file.
+
+    On Parquet, rules that depend on one column only (period classes, the LSOA vintage) are counted over that
+    column's distinct values weighted by their rows (Parquet reads one column cheaply), so the scan of the records
+    evaluates no regular expression per row; on CSV everything is counted in the one scan.
+    """
+    by_value = fh.plain.startswith("read_parquet(")
+    row_rules = [r for r in rules if not (by_value and r.per_value)]
+    aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in row_rules]
+    aggs += [f"count(*) FILTER (WHERE {r.share_of})" for r in row_rules if r.share_of] + extra
+    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in row_rules if r.derived))
     plain = f"(SELECT *{derived} FROM {fh.plain})" if derived else fh.plain
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
+    counts = dict(zip(map(id, row_rules), row[1:1 + len(row_rules)]))
+    rest = iter(row[1 + len(row_rules):])
+    shares = {id(r): next(rest) for r in row_rules if r.share_of}
+    extras = list(rest)
+    columns = dict.fromkeys(r.per_value for r in rules if by_value and r.per_value)
+    for column in columns:
+        mine = [r for r in rules if r.per_value == column]
+        derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in mine if r.derived))
+        values = (f"(SELECT *{derived} FROM (SELECT {quote_ident(column)}, count(*) AS __n FROM {fh.plain} "
+                  f"GROUP BY ALL))")
+        sums = [f"coalesce(sum(__n) FILTER (WHERE {r.expr}), 0)" for r in mine]
+        sums += [f"coalesce(sum(__n) FILTER (WHERE {r.share_of}), 0)" for r in mine if r.share_of]
+        got = con.execute(f"SELECT {', '.join(sums)} FROM {values}").fetchone()
+        counts.update(zip(map(id, mine), got[:len(mine)]))
+        shares.update(zip([id(r) for r in mine if r.share_of], got[len(mine):]))
+    return int(row[0]), [int(counts[id(r)]) for r in rules], [shares.get(id(r)) for r in rules], extras
+
+
+def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str, extra: list[str] = ()):
+    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived))
     numbered = f"(SELECT *{derived} FROM {fh.numbered})" if derived else fh.numbered
-    counts = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
-    n = int(counts[0])
-    shares = iter(counts[1 + len(rules):])
+    n, counts, shares, extras = _counts(con, fh, rules, list(extra))
     hit: list[tuple[_Rule, int]] = []
-    for rule, count in zip(rules, counts[1:1 + len(rules)]):
-        share = next(shares) if rule.share_of else None
+    for rule, count, share in zip(rules, counts, shares):
         if not count:
             continue
         if rule.share_of and (not share or count / share <= rule.tolerance):
@@ -371,7 +427,7 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
                 mixed_msgs[r.key] = (f"'{role}' mixes period granularities ({counts_text}); "
                                      f"these rows are the odd ones out (e.g. {{example}})", _PERIOD_FIX)
     if not reported:
-        return [], [], n
+        return [], [], n, extras
     sel = []
     for r, _ in reported:
         sel.append(f"min(__row, {_EXAMPLES}) FILTER (WHERE {r.expr})")
@@ -387,17 +443,26 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
         message, fix = mixed_msgs.get(rule.key, (rule.message, rule.fix))
         message = message.replace("{example}", _fmt(example) if example is not None else "blank")
         problems.append(Problem(message, file=shown, column=rule.column, rows=rows, count=count, fix=fix))
-    return problems, exclusions, n
+    return problems, exclusions, n, extras
 
 
-def _check_unique(con, contract: Contract, mapping, handles: list[_File], folder) -> list[Problem]:
+_TEXT_TYPES = ("VARCHAR", "BLOB", "JSON")
+
+
+def _key_sql(column: str, handles: list[_File]) -> str:
+    """A uniqueness key: the value itself when it is typed (numbers, dates) in every file, else trimmed text."""
+    typed = all(h.types.get(column, "VARCHAR").split("(")[0] not in _TEXT_TYPES for h in handles)
+    return quote_ident(column) if typed else text_sql(column)
+
+
+def _check_unique(con, contract: Contract, mapping, handles: list[_File], folder, skip=frozenset()) -> list[Problem]:
     problems = []
-    for rule in contract.unique:
+    for index, rule in enumerate(contract.unique):
         roles = rule.columns(mapping)
-        if not roles:
+        if not roles or index in skip:
             continue
         cols = [mapping[r] for r in roles]
-        keys = ", ".join(f"{text_sql(c)} AS k{i}" for i, c in enumerate(cols))
+        keys = ", ".join(f"{_key_sql(c, handles)} AS k{i}" for i, c in enumerate(cols))
         knames = ", ".join(f"k{i}" for i in range(len(cols)))
         union = " UNION ALL ".join(
             f"SELECT {keys}, {i} AS __f FROM {fh.plain}" for i, fh in enumerate(handles))
