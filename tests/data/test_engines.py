@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from tests.data.engines import postgres_cluster, spark_session
+from tests.data.engines import load_postgres, postgres_cluster, spark_session
 from toolkit.data.aggregate import aggregate
 from toolkit.data.engine import TableSource, connect, duckdb_engine, spark_engine
 from toolkit.errors import ConfigError, DataError
@@ -93,9 +93,9 @@ def pg(messy_file):
     with postgres_cluster() as url:
         import ibis
 
+        load_postgres(url, "messy", pd.read_parquet(messy_file))
+        load_postgres(url, "records", pd.read_parquet(RECORDS))
         con = ibis.connect(url)
-        con.create_table("messy", pd.read_parquet(messy_file))
-        con.create_table("records", pd.read_parquet(RECORDS))
         con.raw_sql("CREATE SCHEMA secret; CREATE TABLE secret.t (n integer); CREATE ROLE analyst LOGIN; "
                     "CREATE TABLE dated (d date, n integer); INSERT INTO dated VALUES ('2024-01-01', 1)")
         con.disconnect()

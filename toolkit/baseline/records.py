@@ -292,7 +292,7 @@ def _duck(ctx, mapping, lookup, not_stated):
     # (toolkit.data.cells.group_rows, the query every engine runs), with the code -> decile table joined on the engine
     engine = duckdb_engine(con)
     con.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {scan}")
-    rel = engine.backend.table("__records")
+    rel = engine.table("__records")
     if dep is not None:
         key = mapping[{"lsoa": "lsoa", "imd_score": "imd_score", "area": "area"}[dep.route]]
         lookup_table = engine.upload(table, {"__k": rel[key].type(), "__dec": "float64"}, "map")

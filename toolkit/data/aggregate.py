@@ -93,9 +93,9 @@ def _open(files: SourceFiles, engine: Engine):
     if files.format == "xlsx":
         frames = [pd.read_excel(p, sheet_name=files.sheet or 0, engine="openpyxl") for p in files.files]
         engine.raw.register("__xlsx", pd.concat(frames, ignore_index=True))
-        return engine.backend.table("__xlsx")
+        return engine.table("__xlsx")
     engine.raw.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {_scan_sql(files)}")
-    return engine.backend.table("__records")
+    return engine.table("__records")
 
 
 def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums: Sequence[str] = (),

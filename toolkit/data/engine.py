@@ -99,11 +99,19 @@ class Engine:
             dialect = self.backend.compiler.type_mapper
             cols = ", ".join(f'CAST("{c}" AS {dialect.to_string(t)}) AS "{c}"' for c, t in sql_types.items())
             self.raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {cols} FROM "{name}_in"')
-            return self.backend.table(name)
+            return self.table(name)
         table = ibis.memtable(frame, schema=schema)
         if self.kind == "pyspark":
             return self.backend.create_view(name, table, overwrite=True)
         return self.backend.create_table(name, table, temp=True)  # unique name: nothing to overwrite
+
+    def table(self, name: str):
+        """An existing table or view as an Ibis table."""
+        import warnings
+
+        with warnings.catch_warnings():  # ibis 12 calls a DuckDB method DuckDB 2 deprecates; nothing for users to do
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self.backend.table(name)
 
     # -- results out
     def collect(self, expr) -> pd.DataFrame:
