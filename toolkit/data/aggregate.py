@@ -172,15 +172,17 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
               ethnicity=ethnicity, file=file_label)
     if table_source:
         eng = connect(engine if engine is not None else source.connection, source=source.name)
-        table = open_table(eng, source)
-        _check_columns(table, roles, needed, source)
         try:
+            table = open_table(eng, source)
+            _check_columns(table, roles, needed, source)
             out, audit = aggregate_table(eng, table, **kw)
         except ToolkitError:
             raise
         except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
             raise engine_error(exc, source=source.name, table=source.label, engine=eng.kind) from None
-        reasons_rows = {}
+        finally:
+            if engine is None and eng.kind != "pyspark":
+                eng.close()  # a connection made from the YAML's variable; a given engine stays open
     else:
         eng = duckdb_engine()
         try:
@@ -188,7 +190,6 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
             out, audit = aggregate_table(eng, table, **kw)
         except duckdb.Error as exc:
             raise _duck_error(files, files.files[0], exc) from None
-        reasons_rows = None
     n_rows = int(out["rows"].sum())
     mask = out["__excluded"].notna()
     excl_counts = out.loc[mask].groupby("__excluded", sort=False)["rows"].sum()
@@ -197,10 +198,11 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
     for role, _ in reasons:
         reason = f"a missing {role}"
         if reason in excl_counts.index:
-            rows = "" if reasons_rows is not None else _example_rows(eng.raw, files, reasons, role)
+            rows = "" if table_source else _example_rows(eng.raw, files, reasons, role)  # a table has no row order
             excluded.append({"reason": reason, "column": roles[role], "rows": int(excl_counts[reason]),
                              "example_rows": rows})
-    eng.close()
+    if not table_source:
+        eng.close()
     cells = out.loc[~mask].drop(columns="__excluded")
     cells = cells.sort_values(list(by), kind="stable").reset_index(drop=True) if by else cells.reset_index(drop=True)
     for role in sums:

@@ -123,8 +123,11 @@ class Engine:
         return _conform(expr.to_pandas(), expr.schema())
 
     def close(self) -> None:
+        """Close what this engine opened (a Spark session is the platform's: it is left running)."""
         if self.kind == "duckdb" and self.raw is not None:
             self.raw.close()
+        elif self.kind != "pyspark":
+            self.backend.disconnect()
 
 
 def _conform(frame: pd.DataFrame, schema) -> pd.DataFrame:
