@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv demo test bench browser clean-runs help
+.PHONY: venv demo test bench browser engines clean-runs help
 
 help:
 	@echo "make demo   - build the environment and render the example evaluations"
@@ -28,11 +28,15 @@ demo: venv
 browser:
 	@bash .ci/ensure-chromium
 
+# PostgreSQL server and a Java runtime for the cross-engine tests (skip them with -m 'not postgres and not spark')
+engines:
+	@bash .ci/ensure-engines
+
 # two workers (the CI machine has 2 cores); tests/conftest.py keeps the example runs on one worker
-test: venv browser
+test: venv browser engines
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-bench: venv
+bench: venv engines
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 

@@ -24,6 +24,8 @@ Cases
   the time ratio against the plain case (target <= 1.5x).
 - The baseline data contract (``hitk validate``'s data check) on the 5M records,
   as Parquet and as CSV.
+- One aggregation (IMD join, exclusions, cells) of 1M baseline records on DuckDB, Spark in local mode and
+  PostgreSQL (a throwaway server), with the equality of their results (``tests/data/engines.py``).
 - ``toolkit.indicators`` SII and DSR (``benchmarks/bench_indicators.py``'s data).
 - The whole example portfolio end to end (``hitk run --all`` in a temporary copy).
 - The fixed overhead of one papermill + nbconvert stage (the charter template).
@@ -199,6 +201,49 @@ def w_validate(fmt: str, repeats: int) -> dict:
     return {"times": times, "rows": report.n_rows, "problems": len(report.problems)}
 
 
+ENGINE_ROWS = 1_000_000
+
+
+def w_engines(kind: str, repeats: int) -> dict:
+    """The same aggregation (IMD join, exclusions, cells) of 1M baseline records on DuckDB (the Parquet file),
+    Spark in local mode (a table over the same file) and PostgreSQL (a table loaded first, not timed)."""
+    import contextlib
+    import hashlib
+
+    import pandas as pd
+
+    from tests.data.engines import load_postgres, postgres_cluster, spark_session
+    from toolkit.data.aggregate import aggregate
+    from toolkit.data.engine import TableSource, spark_engine
+
+    path = HERE / "_data" / "baseline_1m.parquet"
+    if not path.exists():
+        pd.read_parquet(HERE / "_data" / "baseline_5m.parquet").head(ENGINE_ROWS).to_parquet(path, index=False)
+    roles = {"lsoa": "lsoa21_code", "period": "month", "age_band": "age_band", "sex": "sex",
+             "ethnicity": "ethnicity", "numerator": "bp_recorded"}
+    kw = dict(roles=roles, by=["period", "imd_decile", "imd_quintile", "age_band", "sex", "ethnicity"],
+              sums=["numerator"], exclude_missing=["numerator", "period"], imd_vintage=2025)
+    with contextlib.ExitStack() as stack:
+        if kind == "duckdb":
+            source, extra = path, {}
+        elif kind == "spark":
+            session = spark_session()
+            if session is None:
+                raise SystemExit("PySpark or Java missing")
+            session.read.parquet(str(path)).createOrReplaceTempView("records")
+            source, extra = TableSource("records", table="records"), {"engine": spark_engine(session)}
+        else:
+            url = stack.enter_context(postgres_cluster())
+            load_postgres(url, "records", pd.read_parquet(path))
+            os.environ["HITK_BENCH_PG"] = url
+            source, extra = TableSource("records", table="records", connection={"env": "HITK_BENCH_PG"}), {}
+        aggregate(source, **kw, **extra)  # warm-up (Spark's JIT, caches)
+        times, out = _timed(lambda: aggregate(source, **kw, **extra), repeats)
+    digest = hashlib.sha256((out.cells.to_csv(index=False) + out.excluded[["reason", "rows"]].to_csv()
+                             + out.imd_audit.to_csv()).encode()).hexdigest()[:12]
+    return {"times": times, "rows": out.n_rows, "cells": len(out.cells), "digest": digest}
+
+
 def w_indicators(which: str, repeats: int) -> dict:
     from bench_indicators import _dsr_data, _sii_data
 
@@ -261,6 +306,8 @@ def _worker(case: str, repeats: int) -> dict:
         return w_baseline5m_measures(repeats)
     if kind == "indicators":
         return w_indicators(args[0], repeats)
+    if kind == "engines":
+        return w_engines(args[0], repeats)
     if kind == "validate":
         return w_validate(args[0], repeats)
     if kind == "portfolio":
@@ -317,7 +364,8 @@ def main() -> None:
     plan = [("twfe:toolkit:390k", r), ("twfe:pyfixest:390k", r), ("twfe:toolkit:4m", r),
             ("twfe:pyfixest:4m", 1 if args.quick else r),
             ("did10m:duckdb", r), ("did10m:pyfixest", 1 if args.quick else 2),
-            ("baseline5m", r), ("baseline5m_measures", r), ("validate:parquet", r), ("validate:csv", r), ("indicators:sii", r), ("indicators:dsr", r),
+            ("baseline5m", r), ("baseline5m_measures", r), ("validate:parquet", r), ("validate:csv", r),
+            ("engines:duckdb", r), ("engines:spark", r), ("engines:postgres", r), ("indicators:sii", r), ("indicators:dsr", r),
             ("stage", r), ("portfolio", 1)]
     if not pf:
         plan = [p for p in plan if "pyfixest" not in p[0]]
@@ -343,6 +391,9 @@ LABELS = {
     "baseline5m_measures": "Baseline 5M + issue-17 measures (DSR, funnel, trend...)",
     "validate:parquet": "Contract check, 5M records (Parquet)",
     "validate:csv": "Contract check, 5M records (CSV)",
+    "engines:duckdb": "1M records to cells + IMD: DuckDB (file)",
+    "engines:spark": "1M records to cells + IMD: Spark local[1] (table)",
+    "engines:postgres": "1M records to cells + IMD: PostgreSQL (table)",
     "indicators:sii": "SII, 300 groups x 10, 100k sims",
     "indicators:dsr": "DSR, 1M rows, 95% + 99.8%",
     "stage": "One papermill + nbconvert stage (charter)",
@@ -382,6 +433,12 @@ def _notes(case: str, res: dict, results: dict) -> str:
     if case.startswith("validate"):
         notes.append(f"baseline contract incl. uniqueness (person x period) and LSOA vintage; "
                      f"{res['problems']} problem(s)")
+    if case.startswith("engines:"):
+        ref = results.get("engines:duckdb", {})
+        notes.append(f"{res['cells']:,} cells")
+        if case != "engines:duckdb" and "digest" in ref:
+            same = "identical to DuckDB" if res["digest"] == ref["digest"] else "DIFFERS FROM DuckDB"
+            notes.append(f"cells, exclusions and audit {same}; {res['median'] / ref['median']:.1f}x DuckDB's time")
     if case == "portfolio":
         notes.append(f"{res['evaluations']} evaluations; exit status {res['status']}")
     if case == "stage":

@@ -37,6 +37,8 @@ import pandas as pd
 
 from toolkit.baseline.aggregate import NOT_STATED, Aggregated, _aggregate, aggregate
 from toolkit.baseline.deprivation import Deprivation, attach_deprivation, decile_from_score, national_score_cutoffs
+from toolkit.data.cells import group_rows
+from toolkit.data.engine import duckdb_engine
 from toolkit.errors import RunError, ToolkitError
 
 __all__ = ["aggregate_source"]
@@ -277,25 +279,32 @@ def _duck(ctx, mapping, lookup, not_stated):
         if dup:
             raise _Fallback("duplicated person")
 
-    join, dep = "", None
+    dep = None
     if lookup is not None and "imd_decile" not in mapping:
         table, dep = _area_map(con, numbered_sql, mapping["area"], lookup)
     elif "imd_decile" in mapping:
-        dec_sql = f"__s.{_q(mapping['imd_decile'])}"
+        pass
     elif "lsoa" in mapping:
         table, dep = _lsoa_map(ctx, con, scan, numbered_sql, mapping["lsoa"], file)
     else:
         table, dep = _score_map(ctx, con, scan, mapping["imd_score"])
+    # the distinct combinations of the raw values and their record counts: the toolkit's one GROUP BY
+    # (toolkit.data.cells.group_rows, the query every engine runs), with the code -> decile table joined on the engine
+    engine = duckdb_engine(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {scan}")
+    rel = engine.table("__records")
     if dep is not None:
         key = mapping[{"lsoa": "lsoa", "imd_score": "imd_score", "area": "area"}[dep.route]]
-        _register(con, "__map", table)
-        join = f"LEFT JOIN __map ON __s.{_q(key)} = __map.__k"
-        dec_sql = "__map.__dec"
+        lookup_table = engine.upload(table, {"__k": rel[key].type(), "__dec": "float64"}, "map")
+        rel = rel.left_join(lookup_table, rel[key] == lookup_table["__k"])
+        dec = rel["__dec"]
+    else:
+        dec = rel[mapping["imd_decile"]]
     raw_roles = ["numerator", "period", "age_band", "sex", "ethnicity"]
     present = [r for r in raw_roles if r in mapping]
-    select = [f"__s.{_q(mapping[r])} AS {_q(r)}" for r in present] + [f"{dec_sql} AS imd_decile",
-                                                                        "count(*) AS __rows"]
-    pseudo = con.execute(f"SELECT {', '.join(select)} FROM {scan} AS __s {join} GROUP BY ALL").df()
+    keys = {r: rel[mapping[r]] for r in present}
+    keys["imd_decile"] = dec
+    pseudo = group_rows(engine, rel, keys, {}).rename(columns={"rows": "__rows"})
     weights = pseudo.pop("__rows").to_numpy(dtype="int64")
 
     if dep is None:  # a decile column, passed through: the checks of attach_deprivation's decile route

@@ -1,10 +1,11 @@
-"""Aggregate record-level data to analysis cells in DuckDB (streaming; no pandas until the cells).
+"""Aggregate record-level data to analysis cells where they live (DuckDB by default; no pandas until the cells).
 
 An analyst's extract can hold tens of millions of records (people due a check,
 admissions, GP events).  The estimators only need *cells* — area × period ×
 group — with their counts, sums and weights.  :func:`aggregate` runs one
-``GROUP BY`` over the source files in DuckDB (Parquet and CSV read in a
-streaming scan; Excel through pandas), optionally joining the national IMD
+``GROUP BY`` (:func:`toolkit.data.cells.aggregate_table`, Ibis) over the source
+files in DuckDB (Parquet and CSV read in a streaming scan; Excel through pandas)
+or over a table on PostgreSQL or Spark (:mod:`toolkit.data.engine`), optionally joining the national IMD
 lookup by LSOA (the toolkit's own Parquet files, with the vintage guard of
 :mod:`toolkit.data.imd`) and an ethnicity code list in the same query, and
 returns the cells as a small pandas DataFrame.
@@ -25,9 +26,11 @@ from typing import Mapping, Sequence
 import duckdb
 import pandas as pd
 
-from toolkit.data.checking import _File, _num_sql, quote, text_sql
-from toolkit.data.sources import SourceFiles, _duck_error, quote_ident
-from toolkit.errors import DataError, Problem
+from toolkit.data.cells import aggregate_table
+from toolkit.data.checking import _File, quote, text_sql
+from toolkit.data.engine import Engine, TableSource, connect, duckdb_engine, engine_error, open_table
+from toolkit.data.sources import SourceFiles, _duck_error
+from toolkit.errors import DataError, Problem, ToolkitError
 
 __all__ = ["Cells", "aggregate"]
 
@@ -85,52 +88,28 @@ def _scan_sql(files: SourceFiles) -> str:
     return f"read_csv({listed}, {_csv_options(files)}, union_by_name = true)"
 
 
-def _imd_join(con, scan: str, lsoa_col: str, vintage: int, *, allow_mismatch: bool, file: str):
-    """Vintage guard on the distinct codes (weighted by rows) and the join's SQL pieces."""
-    from toolkit.data.imd import MISMATCH_TOLERANCE, REFERENCE_DIR, VINTAGES, _vintage, detect_lsoa_vintage
-
-    v = _vintage(vintage)
-    codes = con.execute(f"SELECT {text_sql(lsoa_col)} AS code, count(*) AS n FROM {scan} GROUP BY 1").df()
-    report = detect_lsoa_vintage(codes["code"])
-    cat = report.categories.to_numpy()
-    weights = codes["n"].to_numpy()
-    rows = {k: int(weights[cat == k].sum()) for k in report.counts}
-    english = sum(rows[k] for k in ("both", "2011_only", "2021_only", "neither"))
-    other = "2011" if v.boundary == "2021" else "2021"
-    n_other = rows[f"{other}_only"]
-    if not allow_mismatch and english and n_other > MISMATCH_TOLERANCE * english:
-        other_year = 2019 if vintage == 2025 else 2025
-        raise DataError(
-            f"Cannot attach IMD {v.year} deprivation: the LSOA codes look like {other} LSOAs, "
-            f"but IMD {v.year} uses {v.boundary} LSOAs.",
-            [Problem(f"{n_other:,} rows ({n_other / english:.1%} of rows with an English LSOA code) hold codes "
-                     f"that exist only in the {other} LSOA set (e.g. {', '.join(report.examples[f'{other}_only'])})",
-                     file=file, column=lsoa_col, count=n_other,
-                     fix=f"set imd_vintage: {other_year}, or convert the codes to {v.boundary} LSOAs; set "
-                         "allow_vintage_mismatch: true only to keep those rows unmatched")],
-        )
-    audit = pd.DataFrame([
-        {"category": "matched" if k in ("both", f"{v.boundary}_only") else k, "rows": rows[k],
-         "distinct_codes": report.distinct[k], "example_codes": ", ".join(report.examples[k])}
-        for k in report.counts if rows[k]
-    ]).groupby("category", sort=False, as_index=False).agg(
-        rows=("rows", "sum"), distinct_codes=("distinct_codes", "sum"), example_codes=("example_codes", "first"))
-    ref = quote(REFERENCE_DIR / VINTAGES[v.year].file)
-    join = (f"LEFT JOIN (SELECT {VINTAGES[v.year].code_column} AS __code, IMD_decile AS __dec FROM read_parquet({ref})) "
-            f"AS __imd ON upper({text_sql(lsoa_col)}) = __imd.__code")
-    return join, audit
+def _open(files: SourceFiles, engine: Engine):
+    """The source's records as an Ibis table on the DuckDB engine (one streaming relation over every file)."""
+    if files.format == "xlsx":
+        frames = [pd.read_excel(p, sheet_name=files.sheet or 0, engine="openpyxl") for p in files.files]
+        engine.raw.register("__xlsx", pd.concat(frames, ignore_index=True))
+        return engine.table("__xlsx")
+    engine.raw.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {_scan_sql(files)}")
+    return engine.table("__records")
 
 
 def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums: Sequence[str] = (),
               means: Sequence[str] = (), exclude_missing: Sequence[str] = (), imd_vintage: int | None = None,
               lsoa: str = "lsoa", allow_vintage_mismatch: bool = False,
-              ethnicity_codes: Mapping[str, str] | None = None, ethnicity: str = "ethnicity") -> Cells:
-    """Sum record-level rows to cells with one DuckDB ``GROUP BY`` over the source files.
+              ethnicity_codes: Mapping[str, str] | None = None, ethnicity: str = "ethnicity",
+              engine: Engine | None = None) -> Cells:
+    """Sum record-level rows to cells with one ``GROUP BY`` where the records live (DuckDB by default).
 
     Parameters
     ----------
-    source : SourceFiles, path or list of paths
-        The files (CSV, Parquet or xlsx), e.g. from :func:`toolkit.data.sources.resolve_files`.
+    source : SourceFiles, path, list of paths or TableSource
+        The files (CSV, Parquet or xlsx), e.g. from :func:`toolkit.data.sources.resolve_files`,
+        or a table/query on a connection (:class:`toolkit.data.engine.TableSource`).
     roles : mapping
         ``{role: user column}`` (evaluation.yaml's column mapping).
     by : sequence of str
@@ -152,6 +131,9 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
         Code list ``{code as written: group}``; the ``ethnicity`` role is replaced
         by its group (codes not in the list become ``"Not stated"`` when blank,
         else ``"Code not in list"``).
+    engine : toolkit.data.engine.Engine, optional
+        Where a :class:`~toolkit.data.engine.TableSource` lives (default: its
+        ``connection``); files are always read by embedded DuckDB.
 
     Returns
     -------
@@ -160,11 +142,20 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
     Raises
     ------
     toolkit.errors.DataError
-        A file cannot be read, a role is not mapped, or the LSOA codes do not fit
-        the IMD vintage.
+        A file or table cannot be read, a role is not mapped, or the LSOA codes do
+        not fit the IMD vintage.
+    toolkit.errors.ConfigError
+        The connection cannot be made (server unreachable, login refused, variable unset).
+
+    Notes
+    -----
+    The query is :func:`toolkit.data.cells.aggregate_table` (Ibis), identical on
+    every engine.  Example rows of excluded records are spreadsheet rows of the
+    first file holding them; a table has no row order, so they are blank there.
     """
-    files = _as_files(source)
-    file_label = files.spec_path
+    table_source = isinstance(source, TableSource)
+    files = None if table_source else _as_files(source)
+    file_label = source.label if table_source else files.spec_path
     imd_cols = {"imd_decile", "imd_quintile", "core20"}
     needed = (set(by) - imd_cols) | set(sums) | set(means) | set(exclude_missing)
     if imd_vintage is not None:
@@ -176,63 +167,42 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
         raise DataError("The aggregation needs roles that are not mapped:", [
             Problem(f"no column for role '{r}'", file=file_label, column=r,
                     fix=f"map it under data.sources.<name>.columns (`{r}: <your column>`)") for r in missing])
-    con = duckdb.connect()
-    try:
-        if files.format == "xlsx":
-            frames = [pd.read_excel(p, sheet_name=files.sheet or 0, engine="openpyxl") for p in files.files]
-            con.register("__xlsx", pd.concat(frames, ignore_index=True))
-            scan = "__xlsx"
-        else:
-            scan = _scan_sql(files)
-        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
-        join, audit = "", None
-        if imd_vintage is not None:
-            join, audit = _imd_join(con, scan, roles[lsoa], imd_vintage, allow_mismatch=allow_vintage_mismatch,
-                                    file=file_label)
-        if ethnicity_codes is not None and ethnicity in by:
-            codes = pd.DataFrame({"__eth_code": [str(k).strip() for k in ethnicity_codes],
-                                  "__eth_group": [str(v) for v in ethnicity_codes.values()]})
-            con.register("__eth", codes)
-            join += f" LEFT JOIN __eth ON {text_sql(roles[ethnicity])} = __eth.__eth_code"
-        select, group = [], []
-        for role in by:
-            if role == "imd_decile" and imd_vintage is not None:
-                expr = "__imd.__dec"
-            elif role == "imd_quintile" and imd_vintage is not None:
-                expr = "CAST((__imd.__dec + 1) // 2 AS TINYINT)"
-            elif role == "core20" and imd_vintage is not None:
-                expr = "(__imd.__dec <= 2)"
-            elif role == ethnicity and ethnicity_codes is not None:
-                t = text_sql(roles[ethnicity])
-                expr = f"coalesce(__eth.__eth_group, CASE WHEN {t} IS NULL THEN 'Not stated' ELSE 'Code not in list' END)"
-            else:
-                expr = f"{quote_ident(roles[role])}"
-            select.append(f"{expr} AS {quote_ident(role)}")
-            group.append(quote_ident(role))
-        reasons = [(r, f"{text_sql(roles[r])} IS NULL") for r in exclude_missing]
-        case = " ".join(f"WHEN {cond} THEN {quote('a missing ' + r)}" for r, cond in reasons)
-        select.append(f"CASE {case} END AS __excluded" if reasons else "NULL AS __excluded")
-        group.append("__excluded")
-        select.append("count(*) AS rows")
-        for role in sums:
-            col = roles[role]
-            select.append(f"sum(coalesce({_num_sql(col, types.get(col, 'VARCHAR'), 'count')}, 0)) AS {quote_ident(role)}")
-        for role in means:
-            col = roles[role]
-            select.append(f"avg({_num_sql(col, types.get(col, 'VARCHAR'), 'numeric')}) AS {quote_ident(role + '_mean')}")
-        sql = f"SELECT {', '.join(select)} FROM {scan} {join} GROUP BY {', '.join(group)}"
-        out = con.execute(sql).df()
-    except duckdb.Error as exc:
-        raise _duck_error(files, files.files[0], exc) from None
+    kw = dict(roles=roles, by=by, sums=sums, means=means, exclude_missing=exclude_missing, imd_vintage=imd_vintage,
+              lsoa=lsoa, allow_vintage_mismatch=allow_vintage_mismatch, ethnicity_codes=ethnicity_codes,
+              ethnicity=ethnicity, file=file_label)
+    if table_source:
+        eng = connect(engine if engine is not None else source.connection, source=source.name)
+        try:
+            table = open_table(eng, source)
+            _check_columns(table, roles, needed, source)
+            out, audit = aggregate_table(eng, table, **kw)
+        except ToolkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
+            raise engine_error(exc, source=source.name, table=source.label, engine=eng.kind) from None
+        finally:
+            if engine is None and eng.kind != "pyspark":
+                eng.close()  # a connection made from the YAML's variable; a given engine stays open
+    else:
+        eng = duckdb_engine()
+        try:
+            table = _open(files, eng)
+            out, audit = aggregate_table(eng, table, **kw)
+        except duckdb.Error as exc:
+            raise _duck_error(files, files.files[0], exc) from None
     n_rows = int(out["rows"].sum())
     mask = out["__excluded"].notna()
     excl_counts = out.loc[mask].groupby("__excluded", sort=False)["rows"].sum()
     excluded = []
+    reasons = [(r, f"{text_sql(roles[r])} IS NULL") for r in exclude_missing]
     for role, _ in reasons:
         reason = f"a missing {role}"
         if reason in excl_counts.index:
+            rows = "" if table_source else _example_rows(eng.raw, files, reasons, role)  # a table has no row order
             excluded.append({"reason": reason, "column": roles[role], "rows": int(excl_counts[reason]),
-                             "example_rows": _example_rows(con, files, reasons, role)})
+                             "example_rows": rows})
+    if not table_source:
+        eng.close()
     cells = out.loc[~mask].drop(columns="__excluded")
     cells = cells.sort_values(list(by), kind="stable").reset_index(drop=True) if by else cells.reset_index(drop=True)
     for role in sums:
@@ -241,6 +211,15 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
             cells[role] = col.astype("int64")
     return Cells(cells, pd.DataFrame(excluded, columns=["reason", "column", "rows", "example_rows"]), n_rows,
                  audit, imd_vintage)
+
+
+def _check_columns(table, roles, needed, source: TableSource) -> None:
+    have = set(table.columns)
+    absent = sorted(r for r in needed if roles[r] not in have)
+    if absent:
+        raise DataError(f"Data source '{source.name}': {source.label} lacks mapped columns:", [
+            Problem(f"no column '{roles[r]}' (role '{r}')", file=source.label, column=roles[r],
+                    fix=f"map the role to one of: {', '.join(sorted(have)[:20])}") for r in absent])
 
 
 def _example_rows(con, files: SourceFiles, reasons, role: str) -> str:

@@ -22,14 +22,24 @@ from typing import Mapping
 
 import duckdb
 
-from toolkit.data.contracts import Contract, RoleSpec
+from toolkit.data.contracts import Contract
+from toolkit.data.rules import (  # noqa: F401  (re-exported: text_sql, period_class_sql, quote were defined here)
+    _CLASS_WORDS,
+    _PERIOD_FIX,
+    _compare_rules,
+    _num_sql,
+    _only_tables,
+    _role_rules,
+    _Rule,
+    period_class_sql,
+    quote,
+    text_sql,
+)
 from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, _relation_sql, quote_ident
 from toolkit.errors import Problem
 
 __all__ = ["ContractReport", "Exclusion", "check_contract", "period_class_sql", "text_sql"]
 
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT", "FLOAT", "DOUBLE", "REAL")
 _EXAMPLES = 5
 
 
@@ -54,190 +64,6 @@ class ContractReport:
     exclusions: tuple[Exclusion, ...] = ()
     n_rows: int = 0
     rows_per_file: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Rule:
-    key: str
-    column: str | None
-    expr: str
-    value: str | None
-    message: str
-    fix: str
-    exclude: bool = False
-    role: str | None = None
-    share_of: str | None = None  # aggregate the count is compared with (vintage guard)
-    tolerance: float = 0.0
-    derived: tuple[str, str] | None = None  # (name, expr) computed once per row for this rule
-
-
-def quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def text_sql(column: str) -> str:
-    """SQL for a column's value as trimmed text, blank as NULL."""
-    return f"NULLIF(trim(CAST({quote_ident(column)} AS VARCHAR)), '')"
-
-
-def _num_sql(column: str, ctype: str, kind: str) -> str:
-    q = quote_ident(column)
-    if ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL"):
-        return f"CAST({q} AS DOUBLE)"
-    if ctype == "BOOLEAN":
-        return f"CAST(CAST({q} AS INTEGER) AS DOUBLE)"
-    txt = text_sql(column)
-    if kind == "binary":
-        return (f"(CASE lower({txt}) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 WHEN 'yes' THEN 1.0 "
-                f"WHEN 'no' THEN 0.0 ELSE TRY_CAST({txt} AS DOUBLE) END)")
-    return f"TRY_CAST({txt} AS DOUBLE)"
-
-
-def period_class_sql(column: str, ctype: str) -> str:
-    """SQL classifying each value: month, quarter, day, number, bad (a date that is not one) or text."""
-    if ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL"):
-        return f"CASE WHEN {quote_ident(column)} IS NULL THEN NULL ELSE 'number' END"
-    if ctype.startswith("DATE") or ctype.startswith("TIMESTAMP"):
-        return f"CASE WHEN {quote_ident(column)} IS NULL THEN NULL ELSE 'day' END"
-    t = text_sql(column)
-    return (
-        f"CASE WHEN {t} IS NULL THEN NULL "
-        rf"WHEN regexp_full_match({t}, '\d{{4}}-\d{{1,2}}') THEN "
-        f"CASE WHEN TRY_CAST(split_part({t}, '-', 2) AS INTEGER) BETWEEN 1 AND 12 THEN 'month' ELSE 'bad' END "
-        rf"WHEN regexp_full_match({t}, '\d{{4}}\s*-?\s*[Qq][1-4]') THEN 'quarter' "
-        rf"WHEN regexp_full_match({t}, '-?\d+') THEN 'number' "
-        f"WHEN TRY_CAST({t} AS DATE) IS NOT NULL OR TRY_CAST({t} AS TIMESTAMP) IS NOT NULL "
-        f"OR TRY_STRPTIME({t}, '%d/%m/%Y') IS NOT NULL "
-        f"OR TRY_STRPTIME({t}, '%m/%d/%Y') IS NOT NULL THEN 'day' "  # which order: toolkit.dates decides
-        rf"WHEN regexp_matches({t}, '^\d{{1,4}}[-/.]\d{{1,2}}([-/.]\d{{1,4}})?') THEN 'bad' "
-        f"ELSE 'text' END"
-    )
-
-
-_CLASS_WORDS = {"month": "months (YYYY-MM)", "quarter": "quarters (YYYYQn)", "day": "dates (days)",
-                "number": "period numbers"}
-_PERIOD_FIX = ("write every period the same way: months as YYYY-MM, quarters as YYYYQ1, dates as YYYY-MM-DD "
-               "or period numbers 1, 2, 3, …")
-
-
-def _range_rule(role: str, column: str, spec: RoleSpec, num: str, label: str) -> _Rule | None:
-    lo, hi = spec.lower, spec.upper
-    parts = []
-    if lo is not None:
-        parts.append(f"{num} {'<=' if spec.min_exclusive else '<'} {lo!r}")
-    if hi is not None:
-        parts.append(f"{num} > {hi!r}")
-    if spec.integral:
-        parts.append(f"{num} <> round({num})")
-    if not parts:
-        return None
-    if spec.kind == "imd_decile":
-        msg, fix = (f"{label} must be whole numbers 1 to 10",
-                    "use national IMD deciles with 1 = most deprived (not ranks, scores or quintiles)")
-    elif spec.kind == "binary":
-        msg, fix = f"{label} must be 0 or 1", f"map a column holding 0 (no) or 1 (yes) to '{role}'"
-    elif spec.kind == "count" and lo == 0 and hi is None and not spec.integral:
-        if spec.min_exclusive:
-            msg, fix = (f"{label} must be above 0",
-                        "correct the zero or negative populations, or remove rows for cells with nobody in them")
-        else:
-            msg, fix = f"{label} cannot be negative", f"correct the negative counts in '{column}' (a count is 0 or more)"
-    else:
-        what = "whole numbers" if spec.integral else "numbers"
-        if lo is not None and hi is not None:
-            rng = f" from {lo:g} to {hi:g}"
-        elif lo is not None:
-            rng = f" above {lo:g}" if spec.min_exclusive else f" of at least {lo:g}"
-        elif hi is not None:
-            rng = f" of at most {hi:g}"
-        else:
-            rng = ""
-        msg, fix = f"{label} must be {what}{rng}", f"correct the values in '{column}'"
-    expr = f"({num} IS NOT NULL AND NOT isnan({num}) AND ({' OR '.join(parts)}))"
-    return _Rule(f"range:{role}", column, expr, text_sql(column), msg + " (e.g. {example})", fix, role=role)
-
-
-def _role_rules(role: str, column: str, spec: RoleSpec, ctype: str, prior_excl: list[str],
-                vintage: int | None) -> tuple[list[_Rule], list[str]]:
-    rules: list[_Rule] = []
-    txt = text_sql(column)
-    label = spec.label or f"'{role}' values"
-    missing = f"({txt} IS NULL)"
-    if spec.missing == "error":
-        rules.append(_Rule(f"missing:{role}", column, missing, None, f"{label} are missing",
-                           f"fill in '{column}' on every row, or remove the rows that lack it", role=role))
-    elif spec.missing == "exclude":
-        expr = missing if not prior_excl else f"({missing} AND NOT ({' OR '.join(prior_excl)}))"
-        rules.append(_Rule(f"exclude:{role}", column, expr, None, f"a missing {role}", "", exclude=True, role=role))
-        prior_excl = prior_excl + [missing]
-    if spec.numeric:
-        num = _num_sql(column, ctype, spec.kind)
-        if not (ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL") or ctype == "BOOLEAN"):
-            rules.append(_Rule(
-                f"type:{role}", column, f"({txt} IS NOT NULL AND {num} IS NULL)", txt,
-                f"{label} must be numbers, but some are text (e.g. {{example}})",
-                f"clean '{column}' so it holds only numbers (remove '*', '<5', commas or notes), "
-                "or set delimiter:/encoding: if the file was read wrongly", role=role))
-        rules.append(_Rule(f"finite:{role}", column, f"isinf({num})", txt, f"{label} are infinite (e.g. {{example}})",
-                           f"replace the infinite values in '{column}'", role=role))
-        rules.append(_Rule(f"nan:{role}", column, f"isnan({num})", txt,
-                           f"{label} are NaN, 'not a number' (e.g. {{example}}), which would be used as a value "
-                           "or dropped without a count",
-                           f"leave a missing value in '{column}' blank (or fill in the real value)", role=role))
-        rng = _range_rule(role, column, spec, num, label)
-        if rng:
-            rules.append(rng)
-    elif spec.kind == "date":
-        cls = period_class_sql(column, ctype)
-        rules.append(_Rule(f"date:{role}", column, f"({txt} IS NOT NULL AND {cls} <> 'day')", txt,
-                           f"{label} cannot be read as dates (e.g. {{example}})",
-                           "write dates as YYYY-MM-DD (or DD/MM/YYYY)", role=role))
-    elif spec.kind == "period":
-        name = quote_ident(f"__cls_{role}")
-        derived = (name, period_class_sql(column, ctype))
-        rules.append(_Rule(f"baddate:{role}", column, f"({name} = 'bad')", txt,
-                           f"{label} look like dates but are not real ones (e.g. {{example}})", _PERIOD_FIX, role=role,
-                           derived=derived))
-        for c in ("month", "quarter", "day", "number", "text"):
-            rules.append(_Rule(f"class:{role}:{c}", column, f"({name} = '{c}')", txt, "", "", role=role))
-    elif spec.kind == "lsoa" and vintage is not None:
-        from toolkit.data.imd import MISMATCH_TOLERANCE, REFERENCE_DIR, VINTAGES
-
-        this, other = VINTAGES[vintage], VINTAGES[2019 if vintage == 2025 else 2025]
-        norm = f"upper({txt})"
-        only_other = (f"({norm} IN (SELECT {other.code_column} FROM read_parquet({quote(REFERENCE_DIR / other.file)})) "
-                      f"AND {norm} NOT IN (SELECT {this.code_column} FROM read_parquet({quote(REFERENCE_DIR / this.file)})))")
-        english = rf"count(*) FILTER (WHERE regexp_full_match(coalesce({norm}, ''), 'E01\d{{6}}'))"
-        rules.append(_Rule(
-            f"vintage:{role}", column, only_other, txt,
-            f"LSOA codes are from the {other.boundary} boundaries (codes that exist only in that set, "
-            f"e.g. {{example}}) but imd_vintage is {vintage}, whose lookup uses {this.boundary} LSOAs",
-            f"set imd_vintage: {other.year} to match the codes, or map {this.boundary} LSOA codes; set "
-            "allow_vintage_mismatch: true on the source only if you accept those rows staying unmatched",
-            role=role, share_of=english, tolerance=MISMATCH_TOLERANCE))
-    return rules, prior_excl
-
-
-def _compare_rules(compares, mapping, types, contract: Contract, invalid: Mapping[str, str]) -> list[_Rule]:
-    """Cross-column rules; rows already failing a role's own range are not reported twice."""
-    rules = []
-    neg = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}
-    for i, c in enumerate(compares):
-        if any(r not in mapping for r in c.roles) or any(r in mapping for r in c.unless_mapped):
-            continue
-        lcol = mapping[c.left]
-        lspec = contract.roles.get(c.left, RoleSpec("numeric"))
-        left = _num_sql(lcol, types[lcol], lspec.kind)
-        if isinstance(c.right, str):
-            rcol = mapping[c.right]
-            right = _num_sql(rcol, types[rcol], contract.roles.get(c.right, RoleSpec("numeric")).kind)
-            value = f"{text_sql(lcol)} || ' > ' || {text_sql(rcol)}"
-        else:
-            right, value = repr(float(c.right)), text_sql(lcol)
-        skip = "".join(f" AND NOT coalesce({invalid[r]}, false)" for r in c.roles if r in invalid)
-        expr = f"({left} IS NOT NULL AND {right} IS NOT NULL AND {left} {neg[c.op]} {right}{skip})"
-        rules.append(_Rule(f"compare:{i}", lcol, expr, value, c.message + " (e.g. {example})", c.fix, role=c.left))
-    return rules
 
 
 class _File:
@@ -291,10 +117,16 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
         documented rule and the number of rows read.
     """
     con = duckdb.connect()
+    if imd_vintage is not None and not allow_vintage_mismatch:
+        _only_tables(con)
     problems: list[Problem] = []
     exclusions: list[Exclusion] = []
     rows_per_file: dict[str, int] = {}
     handles: list[_File] = []
+    # one file: each uniqueness key is counted distinct in the same scan, and only keys with repeats are grouped
+    keys = [rule.columns(mapping) for rule in contract.unique]
+    fused = len(files.files) == 1 and files.format != "xlsx"
+    distinct: dict[int, int] = {}
     for i, path in enumerate(files.files):
         shown = os.path.relpath(path, folder) if folder else str(path)
         try:
@@ -317,7 +149,12 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
                 if r.key.startswith("range:"):
                     invalid[r.role] = r.expr
             rules += _compare_rules(contract.compare, mapping, types, contract, invalid)
-            problems_f, excl_f, n = _check_file(con, fh, rules, shown, files.name)
+            extra = []
+            if fused:
+                extra = [f"count(DISTINCT struct_pack({', '.join(f'k{j} := {_key_sql(mapping[r], [fh])}' for j, r in enumerate(roles))}))"
+                         for roles in keys if roles]
+            problems_f, excl_f, n, got = _check_file(con, fh, rules, shown, files.name, extra)
+            distinct = dict(zip([i for i, roles in enumerate(keys) if roles], got)) if fused else {}
         except duckdb.Error as exc:
             problems.extend(_duck_error(files, path, exc).problems)
             continue
@@ -328,22 +165,50 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
         problems += problems_f
         exclusions += excl_f
     if handles:
-        problems += _check_unique(con, contract, mapping, handles, folder)
+        n_rows = sum(rows_per_file.values())
+        skip = {i for i, d in distinct.items() if d == n_rows}  # as many distinct keys as rows: no repeats
+        problems += _check_unique(con, contract, mapping, handles, folder, skip)
     return ContractReport(tuple(problems), tuple(exclusions), sum(rows_per_file.values()), rows_per_file)
 
 
-def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
-    aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in rules]
-    aggs += [r.share_of for r in rules if r.share_of]
-    derived = "".join(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived)
+def _counts(con, fh: _File, rules: list[_Rule], extra: list[str]) -> tuple[int, list[int], list, list]:
+    """Rows, each rule's row count, each share's row count and the ``extra`` aggregates, in one scan of the file.
+
+    On Parquet, rules that depend on one column only (period classes, the LSOA vintage) are counted over that
+    column's distinct values weighted by their rows (Parquet reads one column cheaply), so the scan of the records
+    evaluates no regular expression per row; on CSV everything is counted in the one scan.
+    """
+    by_value = fh.plain.startswith("read_parquet(")
+    row_rules = [r for r in rules if not (by_value and r.per_value)]
+    aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in row_rules]
+    aggs += [f"count(*) FILTER (WHERE {r.share_of})" for r in row_rules if r.share_of] + extra
+    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in row_rules if r.derived))
     plain = f"(SELECT *{derived} FROM {fh.plain})" if derived else fh.plain
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
+    counts = dict(zip(map(id, row_rules), row[1:1 + len(row_rules)]))
+    rest = iter(row[1 + len(row_rules):])
+    shares = {id(r): next(rest) for r in row_rules if r.share_of}
+    extras = list(rest)
+    columns = dict.fromkeys(r.per_value for r in rules if by_value and r.per_value)
+    for column in columns:
+        mine = [r for r in rules if r.per_value == column]
+        derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in mine if r.derived))
+        values = (f"(SELECT *{derived} FROM (SELECT {quote_ident(column)}, count(*) AS __n FROM {fh.plain} "
+                  f"GROUP BY ALL))")
+        sums = [f"coalesce(sum(__n) FILTER (WHERE {r.expr}), 0)" for r in mine]
+        sums += [f"coalesce(sum(__n) FILTER (WHERE {r.share_of}), 0)" for r in mine if r.share_of]
+        got = con.execute(f"SELECT {', '.join(sums)} FROM {values}").fetchone()
+        counts.update(zip(map(id, mine), got[:len(mine)]))
+        shares.update(zip([id(r) for r in mine if r.share_of], got[len(mine):]))
+    return int(row[0]), [int(counts[id(r)]) for r in rules], [shares.get(id(r)) for r in rules], extras
+
+
+def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str, extra: list[str] = ()):
+    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived))
     numbered = f"(SELECT *{derived} FROM {fh.numbered})" if derived else fh.numbered
-    counts = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
-    n = int(counts[0])
-    shares = iter(counts[1 + len(rules):])
+    n, counts, shares, extras = _counts(con, fh, rules, list(extra))
     hit: list[tuple[_Rule, int]] = []
-    for rule, count in zip(rules, counts[1:1 + len(rules)]):
-        share = next(shares) if rule.share_of else None
+    for rule, count, share in zip(rules, counts, shares):
         if not count:
             continue
         if rule.share_of and (not share or count / share <= rule.tolerance):
@@ -371,7 +236,7 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
                 mixed_msgs[r.key] = (f"'{role}' mixes period granularities ({counts_text}); "
                                      f"these rows are the odd ones out (e.g. {{example}})", _PERIOD_FIX)
     if not reported:
-        return [], [], n
+        return [], [], n, extras
     sel = []
     for r, _ in reported:
         sel.append(f"min(__row, {_EXAMPLES}) FILTER (WHERE {r.expr})")
@@ -387,17 +252,26 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str):
         message, fix = mixed_msgs.get(rule.key, (rule.message, rule.fix))
         message = message.replace("{example}", _fmt(example) if example is not None else "blank")
         problems.append(Problem(message, file=shown, column=rule.column, rows=rows, count=count, fix=fix))
-    return problems, exclusions, n
+    return problems, exclusions, n, extras
 
 
-def _check_unique(con, contract: Contract, mapping, handles: list[_File], folder) -> list[Problem]:
+_TEXT_TYPES = ("VARCHAR", "BLOB", "JSON")
+
+
+def _key_sql(column: str, handles: list[_File]) -> str:
+    """A uniqueness key: the value itself when it is typed (numbers, dates) in every file, else trimmed text."""
+    typed = all(h.types.get(column, "VARCHAR").split("(")[0] not in _TEXT_TYPES for h in handles)
+    return quote_ident(column) if typed else text_sql(column)
+
+
+def _check_unique(con, contract: Contract, mapping, handles: list[_File], folder, skip=frozenset()) -> list[Problem]:
     problems = []
-    for rule in contract.unique:
+    for index, rule in enumerate(contract.unique):
         roles = rule.columns(mapping)
-        if not roles:
+        if not roles or index in skip:
             continue
         cols = [mapping[r] for r in roles]
-        keys = ", ".join(f"{text_sql(c)} AS k{i}" for i, c in enumerate(cols))
+        keys = ", ".join(f"{_key_sql(c, handles)} AS k{i}" for i, c in enumerate(cols))
         knames = ", ".join(f"k{i}" for i in range(len(cols)))
         union = " UNION ALL ".join(
             f"SELECT {keys}, {i} AS __f FROM {fh.plain}" for i, fh in enumerate(handles))

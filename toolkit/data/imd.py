@@ -36,15 +36,37 @@ the first data row is row 2 (the convention of :class:`toolkit.errors.Problem`).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from toolkit.data.imd_reference import (  # noqa: F401  (re-exported: the public names live here)
+    _BOUNDARY_VINTAGE,
+    ATTRIBUTION,
+    DOMAINS,
+    MISMATCH_TOLERANCE,
+    REFERENCE_DIR,
+    VINTAGES,
+    _code_set,
+    _read,
+    _Vintage,
+    _vintage,
+    load_icb_summary,
+    load_imd,
+)
+from toolkit.data.lsoa_vintage import (  # noqa: F401
+    _CATEGORY_TEXT,
+    VintageReport,
+    _categorise,
+    _examples,
+    _mismatch,
+    _normalise,
+    _shown,
+    _table,
+    detect_lsoa_vintage,
+)
 from toolkit.errors import DataError, InputError, Problem
 
 __all__ = [
@@ -60,286 +82,6 @@ __all__ = [
     "load_imd",
 ]
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-
-ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0. "
-    "Source: Ministry of Housing, Communities and Local Government, English Indices of "
-    "Deprivation 2019 and 2025."
-)
-
-#: Share of English-LSOA rows with a code known only to the other boundary set above which
-#: :func:`attach_imd` refuses to join (unless ``allow_vintage_mismatch=True``).
-MISMATCH_TOLERANCE = 0.005
-
-#: Domain keys accepted by ``domains=``, in the official order.
-DOMAINS = ("income", "employment", "education", "health", "crime", "housing", "environment")
-
-_EXAMPLES = 5
-_LSOA_RE = re.compile(r"^E01\d{6}$")
-_NON_ENGLISH_RE = re.compile(r"^[WS]01\d{6}$")
-
-
-@dataclass(frozen=True)
-class _Vintage:
-    year: int
-    file: str
-    code_column: str
-    boundary: str  # "2011" or "2021"
-    source_domains: tuple[str, ...]  # source column prefixes, in DOMAINS order
-    has_scores: bool
-
-
-VINTAGES = {
-    2019: _Vintage(
-        2019, "imd2019_lsoa11.parquet", "lsoa11_code", "2011",
-        ("Income", "Employment", "Education", "Health", "Crime", "Housing_and_Access", "Environment"),
-        has_scores=False,
-    ),
-    2025: _Vintage(
-        2025, "imd2025_lsoa21.parquet", "lsoa21_code", "2021",
-        ("Income", "Employment", "Education", "Health", "Crime", "Housing_and_Services", "Environment"),
-        has_scores=True,
-    ),
-}
-_BOUNDARY_VINTAGE = {v.boundary: v.year for v in VINTAGES.values()}
-
-
-def _vintage(vintage) -> _Vintage:
-    """Validate an explicit vintage (2019 or 2025; "2019"/"2025" accepted)."""
-    fix = "say which IMD you mean: imd_vintage: 2019 (2011 LSOAs) or imd_vintage: 2025 (2021 LSOAs)"
-    if vintage is None:
-        raise InputError(
-            "No IMD vintage given.",
-            [Problem("the toolkit has no default IMD vintage, so results cannot change under you",
-                     where="imd_vintage", fix=fix)],
-        )
-    try:
-        year = int(str(vintage).strip()) if not isinstance(vintage, bool) else None
-    except ValueError:
-        year = None
-    if year not in VINTAGES:
-        raise InputError(
-            f"Unknown IMD vintage {vintage!r}.",
-            [Problem(f"{vintage!r} is not an IMD vintage the toolkit ships", where="imd_vintage", fix=fix)],
-        )
-    return VINTAGES[year]
-
-
-@lru_cache(maxsize=None)
-def _read(name: str) -> pd.DataFrame:
-    return pd.read_parquet(REFERENCE_DIR / name)
-
-
-@lru_cache(maxsize=None)
-def _code_set(vintage: int) -> frozenset[str]:
-    v = VINTAGES[vintage]
-    return frozenset(_read(v.file)[v.code_column].tolist())
-
-
-def load_imd(vintage: int, *, domains: bool = False) -> pd.DataFrame:
-    """The national IMD lookup for one vintage, one row per LSOA.
-
-    Parameters
-    ----------
-    vintage : {2019, 2025}
-        IMD 2019 (2011 LSOAs) or IMD 2025 (2021 LSOAs). Required: there is no default.
-    domains : bool, default False
-        Also return the seven domain deciles, ranks and scores.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``lsoa_code``, ``imd_decile`` (1 = most deprived), ``imd_quintile``
-        (``ceil(decile / 2)``), ``imd_rank`` (1 = most deprived), ``imd_score``
-        (NaN for 2019, whose source has no scores) and ``core20`` (deciles 1-2);
-        with ``domains=True`` also ``<domain>_decile``, ``<domain>_rank`` and
-        ``<domain>_score`` for each of :data:`DOMAINS`.  ``attrs`` holds
-        ``imd_vintage``, ``lsoa_boundaries`` and ``attribution``.
-
-    Raises
-    ------
-    InputError
-        If ``vintage`` is missing or not 2019/2025.
-    """
-    v = _vintage(vintage)
-    src = _read(v.file)
-    out = pd.DataFrame({
-        "lsoa_code": src[v.code_column],
-        "imd_decile": src["IMD_decile"],
-        "imd_quintile": ((src["IMD_decile"] + 1) // 2).astype("int8"),
-        "imd_rank": src["IMD_rank"],
-        "imd_score": src["IMD_score"].astype("float64") if v.has_scores else np.nan,
-        "core20": src["IMD_decile"] <= 2,
-    })
-    if domains:
-        for key, name in zip(DOMAINS, v.source_domains):
-            out[f"{key}_decile"] = src[f"{name}_decile"]
-            out[f"{key}_rank"] = src[f"{name}_rank"]
-            out[f"{key}_score"] = src[f"{name}_score"].astype("float64") if v.has_scores else np.nan
-    out.attrs.update(imd_vintage=v.year, lsoa_boundaries=v.boundary, attribution=ATTRIBUTION)
-    return out
-
-
-def load_icb_summary() -> pd.DataFrame:
-    """IoD 2025 summary measures for the 42 integrated care boards (2024 boundaries).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The official table as published (``icb24_code``, ``icb24_name``, average
-        rank and score, extent, local concentration, ... per domain), ``attrs``
-        holding ``attribution``.
-    """
-    out = _read("imd2025_icb24.parquet").copy()
-    out.attrs.update(imd_vintage=2025, attribution=ATTRIBUTION)
-    return out
-
-
-# --------------------------------------------------------------------------- detection
-
-_CATEGORY_TEXT = {
-    "blank": "blank LSOA code",
-    "invalid_format": "not an LSOA code (typo or other geography; English LSOAs look like E01000001)",
-    "non_english": "Welsh (W01) or Scottish (S01) small area: no English IMD",
-    "both": "code in both the 2011 and 2021 LSOA sets (unchanged area)",
-    "2011_only": "code only in the 2011 LSOA set (IMD 2019 boundaries)",
-    "2021_only": "code only in the 2021 LSOA set (IMD 2025 boundaries)",
-    "neither": "English LSOA format but in neither the 2011 nor the 2021 set",
-}
-
-
-def _normalise(codes: pd.Series) -> pd.Series:
-    """Trimmed, upper-cased codes on a 0..n-1 index; blanks as missing."""
-    s = codes.reset_index(drop=True).astype("string").str.strip().str.upper()
-    return s.mask(s == "")
-
-
-def _categorise(norm: pd.Series) -> pd.Series:
-    in11 = norm.isin(_code_set(2019)).to_numpy()
-    in21 = norm.isin(_code_set(2025)).to_numpy()
-    filled = norm.fillna("")
-    blank = norm.isna().to_numpy()
-    lsoa = filled.str.match(_LSOA_RE).to_numpy(dtype=bool)
-    welsh = filled.str.match(_NON_ENGLISH_RE).to_numpy(dtype=bool)
-    cat = np.select(
-        [blank, in11 & in21, in11, in21, lsoa, welsh],
-        ["blank", "both", "2011_only", "2021_only", "neither", "non_english"],
-        default="invalid_format",
-    )
-    return pd.Series(cat, index=norm.index, dtype="string")
-
-
-@dataclass(frozen=True)
-class VintageReport:
-    """Which LSOA boundaries a column of codes uses, and which codes fit neither.
-
-    Attributes
-    ----------
-    n_rows : int
-        Number of codes examined.
-    counts : dict
-        Rows per category: ``blank``, ``invalid_format``, ``non_english``,
-        ``both``, ``2011_only``, ``2021_only``, ``neither``.
-    distinct : dict
-        Distinct codes per category.
-    examples : dict
-        Up to five example codes per category (as written in the data).
-    example_rows : dict
-        Up to five spreadsheet row numbers per category (header = row 1).
-    detected : str
-        ``"2011"`` (codes only in the 2011 set occur, none only in 2021),
-        ``"2021"`` (the reverse), ``"mixed"`` (both kinds) or ``"either"``
-        (every English code exists in both sets: the boundaries cannot be told
-        apart, and both vintages match these codes).
-    """
-
-    n_rows: int
-    counts: dict
-    distinct: dict
-    examples: dict
-    example_rows: dict
-    detected: str
-    categories: pd.Series = field(repr=False, compare=False)
-    normalised: pd.Series = field(repr=False, compare=False)
-    shown: pd.Series = field(repr=False, compare=False)
-
-    @property
-    def english_rows(self) -> int:
-        """Rows holding a code in English LSOA format (E01 + 6 digits)."""
-        return sum(self.counts[k] for k in ("both", "2011_only", "2021_only", "neither"))
-
-    def table(self) -> pd.DataFrame:
-        """One row per category: rows, share of all rows, distinct codes, examples."""
-        return _table(self.shown, self.categories.to_numpy(), _CATEGORY_TEXT)
-
-
-def _shown(codes) -> pd.Series:
-    """Codes as written in the data, with blanks shown as ``<blank>``."""
-    raw = pd.Series(np.asarray(codes, dtype=object), dtype="object").astype("string")
-    return raw.mask(raw.str.strip().fillna("") == "", "<blank>")
-
-
-def _examples(values: pd.Series, mask: np.ndarray) -> tuple[tuple[str, ...], tuple[int, ...], int]:
-    """Up to five distinct example codes, five spreadsheet rows, and the distinct count."""
-    idx = np.flatnonzero(mask)
-    sub = values.iloc[idx]
-    codes = tuple(str(c) for c in sub.drop_duplicates().iloc[:_EXAMPLES])
-    rows = tuple(int(i) + 2 for i in idx[:_EXAMPLES])
-    return codes, rows, int(sub.nunique())
-
-
-def _table(shown: pd.Series, cats: np.ndarray, texts: dict, *, hide: tuple = ()) -> pd.DataFrame:
-    """Rows, share, distinct codes and examples per category (examples hidden for ``hide``)."""
-    rows = []
-    for key, text in texts.items():
-        mask = cats == key
-        codes, ex_rows, n_distinct = _examples(shown, mask)
-        rows.append({
-            "category": key,
-            "description": text,
-            "rows": int(mask.sum()),
-            "share": float(mask.mean()) if len(mask) else np.nan,
-            "distinct_codes": n_distinct,
-            "example_codes": "" if key in hide else ", ".join(codes),
-            "example_rows": "" if key in hide else ", ".join(map(str, ex_rows)),
-        })
-    return pd.DataFrame(rows)
-
-
-def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
-    """Detect which LSOA boundary set (2011 or 2021) a column of codes uses.
-
-    Codes are compared after trimming spaces and upper-casing.  Only codes that
-    exist in exactly one set are evidence; see the module notes.
-
-    Parameters
-    ----------
-    codes : sequence or pandas.Series
-        LSOA codes, one per row (blanks allowed).
-
-    Returns
-    -------
-    VintageReport
-        Counts, distinct counts, examples and example rows per category, and the
-        detected boundary set.
-    """
-    raw = pd.Series(list(codes), dtype="object")
-    norm = _normalise(raw)
-    cat = _categorise(norm)
-    counts, distinct, examples, example_rows = {}, {}, {}, {}
-    shown = _shown(raw)
-    for key in _CATEGORY_TEXT:
-        mask = (cat == key).to_numpy()
-        counts[key] = int(mask.sum())
-        examples[key], example_rows[key], distinct[key] = _examples(shown, mask)
-    only11, only21 = counts["2011_only"] > 0, counts["2021_only"] > 0
-    detected = {(True, False): "2011", (False, True): "2021", (True, True): "mixed"}.get(
-        (only11, only21), "either")
-    return VintageReport(len(raw), counts, distinct, examples, example_rows, detected, cat, norm, shown)
-
-
-# --------------------------------------------------------------------------- attaching
 
 _AUDIT_TEXT = {
     "matched": "matched to an IMD decile",
@@ -427,12 +169,6 @@ def _domain_keys(domains) -> tuple[str, ...]:
                      fix=f"use any of {', '.join(DOMAINS)}, or domains=True for all")],
         )
     return keys
-
-
-def _mismatch(report: VintageReport, v: _Vintage) -> int:
-    """Rows with codes known only to the other boundary set, if above the tolerance; else 0."""
-    n_other = report.counts["2011_only" if v.boundary == "2021" else "2021_only"]
-    return n_other if n_other > MISMATCH_TOLERANCE * report.english_rows else 0
 
 
 def _refuse(report: VintageReport, v: _Vintage, n_other: int, column: str, file: str | None):
