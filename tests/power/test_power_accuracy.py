@@ -128,42 +128,15 @@ def extrapolation_ratios(rho, seeds=40, G=40):
     return np.array(out)
 
 
-@pytest.mark.parametrize("rho", [0.0, 0.3, 0.7])
-def test_short_baseline_extrapolation_is_not_inflated(rho):
-    """serial='ar1' (design 12 periods, baseline 8): the contrast variance is not biased upwards.
+def test_short_baseline_extrapolation_bias_is_as_measured():
+    """serial='ar1' (design 12 periods, baseline 8, 40 PCNs, seeds 1000·s + 40, s < 40): the mean ratio of
+    estimated to true DiD variance is 1.196 / 1.106 / 1.021 for ρ = 0 / 0.3 / 0.7 (SD across baselines ≈ 0.3,
+    MC SE of the mean ≈ 0.05): the AR(1) extrapolation overstates the variance when the correlation dies
+    out fast (φ̂ ≥ 0, so noise can tilt the fitted curve up but not down).  Pinned here so a fix shows.
 
-    40 baselines of 40 PCNs (seeds 1000·s + 40).  Mean ratio estimated/true variance before the fix (a
-    three-parameter AR(1)-plus-noise fit used at every lag): 1.196 / 1.106 / 1.021 for ρ = 0 / 0.3 / 0.7
-    (1.311 / 1.193 / 1.056 with 20 PCNs); after (the empirical variogram at
-    the observed lags, the fit's anchored increase beyond): 1.007 / 1.001 / 0.997 (1.040 / 1.048 / 1.031).  The SD
-    across baselines rises (0.28–0.34 to 0.38–0.52): the price of not smoothing the observed lags.  SD of the ratio across
-    baselines ≈ 0.3, so the mean's Monte-Carlo SE ≈ 0.05: tolerance ±0.1 (median ±0.12).
+    Not fixed in this round: splicing the empirical variogram at the observed lags to the fit's increase
+    beyond removed this bias (1.01 / 1.00 / 1.00) but, on the charter's 18-period baselines extrapolated
+    to 36, gave MDE ratios 0.34–1.67 across seeds 1–11 (before: 0.97–1.53), so it was not kept.
     """
-    ratios = extrapolation_ratios(rho)
-    assert np.mean(ratios) == pytest.approx(1.0, abs=0.1)
-    assert np.median(ratios) == pytest.approx(1.0, abs=0.12)
-
-
-def test_lag_variogram_uses_the_observed_lags():
-    rng = np.random.default_rng(3)
-    Y, pcn = panel(rng, 30, 8, 0.5)
-    bv = baseline_variance(long(Y, pcn), unit="unit", time="time", outcome="y", cluster="pcn")
-    V = bv.lag_variogram(12)
-    assert np.array_equal(V[:8], bv.variogram)
-    p = bv.ar1
-    model = p["noise"] + p["ar_var"] * (1 - p["phi"] ** np.arange(12))
-    assert np.allclose(np.diff(V[8:]), np.diff(model[8:]))  # the fit supplies only the increase beyond lag 7
-    assert np.array_equal(bv.lag_variogram(6), bv.variogram[:6])
-
-
-def test_short_baseline_with_few_units_always_gives_a_variance():
-    """With 8 PCNs the spliced variogram is sometimes not a valid one (a'Va ≥ 0): the fitted AR(1) is used then.
-
-    Seeds 1000·s + 8, s < 40, ρ = 0: 23 of 100 baselines fall back (measured); the variance stays positive.
-    """
-    a = did_contrast(M, R)
-    for s in range(40):
-        Y, pcn = panel(np.random.default_rng(1000 * s + 8), 8, 8, 0.0)
-        means = pd.DataFrame(Y).groupby(pcn).mean().to_numpy()
-        bv = baseline_variance(long(means, np.arange(8)), unit="unit", time="time", outcome="y")
-        assert bv.contrast_variance(a, "ar1") > 0
+    ratios = extrapolation_ratios(0.0, seeds=20)  # the first 20 seeds, to stay fast: mean 1.251
+    assert 1.10 < np.mean(ratios) < 1.40

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from toolkit.cautions import Caution
 from toolkit.errors import DataError, DesignError
@@ -41,51 +42,20 @@ class BaselineVariance:
             raise DesignError(f"the baseline has {T} periods but the design spans {length}")
         return np.mean([self.cov[s:s + length, s:s + length] for s in range(T - length + 1)], axis=0)
 
-    def lag_variogram(self, length: int) -> np.ndarray:
-        """V(k), k = 0..length − 1: the empirical V̂(k) at every lag the baseline observes, extrapolated beyond.
-
-        Beyond the baseline's last lag K = T − 1 the fitted AR(1)-plus-noise model supplies
-        only the *increase*: V(k) = V̄ + V_AR(k) − V̄_AR, where V̄ and V̄_AR are the empirical
-        and fitted variograms averaged over the last three observed lags (weights T − k, the
-        number of period pairs behind each V̂(k)).  Anchoring to the data keeps the extrapolation from inheriting the fit's
-        level error, which is one-sided when the true correlation has died out (φ̂ cannot go
-        below 0, so noise in V̂ can only tilt the fitted curve upwards).
-        """
-        k = np.arange(length)
-        p = self.ar1
-        model = p["noise"] + p["ar_var"] * (1 - p["phi"] ** k)
-        model[0] = 0.0
-        T = self.n_periods
-        V = model.copy()
-        obs = min(T, length)
-        V[:obs] = self.variogram[:obs]
-        if length > T:
-            lags = np.arange(max(1, T - 3), T)
-            w = (T - lags).astype(float)  # pairs behind each V̂(k): 3, 2, 1 for the last three lags
-            anchor = np.average(self.variogram[lags], weights=w) - np.average(model[lags], weights=w)
-            V[T:] = model[T:] + anchor
-        return V
-
     def model_variogram(self, length: int) -> np.ndarray:
-        """L×L matrix V(|s − t|) from :meth:`lag_variogram` (empirical lags, anchored AR(1) beyond)."""
+        """L×L matrix V(|s − t|) from the fitted AR(1)-plus-noise variogram."""
         k = np.abs(np.subtract.outer(np.arange(length), np.arange(length)))
-        return self.lag_variogram(length)[k]
+        p = self.ar1
+        V = p["noise"] + p["ar_var"] * (1 - p["phi"] ** k)
+        V[k == 0] = 0.0
+        return V
 
     def contrast_variance(self, a: np.ndarray, serial: str) -> float:
         """Var(a'e) for one unit's weights ``a`` (summing to 0) under the chosen serial model."""
         a = np.asarray(a, float)
         if serial == "empirical":
             return float(a @ self.window_cov(a.size) @ a)
-        v = float(-a @ self.model_variogram(a.size) @ a)
-        if not v > 0:
-            # the empirical lags spliced to the fitted extension need not form a valid variogram (with
-            # few units): fall back to the fitted AR(1)-plus-noise variogram alone, which always does
-            k = np.abs(np.subtract.outer(np.arange(a.size), np.arange(a.size)))
-            p = self.ar1
-            V = p["noise"] + p["ar_var"] * (1 - p["phi"] ** k)
-            V[k == 0] = 0.0
-            v = float(-a @ V @ a)
-        return v
+        return float(-a @ self.model_variogram(a.size) @ a)
 
     def resolve(self, serial: str, length: int) -> str:
         if serial not in ("auto", "empirical", "ar1"):
@@ -98,48 +68,25 @@ class BaselineVariance:
         return serial
 
 
-def _nnls2(phis: np.ndarray, k: np.ndarray, y: np.ndarray, w2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each φ: weighted least squares y ≈ τ + v(1 − φ^k) with τ, v ≥ 0; returns τ, v and the cost.
-
-    Two columns, so the non-negative solution is the unconstrained one when it is feasible,
-    else the better of the two faces (τ alone, v alone); closed forms, vectorised over φ.
-    """
-    B = 1 - phis[:, None] ** k[None, :]  # (grid, lags)
-    s11, s12, s22 = w2.sum(), B @ w2, (B**2) @ w2
-    b1, b2, yy = w2 @ y, B @ (w2 * y), w2 @ y**2
-    det = s11 * s22 - s12**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = np.where(det > 1e-14, (s22 * b1 - s12 * b2) / det, -1.0)
-        v = np.where(det > 1e-14, (s11 * b2 - s12 * b1) / det, -1.0)
-        ok = (tau >= 0) & (v >= 0)
-        cost_int = yy - 2 * (tau * b1 + v * b2) + tau**2 * s11 + 2 * tau * v * s12 + v**2 * s22
-        tau_only = max(b1 / s11, 0.0)
-        cost_tau = yy - 2 * tau_only * b1 + tau_only**2 * s11
-        v_only = np.where(s22 > 0, np.maximum(b2 / s22, 0.0), 0.0)
-        cost_v = yy - 2 * v_only * b2 + v_only**2 * s22
-    cost = np.where(ok, cost_int, np.inf)
-    use_tau = (cost_tau <= cost) & (cost_tau <= cost_v)
-    use_v = ~use_tau & (cost_v < cost)
-    T_ = np.where(use_tau, tau_only, np.where(use_v, 0.0, tau))
-    V_ = np.where(use_tau, 0.0, np.where(use_v, v_only, v))
-    return T_, V_, np.minimum(np.minimum(cost, cost_tau), cost_v)
-
-
 def _fit_ar1(vg: np.ndarray, T: int) -> dict[str, float]:
-    """Fit V(k) = τ + v(1 − φ^k), k = 1..T − 1, by weighted least squares (weights T − k), τ, v ≥ 0.
-
-    Profiled over φ ∈ [0, 0.999]: for fixed φ the model is linear in (τ, v) and solved
-    exactly (non-negative), so the fit is the global optimum over a grid of φ (step 0.001)
-    — no starting values and no local minima, unlike a three-parameter search.
-    """
     k = np.arange(1, T)
+    y = vg[1:]
+    w = np.sqrt(T - k)
     if k.size == 0:
         raise DesignError("the baseline needs at least 3 periods to estimate serial correlation")
-    grid = np.linspace(0.0, 0.999, 1000)
-    tau, v, cost = _nnls2(grid, k.astype(float), vg[1:], (T - k).astype(float))
-    i = int(np.argmin(cost))
-    phi = float(grid[i]) if v[i] > 0 else 0.0  # no serial component: φ is not identified, report 0
-    return {"noise": float(tau[i]), "ar_var": float(v[i]), "phi": phi}
+    top = max(float(y.max()), 1e-12)
+
+    def resid(p):
+        tau, v, phi = p
+        return w * (tau + v * (1 - phi**k) - y)
+
+    best = None
+    for phi0 in (0.2, 0.6, 0.9):
+        r = optimize.least_squares(resid, x0=[0.5 * y[0], top, phi0], bounds=([0, 0, 0], [np.inf, np.inf, 0.999]))
+        if best is None or r.cost < best.cost:
+            best = r
+    tau, v, phi = (float(x) for x in best.x)
+    return {"noise": tau, "ar_var": v, "phi": phi}
 
 
 def _icc(E: np.ndarray, clusters: np.ndarray) -> float:
@@ -181,10 +128,7 @@ def baseline_variance(baseline: pd.DataFrame, *, unit: str, time: str, outcome: 
     variance model needs every period.  Σ̂ = E'E/(N − 1) with E the period-demeaned
     outcomes; V̂(k) = Σ_i Σ_t (e_{i,t+k} − e_it)² / (2(N − 1)(T − k)).  The AR(1)-plus-
     noise variogram V(k) = τ² + v(1 − φ^k) (k ≥ 1) is fitted to V̂ by weighted least
-    squares (weights T − k); a design longer than the baseline uses V̂(k) at the lags the
-    baseline observes and the fit's increase beyond them (:meth:`BaselineVariance.lag_variogram`);
-    with few units that splice can fail to be a valid variogram (a non-positive contrast
-    variance: 23 in 100 simulated 8-unit baselines at ρ = 0), and the fit alone is used.
+    squares (weights T − k) and used to extrapolate beyond the baseline's length.
     """
     cols = [unit, time, outcome] + ([cluster] if cluster else [])
     missing = [c for c in cols if c not in baseline.columns]

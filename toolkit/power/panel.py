@@ -157,10 +157,11 @@ def mde_did(
         Target power (default 0.8).
     serial : {"auto", "empirical", "ar1"}
         Serial-correlation model: the baseline's own covariance averaged over windows
-        of pre + post periods ("empirical", needs that many baseline periods), or its
-        variogram by lag, extended past the baseline's length by the increase of a
-        fitted AR(1)-plus-noise variogram anchored to the last observed lags ("ar1");
-        "auto" takes "empirical" when the baseline is long enough.
+        of pre + post periods ("empirical", needs that many baseline periods), or a
+        fitted AR(1)-plus-noise variogram ("ar1"); "auto" takes "empirical" when
+        the baseline is long enough.  The "ar1" extrapolation is biased upwards when the
+        true correlation dies out fast (estimated/true DiD variance 1.20 at ρ = 0 with 40
+        units: benchmarks/bench_power.py, tests/power/test_power_accuracy.py).
     test : {"t", "crv1"}
         The test the evaluation will run.  "t": a correctly sized t-test with J − 2 df
         (BPW's collapsed estimator; what the wild cluster bootstrap approximates).
@@ -212,8 +213,7 @@ def mde_did(
     what = f"{cluster}s" if cluster else f"{unit}s"
     method = (f"Closed form (Burlig, Preonas & Woerman 2020) for a DiD with {nt} treated and {nc} comparison {what}, "
               f"{m} pre and {r} post periods; variance components from the baseline ("
-              + ("its covariance averaged over windows" if s == "empirical"
-                 else "its variogram by lag, extended by an AR(1)-plus-noise fit")
+              + ("its covariance averaged over windows" if s == "empirical" else "fitted AR(1)-plus-noise variogram")
               + f"); two-sided test at {level:.0%}, noncentral t with {nt + nc - 2} df")
     crv1 = None
     if test == "crv1":
@@ -285,7 +285,7 @@ def mde_staggered(
     J = sum(coh.values()) + nc
     method = (f"Closed-form variance of the Callaway–Sant'Anna simple ATT (never-treated comparison) for "
               f"{len(coh)} cohort(s) of {sum(coh.values())} units and {nc} never-treated units over {L} periods; "
-              f"covariance from the baseline ({'windows' if s == 'empirical' else 'variogram, AR(1)-extended'}); "
+              f"covariance from the baseline ({'windows' if s == 'empirical' else 'AR(1)-plus-noise variogram'}); "
               f"noncentral t with {J - 2} df")
     return _finish(var, design="staggered", method=method, level=level, power=power, df=J - 2,
                    n={"treated": sum(coh.values()), "control": nc, "periods": L, "cohorts": dict(coh)},
