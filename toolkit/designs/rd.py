@@ -7,6 +7,10 @@ p-value (the conventional SE is kept in ``extra["se_conventional"]``).
 It adds a manipulation (density) test from ``rddensity`` (Cattaneo, Jansson & Ma),
 a bandwidth-sensitivity table and the binned means used for the RD plot.
 ``fit_by`` repeats the analysis within groups and tests for a gradient.
+
+Layout: data checks in :mod:`toolkit.designs.rd_prepare`, the plot's binned means and
+local fits in :mod:`toolkit.designs.rd_lines`, the density test in
+:mod:`toolkit.designs.rd_density`; this module fits and assembles the result.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import pandas as pd
 from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns, heterogeneity, missing_rows
 from toolkit.designs.rd_density import density, density_table
+from toolkit.designs.rd_lines import binned_means, local_linear_lines
+from toolkit.designs.rd_prepare import MIN_PER_SIDE, prepare
 from toolkit.designs.result import DesignResult
 from toolkit.errors import DataError, DesignError
 
 __all__ = ["RDResult", "fit", "fit_by", "density", "binned_means", "local_linear_lines", "MIN_PER_SIDE"]
 
-#: refused with fewer observations than this on either side of the cutoff
-MIN_PER_SIDE = 10
 #: warned about when fewer than this fall inside the bandwidth on a side
 WARN_EFFECTIVE = 30
 DEFAULT_MULTIPLIERS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -76,81 +80,6 @@ def _rdrobust(y, x, cutoff, **kw):
         return _quiet(rdrobust, y, x, c=cutoff, **kw)
     except Exception as exc:  # rdrobust raises bare Exceptions for unusable data
         raise DesignError(f"rdrobust could not fit the discontinuity: {exc}") from exc
-
-
-def binned_means(x: np.ndarray, y: np.ndarray, cutoff: float, *, bins: int = 20) -> pd.DataFrame:
-    """Means of ``y`` in evenly spaced bins of ``x`` on each side of the cutoff.
-
-    Parameters
-    ----------
-    x, y : array-like
-        Running variable and outcome.
-    cutoff : float
-        The threshold; bins never straddle it.
-    bins : int
-        Number of bins per side (evenly spaced between the data range and the cutoff).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``side`` ("below"/"above"), ``x`` (bin mean of x), ``y`` (bin mean), ``n``,
-        ``x_low``, ``x_high`` (bin edges); empty bins are omitted.
-    """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    rows = []
-    for side, mask, lo, hi in (("below", x < cutoff, x.min(), cutoff), ("above", x >= cutoff, cutoff, x.max())):
-        if not mask.any():
-            continue
-        edges = np.linspace(lo, hi, bins + 1)
-        idx = np.clip(np.searchsorted(edges, x[mask], side="right") - 1, 0, bins - 1)
-        for b in range(bins):
-            sel = idx == b
-            if sel.any():
-                rows.append({"side": side, "x": x[mask][sel].mean(), "y": y[mask][sel].mean(),
-                             "n": int(sel.sum()), "x_low": edges[b], "x_high": edges[b + 1]})
-    return pd.DataFrame(rows)
-
-
-def _kernel_weights(u: np.ndarray, kernel: str) -> np.ndarray:
-    a = np.abs(u)
-    if kernel in ("triangular", "tri"):
-        return np.clip(1 - a, 0, None)
-    if kernel in ("uniform", "uni"):
-        return (a <= 1).astype(float)
-    if kernel in ("epanechnikov", "epa"):
-        return np.clip(0.75 * (1 - a**2), 0, None)
-    raise DesignError(f"kernel must be 'triangular', 'uniform' or 'epanechnikov', not {kernel!r}")
-
-
-def local_linear_lines(x, y, cutoff: float, h_left: float, h_right: float, *, p: int = 1,
-                       kernel: str = "triangular", points: int = 50) -> pd.DataFrame:
-    """Kernel-weighted local polynomial fits each side of the cutoff, on a grid.
-
-    Notes
-    -----
-    Within each side, weighted least squares of y on (1, x − c, …, (x − c)^p) with
-    weights K((x − c)/h): triangular (1 − |u|)₊, uniform 1{|u| ≤ 1} or
-    Epanechnikov ¾(1 − u²)₊.  The two intercepts' difference is the conventional
-    sharp-RD estimate (rdrobust's τ̂ without covariates), which the tests use as an
-    independent check.  Written here (a few lines of numpy) because it is only used
-    for plotting and checking.
-    """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    rows = []
-    for side, mask, h, sign in (("below", x < cutoff, h_left, -1), ("above", x >= cutoff, h_right, 1)):
-        u = x[mask] - cutoff
-        w = _kernel_weights(u / h, kernel)
-        keep = w > 0
-        if keep.sum() < p + 1:
-            continue
-        A = np.vander(u[keep], p + 1, increasing=True)
-        sw = np.sqrt(w[keep])
-        beta, *_ = np.linalg.lstsq(A * sw[:, None], y[mask][keep] * sw, rcond=None)
-        grid = np.linspace(0, sign * min(h, np.abs(u).max()), points)
-        rows.append(pd.DataFrame({"side": side, "x": cutoff + grid,
-                                  "fitted": np.vander(grid, p + 1, increasing=True) @ beta}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["side", "x", "fitted"])
-
 
 def fit(
     data: pd.DataFrame,
@@ -222,49 +151,10 @@ def fit(
     counted in ``warnings`` and ``extra["excluded"]``; the density test uses every
     row with a running value (it concerns the running variable only).
     """
-    if treated not in ("above", "below"):
-        raise DesignError("treated must be 'above' or 'below' (the side of the cutoff that gets the scheme)")
-    if not 0 < level < 1:
-        raise DesignError("level must be between 0 and 1, e.g. 0.95")
     covariates = list(covariates or [])
-    check_columns(data, {"outcome": outcome, "running variable": running, "cluster": cluster,
-                         "treatment": treatment,
-                         **{f"covariate {c}": c for c in covariates}})
-    warnings: list[str] = []
-    used = [outcome, running] + covariates + ([cluster] if cluster else []) + ([treatment] if treatment else [])
-    df = data[used].copy()
-    x_density = pd.to_numeric(data[running], errors="coerce").dropna().to_numpy(float)
-    for col in [outcome, running] + covariates + ([treatment] if treatment else []):
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = vals.isna() & df[col].notna()
-        if bad.any():
-            rows = tuple(int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5])
-            raise DataError("values are not numbers", column=col, rows=rows, count=int(bad.sum()),
-                            fix="make the column numeric")
-        df[col] = vals.astype(float)
-    miss = df[used].isna().any(axis=1).to_numpy()
-    excluded = int(miss.sum())
-    if excluded:
-        rows = np.flatnonzero(miss)[:5] + 2
-        cols = [c for c in used if df[c].isna().any()]
-        warnings.append(Caution(f"{excluded} row(s) excluded because {', '.join(cols)} is missing "
-                                f"(e.g. rows {', '.join(map(str, rows))}).", code="rd.missing_rows"))
-        df = df.loc[~miss]
-    x = df[running].to_numpy(float)
-    y = df[outcome].to_numpy(float)
-    n_left, n_right = int((x < cutoff).sum()), int((x >= cutoff).sum())
-    if n_left == 0 or n_right == 0:
-        empty = "below" if n_left == 0 else "at or above"
-        raise DesignError(
-            f"the running variable '{running}' has no observations {empty} the cutoff {cutoff:g} "
-            f"(range {x.min():g} to {x.max():g}); a discontinuity needs units on both sides"
-        )
-    if min(n_left, n_right) < MIN_PER_SIDE:
-        raise DesignError(
-            f"only {min(n_left, n_right)} observation(s) on one side of the cutoff (at least {MIN_PER_SIDE} "
-            "are needed on each side)"
-        )
-    _kernel_weights(np.zeros(1), kernel)  # validates the kernel name
+    df, x, y, x_density, warnings, excluded, n_left, n_right = prepare(
+        data, outcome, running, cutoff, treated=treated, level=level, treatment=treatment, cluster=cluster,
+        covariates=covariates, kernel=kernel)
     kern = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}.get(kernel, kernel)
     kw: dict[str, Any] = {"p": p, "kernel": kern, "bwselect": bwselect, "vce": vce, "level": level * 100}
     if cluster:

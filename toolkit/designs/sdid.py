@@ -15,11 +15,14 @@ documented as the reference implementation's defaults (start from uniform weight
 up to 10,000 steps, stopping when the objective falls by less than (10⁻⁵σ̂)²), so
 that the published Proposition 99 numbers are reproduced to 10⁻⁵.  No maintained
 Python package with a permissive licence offered this with placebo SEs.
+
+Layout: the simplex-weight solver in :mod:`toolkit.designs.sdid_weights`, the point
+estimate and placebo replications in :mod:`toolkit.designs.sdid_estimate`; this module
+validates the panel, computes the placebo SE and assembles the result.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -31,13 +34,10 @@ from scipy import stats
 from toolkit.cautions import Caution
 from toolkit.designs._timeseries import check_columns
 from toolkit.designs.result import DesignResult
-from toolkit.designs._simplex import simplex_weights
+from toolkit.designs.sdid_estimate import METHODS, estimate, placebo_estimates
 from toolkit.errors import DataError, DesignError
 
-__all__ = ["SDIDResult", "fit", "estimate", "METHODS"]
-
-METHODS = {"sdid": "Synthetic difference-in-differences", "sc": "Synthetic control (synthdid form)",
-           "did": "Difference-in-differences"}
+__all__ = ["SDIDResult", "fit", "estimate", "placebo_estimates", "compare", "METHODS"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -58,196 +58,6 @@ class SDIDResult(DesignResult):
     time_weights: pd.DataFrame | None = field(default=None, compare=False)
     trajectory: pd.DataFrame | None = field(default=None, compare=False)
     placebo_estimates: np.ndarray | None = field(default=None, compare=False)
-
-
-def _noise_level(Y0_pre: np.ndarray) -> np.ndarray:
-    """σ̂ per panel: SD of the first differences of the comparison units' pre-period outcomes (B, n0, t0)."""
-    d = np.diff(Y0_pre, axis=2).reshape(Y0_pre.shape[0], -1)
-    return d.std(axis=1, ddof=1) if d.shape[1] > 1 else np.zeros(Y0_pre.shape[0])
-
-
-def _frank_wolfe(A: np.ndarray, b: np.ndarray, eta: np.ndarray, x: np.ndarray, max_iter: int,
-                 min_decrease: np.ndarray) -> np.ndarray:
-    """Frank–Wolfe with exact line search for min_x ‖A x − b‖² + η‖x‖² over the simplex, for a stack of problems.
-
-    ``A`` (B, n, k), ``b`` (B, n), ``eta`` and ``min_decrease`` (B,), start ``x`` (B, k).
-    Each step moves towards the vertex with the smallest gradient coordinate, by the
-    step that minimises the quadratic along that direction (clipped to [0, 1]); a
-    problem stops after ``max_iter`` steps or when its objective divided by n falls by
-    no more than ``min_decrease``² in a step.  Vectorised over the stack (placebos).
-    """
-    B, n, k = A.shape
-    if B == 1:
-        return _frank_wolfe_one(A[0], b[0], float(eta[0]), x[0], max_iter, float(min_decrease[0]))[None]
-    G = np.einsum("bni,bnj->bij", A, A) + eta[:, None, None] * np.eye(k)  # ridge folded into the Gram matrix
-    Ab = np.einsum("bni,bn->bi", A, b)
-    bb = np.einsum("bn,bn->b", b, b)
-    out = x.copy()
-    x = x.copy()
-    Gx = np.einsum("bij,bj->bi", G, x)
-    xGx, xAb = np.einsum("bi,bi->b", x, Gx), np.einsum("bi,bi->b", x, Ab)
-    val = (xGx - 2 * xAb + bb) / n
-    tol = min_decrease**2
-    ids = np.arange(B)  # the working arrays hold the problems still running
-    for _ in range(max_iter):
-        hg = Gx - Ab
-        i = hg.argmin(axis=1)
-        r = np.arange(ids.size)
-        gd = hg[r, i] - (xGx - xAb)  # half-gradient along d = e_i − x
-        denom = G[r, i, i] - 2 * Gx[r, i] + xGx  # d'Gd
-        ok = denom > 0
-        step = np.where(ok, np.clip(-gd / np.where(ok, denom, 1.0), 0.0, 1.0), 0.0)
-        x *= (1 - step)[:, None]
-        x[r, i] += step
-        Gx = (1 - step)[:, None] * Gx + step[:, None] * G[r, :, i]
-        xGx = np.einsum("bi,bi->b", x, Gx)
-        xAb = (1 - step) * xAb + step * Ab[r, i]
-        new = (xGx - 2 * xAb + bb) / n
-        go_on = ok & (val - new > tol)
-        val = new
-        if not go_on.all():
-            out[ids[~go_on]] = x[~go_on]
-            ids, x, G, Gx, Ab, bb, xGx, xAb, val, tol = (a[go_on] for a in (ids, x, G, Gx, Ab, bb, xGx, xAb,
-                                                                              val, tol))
-            if ids.size == 0:
-                return out
-    out[ids] = x
-    return out
-
-
-def _frank_wolfe_one(A: np.ndarray, b: np.ndarray, eta: float, x: np.ndarray, max_iter: int,
-                     min_decrease: float) -> np.ndarray:
-    """:func:`_frank_wolfe` for a single problem (the same steps, with fewer array operations)."""
-    n, k = A.shape
-    G = A.T @ A + eta * np.eye(k)
-    Ab = A.T @ b
-    bb = float(b @ b)
-    x = x.copy()
-    Gx = G @ x
-    xGx, xAb = float(x @ Gx), float(x @ Ab)
-    val = (xGx - 2 * xAb + bb) / n
-    tol = min_decrease**2
-    diag = np.diag(G).tolist()
-    for _ in range(max_iter):
-        hg = Gx - Ab
-        i = int(hg.argmin())
-        gd = float(hg[i]) - (xGx - xAb)
-        denom = diag[i] - 2 * float(Gx[i]) + xGx
-        if denom <= 0:
-            break
-        step = min(max(-gd / denom, 0.0), 1.0)
-        x *= 1 - step
-        x[i] += step
-        Gx *= 1 - step
-        Gx += step * G[:, i]
-        xGx = float(x @ Gx)
-        xAb = (1 - step) * xAb + step * float(Ab[i])
-        new = (xGx - 2 * xAb + bb) / n
-        if val - new <= tol:
-            break
-        val = new
-    return x
-
-
-def _solve(X: np.ndarray, target: np.ndarray, zeta: np.ndarray, intercept: bool, sparsify: bool,
-           min_decrease: np.ndarray) -> np.ndarray:
-    """Simplex weights minimising ‖target − c − Xw‖² + ζ²·rows·‖w‖² (c free when ``intercept``), per problem.
-
-    Frank–Wolfe from uniform weights: 100 steps, then (``sparsify``) weights at most a
-    quarter of the largest set to zero and the rest rescaled, then Frank–Wolfe again to
-    convergence (at most 10,000 steps) — the paper's computational procedure.
-    """
-    if intercept:
-        X = X - X.mean(axis=1, keepdims=True)
-        target = target - target.mean(axis=1, keepdims=True)
-    B, n, k = X.shape
-    eta = n * zeta**2
-    x = np.full((B, k), 1.0 / k)
-    if sparsify:
-        x = _frank_wolfe(X, target, eta, x, 100, min_decrease)
-        x = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
-        x = x / x.sum(axis=1, keepdims=True)
-    return _frank_wolfe(X, target, eta, x, 10_000, min_decrease)
-
-
-def _estimate_stack(Y: np.ndarray, n0: int, t0: int, method: str, sparsify: bool) -> dict[str, np.ndarray]:
-    B, N, T = Y.shape
-    n1, t1 = N - n0, T - t0
-    Y0_pre, Y0_post = Y[:, :n0, :t0], Y[:, :n0, t0:]
-    tr = Y[:, n0:].mean(axis=1)
-    sigma = _noise_level(Y0_pre)
-    zeta = (n1 * t1) ** 0.25 * sigma
-    md = 1e-5 * sigma
-    if method == "did":
-        omega, lam = np.full((B, n0), 1 / n0), np.full((B, t0), 1 / t0)
-    elif method == "sc":
-        omega = _solve(Y0_pre.transpose(0, 2, 1), tr[:, :t0], 1e-6 * sigma, False, sparsify, md)
-        lam = np.zeros((B, t0))
-    else:
-        omega = _solve(Y0_pre.transpose(0, 2, 1), tr[:, :t0], zeta, True, sparsify, md)
-        lam = _solve(Y0_pre, Y0_post.mean(axis=2), 1e-6 * sigma, True, sparsify, md)
-    post_gap = tr[:, t0:].mean(axis=1) - np.einsum("bi,bi->b", omega, Y0_post.mean(axis=2))
-    pre_gap = np.einsum("bt,bt->b", tr[:, :t0], lam) - np.einsum("bi,bit,bt->b", omega, Y0_pre, lam)
-    return {"tau": post_gap - pre_gap, "omega": omega, "lam": lam, "zeta_omega": zeta, "sigma": sigma}
-
-
-def estimate(Y: np.ndarray, n0: int, t0: int, *, method: str = "sdid", sparsify: bool = True) -> dict[str, Any]:
-    """Point estimate on an outcome matrix (units × periods): comparison units first, pre periods first.
-
-    Parameters
-    ----------
-    Y : (N, T) array
-        Rows 0..n0−1 comparison units, the rest treated; columns 0..t0−1 before the scheme.
-    n0, t0 : int
-    method : {"sdid", "sc", "did"}
-    sparsify : bool
-        Apply the paper's sparsification of the weights (default, as in its Table 1).
-
-    Returns
-    -------
-    dict with ``tau``, ``omega`` (n0,), ``lam`` (t0,), ``zeta_omega``, ``sigma``.
-
-    Notes
-    -----
-    With N₁ = N − n0 treated units and T₁ = T − t0 post periods, σ̂ the SD of first
-    differences of Y over comparison units and pre periods,
-
-    * unit weights: (ω₀, ω) = argmin Σ_{t≤t0} (ω₀ + Σ_i ω_i Y_it − Ȳ_tr,t)² + ζ²·t0·‖ω‖²,
-      ω on the simplex, ζ = (N₁T₁)^{1/4}·σ̂ (paper eq. 2–4);
-    * time weights: (λ₀, λ) = argmin Σ_{i≤n0} (λ₀ + Σ_t λ_t Y_it − Ȳ_i,post)² + ζ_λ²·n0·‖λ‖²,
-      ζ_λ = 10⁻⁶σ̂;
-    * τ̂ = (Ȳ_tr,post − λ'Ȳ_tr,pre) − (ω'Ȳ_co,post − ω'Y_co,pre λ) (paper eq. 1).
-
-    "sc": ω without intercept and ζ = 10⁻⁶σ̂, no time weights (λ = 0, i.e. the post-period
-    gap); "did": ω and λ uniform.
-    """
-    if method not in METHODS:
-        raise DesignError(f"method must be one of {', '.join(METHODS)}")
-    out = _estimate_stack(np.asarray(Y, float)[None], n0, t0, method, sparsify)
-    return {"tau": float(out["tau"][0]), "omega": out["omega"][0], "lam": out["lam"][0],
-            "zeta_omega": float(out["zeta_omega"][0]), "sigma": float(out["sigma"][0])}
-
-
-def placebo_estimates(Y0: np.ndarray, n1: int, t0: int, *, method: str, replications: int, seed: int,
-                      sparsify: bool = True) -> np.ndarray:
-    """Estimates with ``n1`` comparison units in turn treated as if they had the scheme (Algorithm 4).
-
-    Every assignment is used when there are no more than ``replications`` of them
-    (e.g. one treated unit: each comparison unit once), else ``replications`` drawn
-    at random with ``seed``.  All placebo panels are solved together (vectorised).
-    """
-    n0 = Y0.shape[0]
-    if math.comb(n0, n1) <= replications:
-        draws = [list(c) for c in itertools.combinations(range(n0), n1)]
-    else:
-        rng = np.random.default_rng(seed)
-        draws = [list(rng.choice(n0, n1, replace=False)) for _ in range(replications)]
-    stack = np.stack([Y0[[i for i in range(n0) if i not in set(p)] + p] for p in draws])
-    out = []
-    for chunk in np.array_split(stack, max(1, len(stack) // 100)):
-        out.append(_estimate_stack(chunk, n0 - n1, t0, method, sparsify)["tau"])
-    return np.concatenate(out)
-
 
 def _matrix(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: list, start: Any
             ) -> tuple[pd.DataFrame, np.ndarray, list, list[str]]:

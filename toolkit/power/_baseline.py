@@ -154,7 +154,7 @@ def baseline_variance(baseline: pd.DataFrame, *, unit: str, time: str, outcome: 
         warnings.append(Caution(f"{int(incomplete.sum())} of {len(wide)} baseline units miss at least one period and were "
                                 "left out of the variance estimate.", code="power.incomplete_baseline"))
         wide = wide.loc[~incomplete]
-    icc = float("nan")
+    icc, units_per_cluster = float("nan"), 1.0
     if cluster:
         cmap = df.drop_duplicates([unit, cluster]).groupby(unit)[cluster]
         multi = cmap.nunique()
@@ -164,6 +164,7 @@ def baseline_variance(baseline: pd.DataFrame, *, unit: str, time: str, outcome: 
         cl = cmap.first().reindex(wide.index).to_numpy()
         E_units = wide.to_numpy() - wide.to_numpy().mean(axis=0)
         icc = _icc(E_units, cl)
+        units_per_cluster = len(cl) / len(np.unique(cl))
         wide = wide.groupby(cl).mean()
     Y = wide.to_numpy(float)
     N, T = Y.shape
@@ -178,4 +179,5 @@ def baseline_variance(baseline: pd.DataFrame, *, unit: str, time: str, outcome: 
         vg[k] = ((E[:, k:] - E[:, :-k]) ** 2).sum() / (2 * (N - 1) * (T - k))
     ar1 = _fit_ar1(vg, T)
     return BaselineVariance(n_units=N, n_periods=T, cov=cov, variogram=vg, ar1=ar1, icc=icc,
-                            warnings=tuple(warnings), info={"periods": list(wide.columns)})
+                            warnings=tuple(warnings), info={"periods": list(wide.columns),
+                                                            "units_per_cluster": units_per_cluster})
