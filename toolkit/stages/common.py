@@ -134,6 +134,11 @@ GLOSSARY: dict[str, str] = {
     "Bias-corrected robust interval": "a confidence interval that allows for the bias of a local straight-line fit.",
     "Triangular kernel": "weights that give units nearer the threshold more say.",
     "rddensity": "a test of whether units bunch on one side of the threshold (a sign they sorted themselves).",
+    "Logic model": "the chain from what the scheme uses (inputs) through what it does (activities) and produces "
+                   "(outputs) to the changes it should bring (outcomes) and its long-term aim (impact).",
+    "Minimum detectable effect": "the smallest change the planned study has a good chance (its power) of telling "
+                                 "apart from chance.",
+    "Power": "the chance that the study detects an effect of a given size if it is really there (usually 80%).",
     "Cochran's Q": "a test of whether estimates for several groups differ by more than chance.",
 }
 
