@@ -163,13 +163,13 @@ SECTIONS = CharterAnalysis.SECTIONS
 _LOGIC_MODEL_CSS = (
     ".logic-model{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem 1.5rem;"
     "list-style:none;margin:1rem 0 1.5rem;padding:0}"
-    ".logic-model>li{position:relative;max-width:none;margin:0;padding:.6rem .75rem;border:2px solid #005EB8;"
-    "border-radius:4px;background:#fff;break-inside:avoid;page-break-inside:avoid}"
-    ".logic-model h3{margin:0 0 .4rem;font-size:1.05rem;color:#003087}"
-    ".logic-model .lm-step{display:block;font-size:.85rem;font-weight:normal;color:#425563}"
+    ".logic-model>li{position:relative;max-width:none;margin:0;padding:.6rem .75rem;border:2px solid var(--nhs-blue);"
+    "border-radius:4px;break-inside:avoid;page-break-inside:avoid}"
+    ".logic-model h3{margin:0 0 .4rem;font-size:1.05rem;color:var(--nhs-dark-blue)}"
+    ".logic-model .lm-step{display:block;font-size:.85rem;font-weight:normal;color:var(--nhs-dark-grey)}"
     ".logic-model ul{margin:0;padding-left:1.1rem}.logic-model ul li{margin:.15rem 0}"
     ".logic-model>li:not(:last-child)::after{content:\"\\2192\" / \"\";position:absolute;right:-1.25rem;"
-    "top:50%;transform:translateY(-50%);font-size:1.2rem;color:#425563}"
+    "top:50%;transform:translateY(-50%);font-size:1.2rem;color:var(--nhs-dark-grey)}"
     "@media (max-width:40rem){.logic-model>li:not(:last-child)::after{content:none}}"
 )
 

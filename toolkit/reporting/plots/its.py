@@ -9,7 +9,7 @@ from __future__ import annotations
 from toolkit.plotting import NHS, new_figure
 from toolkit.reporting.language import fmt_number
 
-__all__ = ["counterfactual_plot", "counterfactual_alt", "counterfactual_panels"]
+__all__ = ["counterfactual_plot", "counterfactual_alt", "counterfactual_panels", "counterfactual_band"]
 
 
 def counterfactual_plot(result, *, rates: bool | None = None, ylabel: str | None = None,
@@ -81,7 +81,7 @@ def counterfactual_alt(result) -> str:
             f"{fmt_number(result.ci_high)}).")
 
 
-def _band_frame(result, effects):
+def counterfactual_band(result, effects):
     """Per post-period: the counterfactual trend and its band, from the per-period effect and its interval.
 
     For counts the counterfactual trend is the fitted trend divided by the rate ratio at that period
@@ -143,7 +143,7 @@ def counterfactual_panels(result, effects, *, ylabel: str, xlabel: str = "Period
     d = cf[cf["series"] == "intervention"]
     sfx = "_rate" if "observed_rate" in d else ""
     pre, post = d[~d["post"]], d[d["post"]]
-    band = _band_frame(result, effects)
+    band = counterfactual_band(result, effects)
     fig, axes = plt.subplots(3, 1, figsize=(8, 9.5), sharex=True, gridspec_kw={"height_ratios": [2.2, 1, 1]})
     for ax in axes:
         _style(ax)

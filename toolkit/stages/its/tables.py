@@ -36,10 +36,10 @@ class ITSTables:
         })
         if getattr(self, "effects", None) is None:
             return out
-        from toolkit.reporting.plots.its import _band_frame
+        from toolkit.reporting.plots.its import counterfactual_band
 
         pct = f"{self.result.level * 100:g}%"
-        band = _band_frame(self.result, self.effects).set_index("time")
+        band = counterfactual_band(self.result, self.effects).set_index("time")
         times = d["time"]
         out[f"Expected: {pct} interval from"] = times.map(band["low"]).to_numpy()
         out[f"Expected: {pct} interval to"] = times.map(band["high"]).to_numpy()
