@@ -47,7 +47,7 @@ def _build(name):
 def _frame_text(frame: pd.DataFrame | None) -> list[str]:
     if frame is None:
         return []
-    cells = [str(v) for col in frame.columns if frame[col].dtype == object for v in frame[col]]
+    cells = [str(v) for col in frame.columns if not pd.api.types.is_numeric_dtype(frame[col]) for v in frame[col]]
     return [str(c) for c in frame.columns] + cells
 
 

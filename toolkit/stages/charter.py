@@ -16,6 +16,7 @@ from typing import Any
 from toolkit.board import charter as view
 from toolkit.board import charter_power
 from toolkit.reporting.display import esc
+from toolkit.reporting.formatting import fmt_date
 from toolkit.stages.base import (Bullets, Callout, Facts, Heading, Html, Paragraph, StageAnalysis, SummaryBox,
                                  Table)
 from toolkit.stages.common import glossary_blocks
@@ -85,9 +86,18 @@ class CharterAnalysis(StageAnalysis):
                 Facts((("Target group", c.target_group.description), ("Core20PLUS5", view.target_group_text(c)),
                        ("Comparison group", c.comparison_group), ("Geography", c.geography)))]
 
+    def goals_table(self):
+        """The goals for the board: dates in words; what each measures (data and result names) is in the appendix."""
+        goals = view.goals_frame(self.charter).drop(columns=["Measured as"])
+        goals["By"] = [fmt_date(g.by) for g in self.charter.goals]
+        goals["Milestones"] = ["; ".join(f"{m.value:g} by {fmt_date(m.date)}" for m in g.milestones)
+                               or "straight line" for g in self.charter.goals]
+        return goals
+
     def _section_goals(self):
-        return [Table(view.goals_frame(self.charter),
-                      caption="Goals with what each measures, its baseline, forecast target, date and milestones")]
+        return [Table(self.goals_table(),
+                      caption="Goals with their baseline, forecast target, date and milestones (how each is "
+                              "measured is in the technical appendix)")]
 
     def _section_scope(self):
         c = self.charter
@@ -151,7 +161,10 @@ class CharterAnalysis(StageAnalysis):
 
     def _section_appendix(self):
         methods = [(check.goal.description, check.result.method) for check in self.checks if check.result is not None]
-        return [Facts(tuple(methods)) if methods else
+        measured = view.goals_frame(self.charter)[["Goal", "Measured as"]]
+        return [Table(measured, caption="How each goal is measured: the data and results it is judged by"),
+                Heading("Power checks", level=3),
+                Facts(tuple(methods)) if methods else
                 Paragraph("No power calculation was run: no goal is judged by a design stage with data yet."),
                 *glossary_blocks("Logic model", "Minimum detectable effect", "Power")]
 
