@@ -51,4 +51,4 @@ def test_logic_model_is_escaped_text_in_causal_order():
     markup = stage.logic_model_html([("Inputs", ["£2m <a> & more"]), ("Activities", []), ("Impact", ["Fewer"])])
     assert "&lt;a&gt; &amp; more" in markup and "<a>" not in markup
     assert markup.index("Inputs") < markup.index("Activities") < markup.index("Impact")
-    assert "Step 1 of 3" in markup and "None stated" in markup
+    assert "Step 1 of 3:" in markup and "None stated" in markup

@@ -178,7 +178,7 @@ _LOGIC_MODEL_CSS = (
     "list-style:none;margin:1rem 0 1.5rem;padding:0}"
     ".logic-model>li{position:relative;max-width:none;margin:0;padding:.6rem .75rem;border:2px solid var(--nhs-blue);"
     "border-radius:4px;break-inside:avoid;page-break-inside:avoid}"
-    ".logic-model h3{margin:0 0 .4rem;font-size:1.05rem;color:var(--nhs-dark-blue)}"
+    ".logic-model .lm-title{margin:0 0 .4rem;font-size:1.05rem;font-weight:bold;color:var(--nhs-dark-blue)}"
     ".logic-model .lm-step{display:block;font-size:.85rem;font-weight:normal;color:var(--nhs-dark-grey)}"
     ".logic-model ul{margin:0;padding-left:1.1rem}.logic-model ul li{margin:.15rem 0}"
     ".logic-model>li:not(:last-child)::after{content:\"\\2192\" / \"\";position:absolute;right:-1.25rem;"
@@ -198,15 +198,17 @@ def logic_model_html(stages) -> str:
     Returns
     -------
     str
-        ``<ol class="logic-model">`` with one ``<li>`` per stage (an ``<h3>`` and a ``<ul>`` of its
-        items), preceded by the scoped ``<style>`` that lays it out in columns.
+        ``<ol class="logic-model">`` with one ``<li>`` per stage (its title, "Step 1 of 5: Inputs", and a
+        ``<ul>`` of its items), preceded by the scoped ``<style>`` that lays it out in columns.  Titles
+        are not headings, so the five stages do not crowd the report's contents list.
     """
     n = len(stages)
     parts = [f"<style>{_LOGIC_MODEL_CSS}</style>",
              '<ol class="logic-model" aria-label="Logic model: how the scheme is meant to work, step by step">']
     for i, (title, items) in enumerate(stages, start=1):
         listed = "".join(f"<li>{esc(item)}</li>" for item in items) or "<li>None stated</li>"
-        parts.append(f'<li><h3><span class="lm-step">Step {i} of {n}</span>{esc(title)}</h3><ul>{listed}</ul></li>')
+        parts.append(f'<li><p class="lm-title"><span class="lm-step">Step {i} of {n}:</span> {esc(title)}</p>'
+                     f'<ul aria-label="{esc(title)}">{listed}</ul></li>')
     parts.append("</ol>")
     return "".join(parts)
 
