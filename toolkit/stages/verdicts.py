@@ -269,19 +269,20 @@ def bandwidth_verdict(estimate: float, sensitivity: pd.DataFrame | None) -> Verd
     it (the conclusion does not change); otherwise caution.
     """
     if sensitivity is None or sensitivity.empty:
-        return Verdict("Does the answer depend on the bandwidth?", "caution", "Not checked.",
-                       "same sign and same conclusion at every bandwidth tried")
+        return Verdict("Does the answer depend on how close to the threshold we look?", "caution", "Not checked.",
+                       "same sign and same conclusion at every band width tried")
     s = sensitivity
     same_sign = bool(((s["estimate"] * estimate) > 0).all())
     excl = (s["robust_ci_low"] > 0) | (s["robust_ci_high"] < 0)
     same_conclusion = bool(excl.all() or (~excl).all())
     ok = same_sign and same_conclusion
-    finding = (f"Using from {fmt_number(s['multiplier'].min())} to {fmt_number(s['multiplier'].max())} times the "
-               f"chosen bandwidth, the estimate ranges from {fmt_number(s['estimate'].min())} to "
+    finding = (f"Using bands from {fmt_number(s['multiplier'].min())} to {fmt_number(s['multiplier'].max())} times "
+               f"the chosen width, the estimate ranges from {fmt_number(s['estimate'].min())} to "
                f"{fmt_number(s['estimate'].max())}"
-               + (": the conclusion does not change." if ok else ": the conclusion changes with the bandwidth."))
-    return Verdict("Does the answer depend on the bandwidth?", "good" if ok else "caution", finding,
-                   "good when the estimate keeps its sign and the robust interval the same verdict at every bandwidth")
+               + (": the conclusion does not change." if ok else ": the conclusion changes with the width."))
+    return Verdict("Does the answer depend on how close to the threshold we look?", "good" if ok else "caution",
+                   finding, "good when the estimate keeps its sign and its interval the same verdict at every "
+                   "band width")
 
 
 def effective_n_verdict(n_left: int, n_right: int, *, minimum: int = 30) -> Verdict:
