@@ -48,10 +48,12 @@ def counterfactual_plot(result, *, rates: bool | None = None, ylabel: str | None
         ax.plot(d["time"], d["observed" + sfx], linestyle="none", marker=marker, markersize=4,
                 color=colour, label=label, alpha=0.85 if name == "intervention" else 0.6)
         pre, post = d[~d["post"]], d[d["post"]]
-        ax.plot(pre["time"], pre[fit_col], color=NHS["dark_grey"], linewidth=2,
+        # the comparison's fitted line is dash-dotted, so the two trends differ by more than colour
+        style = "-" if name == "intervention" else "-."
+        ax.plot(pre["time"], pre[fit_col], color=NHS["dark_grey"], linewidth=2, linestyle=style,
                 label=("Fitted trend (seasonality averaged)" if deseasonalised else "Fitted model")
-                if name == "intervention" else None)
-        ax.plot(post["time"], post[fit_col], color=NHS["dark_grey"], linewidth=2)
+                if name == "intervention" else "Comparison series (fitted)")
+        ax.plot(post["time"], post[fit_col], color=NHS["dark_grey"], linewidth=2, linestyle=style)
         if name == "intervention":
             ax.plot(post["time"], post[cf_col], color=NHS["dark_grey"], linewidth=3.2, linestyle="--")
             ax.plot(post["time"], post[cf_col], color=NHS["warm_yellow"], linewidth=2, linestyle="--",
