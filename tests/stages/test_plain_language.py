@@ -111,3 +111,26 @@ def test_appendix_has_a_glossary(name):
     assert any(isinstance(b, base.Heading) and b.text == "Glossary" for b in blocks)
     nb = json.loads((REPO / "templates" / f"{name}.ipynb").read_text(encoding="utf-8"))
     assert any("Technical appendix" in "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def test_design_limits_on_the_headline():
+    """Issue 15: each design's standing threats are named on its headline, not left to a caveat elsewhere."""
+    def limits(name):
+        blocks = _build(name).section("headline").blocks
+        return next(b.text for b in blocks if isinstance(b, base.Callout) and b.label == "Limits of this design")
+
+    its_text, synth_text, rd_text = limits("its"), limits("synth"), limits("rd")
+    for text in (its_text, synth_text):
+        assert "anything else that changed" in text and "single area" in text
+    assert "COVID-19" not in its_text  # the ITS example starts in April 2023
+    assert "below 1 in 20" in synth_text and "COVID-19" in synth_text  # 19 donors; starts 2022 Q1
+    assert "local to the threshold" in rd_text
+
+
+@pytest.mark.parametrize("start, unit, inside", [("2020-03", "month", True), ("2022Q1", "quarter", True),
+                                                 ("2022-04", "month", False), ("2019-12-31", "day", False),
+                                                 (49, "month", False)])
+def test_covid_start_is_called_out(start, unit, inside):
+    from toolkit.stages.common import covid_caution
+
+    assert (covid_caution(start, unit=unit) is not None) is inside
