@@ -24,7 +24,9 @@ def test_every_section_renders(charter):
     analysis = stage.CharterAnalysis(charter=charter, checks=[])
     html = "".join(block_html(b) for sec in analysis.sections() for b in sec.blocks)
     assert "The scheme in brief" in html and charter.problem[:40] in html
-    assert 'alt="' in html and "Data sources the evaluation will use" in html
+    assert "Data sources the evaluation will use" in html
+    # the logic model is text (an ordered list of stages), not an image
+    assert 'class="logic-model"' in html and "<img" not in html
     # no power check: the fixed sentence instead of a table
     assert analysis.section("power").blocks == (Paragraph(stage.charter_power.NO_POWER_CHECK),)
 
@@ -43,3 +45,10 @@ def test_records_each_goal_forecast(charter):
     assert names == [f"goal.{g.id}.target" for g in charter.goals]
     first = res[names[0]]
     assert first.kind == "forecast" and first.sentence.startswith("Forecast: ")
+
+
+def test_logic_model_is_escaped_text_in_causal_order():
+    markup = stage.logic_model_html([("Inputs", ["£2m <a> & more"]), ("Activities", []), ("Impact", ["Fewer"])])
+    assert "&lt;a&gt; &amp; more" in markup and "<a>" not in markup
+    assert markup.index("Inputs") < markup.index("Activities") < markup.index("Impact")
+    assert "Step 1 of 3:" in markup and "None stated" in markup

@@ -140,4 +140,4 @@ def test_every_section_renders_with_and_without_groups(sample):
     assert "no breakdown by deprivation quintile" in html and html.count("<img") == 2
     grouped = _html(run_its(_grouped(), stage="its", intervention_start="2022-04", use_comparison=False))
     assert "Effect of the scheme in each deprivation quintile" in grouped and "no breakdown" not in grouped
-    assert "No comparison series was used" in grouped
+    assert "No comparison area was used" in grouped

@@ -15,8 +15,11 @@ from typing import Any
 
 from toolkit.board import charter as view
 from toolkit.board import charter_power
-from toolkit.stages.base import (Bullets, Callout, Facts, Figure, Heading, Paragraph, StageAnalysis, SummaryBox,
+from toolkit.reporting.display import esc
+from toolkit.reporting.formatting import fmt_date
+from toolkit.stages.base import (Bullets, Callout, Facts, Heading, Html, Paragraph, StageAnalysis, SummaryBox,
                                  Table)
+from toolkit.stages.common import glossary_blocks
 
 __all__ = ["build", "SECTIONS", "CharterAnalysis"]
 
@@ -42,7 +45,7 @@ class CharterAnalysis(StageAnalysis):
     checks: list
 
     SECTIONS = ("summary", "problem", "inequality", "goals", "scope", "logic_model", "design", "power", "costs",
-                "governance", "risks", "questions")
+                "governance", "risks", "questions", "appendix")
 
     # -------------------------------------------------------------- results.json
     def record(self, results) -> None:
@@ -83,9 +86,18 @@ class CharterAnalysis(StageAnalysis):
                 Facts((("Target group", c.target_group.description), ("Core20PLUS5", view.target_group_text(c)),
                        ("Comparison group", c.comparison_group), ("Geography", c.geography)))]
 
+    def goals_table(self):
+        """The goals for the board: dates in words; what each measures (data and result names) is in the appendix."""
+        goals = view.goals_frame(self.charter).drop(columns=["Measured as"])
+        goals["By"] = [fmt_date(g.by) for g in self.charter.goals]
+        goals["Milestones"] = ["; ".join(f"{m.value:g} by {fmt_date(m.date)}" for m in g.milestones)
+                               or "straight line" for g in self.charter.goals]
+        return goals
+
     def _section_goals(self):
-        return [Table(view.goals_frame(self.charter),
-                      caption="Goals with what each measures, its baseline, forecast target, date and milestones")]
+        return [Table(self.goals_table(),
+                      caption="Goals with their baseline, forecast target, date and milestones (how each is "
+                              "measured is in the technical appendix)")]
 
     def _section_scope(self):
         c = self.charter
@@ -94,13 +106,8 @@ class CharterAnalysis(StageAnalysis):
                 Heading("Out of scope", level=3), Bullets(tuple(c.scope.out_of_scope))]
 
     def _section_logic_model(self):
-        from toolkit.plotting import logic_model_figure
-
         c = self.charter
-        blocks = [Figure(lambda: logic_model_figure(view.logic_model_stages(c), mechanism=c.logic_model.mechanism),
-                         alt=view.logic_model_alt(c),
-                         caption="Logic model: inputs, activities, outputs, outcomes and impact",
-                         data=view.logic_model_frame(c), data_caption="Logic model stages and their items"),
+        blocks = [Html(logic_model_html(view.logic_model_stages(c))),
                   Heading("Mechanism", level=3), Paragraph(c.logic_model.mechanism)]
         if c.logic_model.assumptions:
             blocks += [Heading("Assumptions", level=3), Bullets(tuple(c.logic_model.assumptions))]
@@ -152,8 +159,58 @@ class CharterAnalysis(StageAnalysis):
         asked = tuple(self.charter.board_questions)
         return [Bullets(asked + tuple(q for q in view.DEFAULT_BOARD_QUESTIONS if q not in asked))]
 
+    def _section_appendix(self):
+        methods = [(check.goal.description, check.result.method) for check in self.checks if check.result is not None]
+        measured = view.goals_frame(self.charter)[["Goal", "Measured as"]]
+        return [Table(measured, caption="How each goal is measured: the data and results it is judged by"),
+                Heading("Power checks", level=3),
+                Facts(tuple(methods)) if methods else
+                Paragraph("No power calculation was run: no goal is judged by a design stage with data yet."),
+                *glossary_blocks("Logic model", "Minimum detectable effect", "Power")]
+
 
 SECTIONS = CharterAnalysis.SECTIONS
+
+#: the logic model's layout: columns that reflow (five across on a wide screen, fewer on a phone or A4 page),
+#: scoped to ``.logic-model``; the arrows between stages are decorative (empty alternative text)
+_LOGIC_MODEL_CSS = (
+    ".logic-model{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem 1.5rem;"
+    "list-style:none;margin:1rem 0 1.5rem;padding:0}"
+    ".logic-model>li{position:relative;max-width:none;margin:0;padding:.6rem .75rem;border:2px solid var(--nhs-blue);"
+    "border-radius:4px;break-inside:avoid;page-break-inside:avoid}"
+    ".logic-model .lm-title{margin:0 0 .4rem;font-size:1.05rem;font-weight:bold;color:var(--nhs-dark-blue)}"
+    ".logic-model .lm-step{display:block;font-size:.85rem;font-weight:normal;color:var(--nhs-dark-grey)}"
+    ".logic-model ul{margin:0;padding-left:1.1rem}.logic-model ul li{margin:.15rem 0}"
+    ".logic-model>li:not(:last-child)::after{content:\"\\2192\" / \"\";position:absolute;right:-1.25rem;"
+    "top:50%;transform:translateY(-50%);font-size:1.2rem;color:var(--nhs-dark-grey)}"
+    "@media (max-width:40rem){.logic-model>li:not(:last-child)::after{content:none}}"
+)
+
+
+def logic_model_html(stages) -> str:
+    """The logic model as text that reflows and prints: an ordered list of stages, each with its items.
+
+    Parameters
+    ----------
+    stages : sequence of (title, items)
+        In causal order (:func:`toolkit.board.charter.logic_model_stages`); every title and item is escaped.
+
+    Returns
+    -------
+    str
+        ``<ol class="logic-model">`` with one ``<li>`` per stage (its title, "Step 1 of 5: Inputs", and a
+        ``<ul>`` of its items), preceded by the scoped ``<style>`` that lays it out in columns.  Titles
+        are not headings, so the five stages do not crowd the report's contents list.
+    """
+    n = len(stages)
+    parts = [f"<style>{_LOGIC_MODEL_CSS}</style>",
+             '<ol class="logic-model" aria-label="Logic model: how the scheme is meant to work, step by step">']
+    for i, (title, items) in enumerate(stages, start=1):
+        listed = "".join(f"<li>{esc(item)}</li>" for item in items) or "<li>None stated</li>"
+        parts.append(f'<li><p class="lm-title"><span class="lm-step">Step {i} of {n}:</span> {esc(title)}</p>'
+                     f'<ul aria-label="{esc(title)}">{listed}</ul></li>')
+    parts.append("</ol>")
+    return "".join(parts)
 
 
 def build(ctx) -> CharterAnalysis:

@@ -17,7 +17,8 @@ from toolkit.errors import ConfigError, Problem, ToolkitError
 from toolkit.reporting.formatting import fmt_number
 
 __all__ = ["fmt_time", "slug", "pct_change_text", "reraise_with_parameter", "require_roles", "role_columns",
-           "collecting_cautions"]
+           "collecting_cautions",
+           "GLOSSARY", "glossary_blocks", "covid_caution"]
 
 
 def fmt_time(value: Any, *, unit: str = "month") -> str:
@@ -99,3 +100,71 @@ def collecting_cautions(run):
         return replace(analysis, raised=tuple(found)) if found else analysis
 
     return wrapper
+
+
+#: plain-English meanings of the method names the technical appendices use (one wording for every stage)
+GLOSSARY: dict[str, str] = {
+    "Segmented regression": "a regression on time with a separate level and slope after the scheme starts; the "
+                            "pre-scheme segment, carried forward, is the counterfactual.",
+    "Counterfactual": "what the model expects would have happened without the scheme.",
+    "Rate ratio": "the observed rate divided by the expected rate: 0.90 means 10% lower, 1 means no change.",
+    "Quasi-Poisson GLM": "a regression for counts (a generalised linear model, GLM) that allows more variation "
+                         "than a pure Poisson count.",
+    "Newey-West (HAC) standard errors": "standard errors that stay honest when neighbouring months are correlated "
+                                        "(heteroskedasticity- and autocorrelation-consistent).",
+    "Durbin-Watson, Ljung-Box, Breusch-Godfrey": "tests of whether the model's errors are still correlated over "
+                                                 "time; large p-values mean no sign that they are.",
+    "Controlled ITS": "an interrupted time series (ITS) that subtracts a comparison area's series.",
+    "Prediction band": "the range in which the expected values without the scheme lie, given the uncertainty "
+                       "in the estimated effect.",
+    "Synthetic control": "a weighted average of comparison areas (donors) chosen to match the area with the scheme "
+                         "before it started.",
+    "Donor": "a comparison area that could contribute to the synthetic control.",
+    "RMSPE": "root mean squared prediction error: the typical gap between an area and its synthetic control.",
+    "Placebo test": "the same analysis run for each donor as if it had the scheme; the p-value is the share of "
+                    "areas whose post/pre RMSPE ratio is at least as large as ours.",
+    "Synthetic difference-in-differences (SDID)": "a related method that also weights periods and allows a steady "
+                                                  "difference between areas.",
+    "ATT": "average effect on the treated: the average gap after the start.",
+    "Regression discontinuity": "compares units just either side of a threshold that decides who gets the scheme.",
+    "Running variable": "the score whose threshold decides who gets the scheme (here the deprivation rank).",
+    "rdrobust": "the standard software method for regression discontinuity (Calonico, Cattaneo and Titiunik).",
+    "MSE-optimal bandwidth": "the width either side of the threshold that balances bias against noise "
+                             "(minimises the mean squared error).",
+    "Bias-corrected robust interval": "a confidence interval that allows for the bias of a local straight-line fit.",
+    "Triangular kernel": "weights that give units nearer the threshold more say.",
+    "rddensity": "a test of whether units bunch on one side of the threshold (a sign they sorted themselves).",
+    "Logic model": "the chain from what the scheme uses (inputs) through what it does (activities) and produces "
+                   "(outputs) to the changes it should bring (outcomes) and its long-term aim (impact).",
+    "Minimum detectable effect": "the smallest change the planned study has a good chance (its power) of telling "
+                                 "apart from chance.",
+    "Power": "the chance that the study detects an effect of a given size if it is really there (usually 80%).",
+    "Cochran's Q": "a test of whether estimates for several groups differ by more than chance.",
+}
+
+
+def glossary_blocks(*terms: str) -> list:
+    """A "Glossary" heading and the meanings of ``terms`` (keys of :data:`GLOSSARY`), for a technical appendix."""
+    from toolkit.stages.base import Facts, Heading
+
+    return [Heading("Glossary", level=3), Facts(tuple((t, GLOSSARY[t]) for t in terms))]
+
+
+#: the months of COVID-19 disruption to NHS activity a start date should not overlap unremarked
+COVID_FROM, COVID_TO = pd.Timestamp("2020-03-01"), pd.Timestamp("2022-03-31")
+
+
+def covid_caution(start: Any, *, unit: str = "month") -> str | None:
+    """A sentence when ``start`` (a period, date or text) falls inside COVID-19 disruption (Mar 2020 to Mar 2022).
+
+    Returns ``None`` when the start is outside that window or is not a date (e.g. period 49).
+    """
+    try:
+        ts = pd.Period(start).start_time if isinstance(start, str) and "Q" in start.upper() else pd.Timestamp(start)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(start, (int, float)) or not (COVID_FROM <= ts <= COVID_TO):
+        return None
+    return (f"The scheme started in {fmt_time(ts, unit=unit)}, during COVID-19 disruption to health services "
+            "(March 2020 to March 2022). Activity was recovering at different speeds everywhere, so part of any "
+            "change may be the pandemic and the recovery from it, not the scheme.")

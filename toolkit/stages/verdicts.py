@@ -125,23 +125,20 @@ def autocorrelation_verdict(diagnostics: pd.DataFrame, *, cov: str) -> Verdict:
     d = diagnostics.set_index("test")
     p = float(d.loc["Ljung-Box", "p_value"])
     lags = int(d.loc["Ljung-Box", "lags"])
-    dw = float(d.loc["Durbin-Watson", "statistic"])
     hac = cov == "hac"
     if p >= AUTOCORRELATION_ALPHA:
         status = "good"
-        finding = (f"No evidence of correlation left between successive residuals (Ljung-Box test over {lags} lags, "
-                   f"{p_text(p)}; Durbin-Watson {fmt_number(dw)}, where 2 means none)"
-                   + ("; the intervals also use Newey-West errors, which allow for any that remains." if hac else "."))
+        finding = (f"No sign that the model's misses in neighbouring periods are linked (a test over {lags} "
+                   f"periods, {p_text(p)})"
+                   + ("; the intervals also allow for any link that remains." if hac else "."))
     else:
         status = "caution" if hac else "concern"
-        finding = (f"Successive residuals are correlated (Ljung-Box {p_text(p)}; Durbin-Watson "
-                   f"{fmt_number(dw)}). "
-                   + ("The intervals use Newey-West errors, which allow for this, but the model may be missing "
-                      "a pattern such as seasonality." if hac else
-                      "The intervals do not allow for it, so they are too narrow: use Newey-West errors."))
-    return Verdict("Is the residual autocorrelation handled?", status, finding,
-                   f"good when the Ljung-Box p-value is at least {AUTOCORRELATION_ALPHA:g}; otherwise caution "
-                   "with Newey-West errors, concern without")
+        finding = (f"The model's misses in neighbouring periods are linked ({p_text(p)}). "
+                   + ("The intervals allow for this, but the model may be missing a pattern such as seasonality."
+                      if hac else "The intervals do not allow for it, so they are too narrow."))
+    return Verdict("Are the model's misses in neighbouring periods handled?", status, finding,
+                   f"good when the test's p-value is at least {AUTOCORRELATION_ALPHA:g}; otherwise caution if the "
+                   "intervals allow for linked misses, concern if not (tests named in the technical appendix)")
 
 
 def seasonality_verdict(seasonality, *, unit: str) -> Verdict:
@@ -244,7 +241,7 @@ def manipulation_verdict(density: pd.DataFrame | None, *, running_label: str,
     is set by someone other than the units (e.g. national IMD ranks), concern otherwise.
     """
     rule = (f"good when the density test's p-value is at least {MANIPULATION_ALPHA:g}; a lower p-value is a "
-            "concern unless the running variable is set nationally")
+            "concern unless the score that decides who gets the scheme is set nationally")
     if density is None or density.empty:
         return Verdict("Is there evidence of manipulation?", "caution", "The density test could not be run.", rule)
     p = float(density["p_value"].iloc[0])
@@ -272,19 +269,20 @@ def bandwidth_verdict(estimate: float, sensitivity: pd.DataFrame | None) -> Verd
     it (the conclusion does not change); otherwise caution.
     """
     if sensitivity is None or sensitivity.empty:
-        return Verdict("Does the answer depend on the bandwidth?", "caution", "Not checked.",
-                       "same sign and same conclusion at every bandwidth tried")
+        return Verdict("Does the answer depend on how close to the threshold we look?", "caution", "Not checked.",
+                       "same sign and same conclusion at every band width tried")
     s = sensitivity
     same_sign = bool(((s["estimate"] * estimate) > 0).all())
     excl = (s["robust_ci_low"] > 0) | (s["robust_ci_high"] < 0)
     same_conclusion = bool(excl.all() or (~excl).all())
     ok = same_sign and same_conclusion
-    finding = (f"Using from {fmt_number(s['multiplier'].min())} to {fmt_number(s['multiplier'].max())} times the "
-               f"chosen bandwidth, the estimate ranges from {fmt_number(s['estimate'].min())} to "
+    finding = (f"Using bands from {fmt_number(s['multiplier'].min())} to {fmt_number(s['multiplier'].max())} times "
+               f"the chosen width, the estimate ranges from {fmt_number(s['estimate'].min())} to "
                f"{fmt_number(s['estimate'].max())}"
-               + (": the conclusion does not change." if ok else ": the conclusion changes with the bandwidth."))
-    return Verdict("Does the answer depend on the bandwidth?", "good" if ok else "caution", finding,
-                   "good when the estimate keeps its sign and the robust interval the same verdict at every bandwidth")
+               + (": the conclusion does not change." if ok else ": the conclusion changes with the width."))
+    return Verdict("Does the answer depend on how close to the threshold we look?", "good" if ok else "caution",
+                   finding, "good when the estimate keeps its sign and its interval the same verdict at every "
+                   "band width")
 
 
 def effective_n_verdict(n_left: int, n_right: int, *, minimum: int = 30) -> Verdict:

@@ -297,7 +297,7 @@ def test_counterfactual_plot(sicily):
     ax = fig.axes[0]
     assert ax.get_ylabel() == "aces per 100,000" and ax.get_xlabel() == "Period"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Counterfactual (no intervention)" in labels and "Observed" in labels
+    assert "Expected without the scheme" in labels and "Observed" in labels
     # the observed points plotted are the observed rates
     pts = [ln for ln in ax.get_lines() if ln.get_label() == "Observed"][0]
     assert np.allclose(pts.get_ydata(), sicily["aces"] / sicily["stdpop"] * 1e5)
@@ -305,6 +305,29 @@ def test_counterfactual_plot(sicily):
     assert "rate ratio" in alt and len(alt) > 50
     import matplotlib.pyplot as plt
 
+    plt.close(fig)
+
+
+def test_counterfactual_panels_band_and_effects(sicily):
+    """The band is the per-period rate ratio's interval carried onto the counterfactual; effects panels below."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from toolkit.reporting.plots import its as its_plots
+
+    kw = dict(denominator="stdpop", family="quasipoisson", seasonality=2, season_period=12)
+    r = its.segmented(sicily, "aces", "time", 37, **kw)
+    n_post = int(r.extra["n_post"])
+    effects = its.segmented(sicily, "aces", "time", 37, horizons=list(range(n_post)), **kw).horizons
+    band = its_plots.counterfactual_band(r, effects)
+    assert len(band) == n_post
+    assert (band["low"] <= band["counterfactual"]).all() and (band["counterfactual"] <= band["high"]).all()
+    fig = its_plots.counterfactual_panels(r, effects, ylabel="Rate", effect_label="Each", cumulative_label="Total")
+    assert len(fig.axes) == 3 and [a.get_ylabel() for a in fig.axes[1:]] == ["Each", "Total"]
+    legend = fig.axes[0].get_legend()
+    assert legend.get_bbox_to_anchor().y0 >= fig.axes[0].get_window_extent().y1 - 1  # above the axes, off the data
     plt.close(fig)
 
 

@@ -165,7 +165,7 @@ def test_rd_plots(senate_fit):
     assert isinstance(fig, Figure) and fig.axes[0].get_xlabel() == "Democratic margin at t"
     assert fig.axes[0].get_ylabel() == "vote"
     fig2 = rd_plots.sensitivity_plot(senate_fit)
-    assert fig2.axes[0].get_xlabel() == "Bandwidth (h)"
+    assert fig2.axes[0].get_xlabel() == "Width of the band either side of the threshold"
     assert "7.41" in rd_plots.binned_scatter_alt(senate_fit)
     assert "6 bandwidths" in rd_plots.sensitivity_alt(senate_fit)
     plt.close(fig)

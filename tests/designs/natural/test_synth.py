@@ -300,6 +300,18 @@ def test_synth_plots(california):
     assert "ranks" in synth_plots.placebo_alt(california) and "California" in synth_plots.trajectory_alt(california)
     for f in (fig, fig2, fig3):
         plt.close(f)
+    # the placebo band: the range of kept placebos' gaps each year (not a confidence interval)
+    band = synth_plots.placebo_band(california)
+    assert int(band["n_placebos"].iloc[0]) == keep
+    pg = california.placebo_gaps
+    kept = [u for u in california.placebos["unit"] if u != california.extra["treated_unit"]
+            and california.placebos.set_index("unit").loc[u, "pre_rmspe"] <= 5 * california.pre_rmspe]
+    first = pg[pg["unit"].isin(kept) & (pg["time"] == band["time"].iloc[0])]["gap"]
+    assert np.isclose(band["low"].iloc[0], first.min()) and np.isclose(band["high"].iloc[0], first.max())
+    assert band["cum_low"].isna().iloc[0]  # nothing added up before the start
+    fig4 = synth_plots.trajectory_panels(california, ylabel="Packs per capita", xlabel="Year")
+    assert len(fig4.axes) == 3
+    plt.close(fig4)
 
 
 def test_text_in_outcome_is_an_error(smoking):

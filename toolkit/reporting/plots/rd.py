@@ -31,16 +31,16 @@ def binned_scatter(result, *, xlabel: str = "Running variable", ylabel: str | No
         colour, marker, ls = style[side]
         d = b[b["side"] == side]
         ax.scatter(d["x"], d["y"], s=12 + 48 * d["n"] / nmax, marker=marker, color=colour, alpha=0.8,
-                   label=f"Bin means {'below' if side == 'below' else 'at or above'} cutoff")
+                   label=f"Average in a band, {'below' if side == 'below' else 'at or above'} the threshold")
         f = lines[lines["side"] == side].sort_values("x")
         ax.plot(f["x"], f["fitted"], color=colour, linestyle=ls, linewidth=2.2,
-                label=f"Local linear fit ({side})")
-    ax.axvline(c, color=NHS["dark_blue"], linestyle=":", linewidth=1.5, label=f"Cutoff ({fmt_number(c)})")
+                label=f"Straight-line fit ({'below' if side == 'below' else 'at or above'})")
+    ax.axvline(c, color=NHS["dark_blue"], linestyle=":", linewidth=1.5, label=f"Threshold ({fmt_number(c)})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or result.outcome)
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -66,20 +66,21 @@ def sensitivity_plot(result, *, title: str | None = None):
     fig, ax = new_figure()
     x = s["h_left"].to_numpy()
     ax.errorbar(x, s["estimate"], yerr=[s["estimate"] - s["robust_ci_low"], s["robust_ci_high"] - s["estimate"]],
-                fmt="none", ecolor=NHS["dark_grey"], elinewidth=1, capsize=4, label="Robust bias-corrected CI")
+                fmt="none", ecolor=NHS["dark_grey"], elinewidth=1, capsize=4,
+                label="95% interval allowing for curvature (headline)")
     ax.errorbar(x, s["estimate"], yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
                 fmt="o", color=NHS["blue"], ecolor=NHS["blue"], elinewidth=3, markersize=6,
-                label="Estimate and conventional CI")
+                label="Estimate and simple 95% interval")
     opt = s[s["multiplier"] == 1.0]
     if len(opt):
         ax.scatter(opt["h_left"], opt["estimate"], marker="D", s=70, facecolor=NHS["warm_yellow"],
-                   edgecolor=NHS["text"], zorder=5, label="MSE-optimal bandwidth")
+                   edgecolor=NHS["text"], zorder=5, label="Width chosen from the data (headline)")
     ax.axhline(0, color=NHS["text"], linewidth=0.8)
-    ax.set_xlabel("Bandwidth (h)")
+    ax.set_xlabel("Width of the band either side of the threshold")
     ax.set_ylabel(f"Estimated jump in {result.outcome}")
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from toolkit.reporting.formatting import fmt_ci, fmt_number
 from toolkit.reporting.language import upper_first
-from toolkit.stages.base import Callout, Facts, Figure, Paragraph, StageAnalysis, SummaryBox, Table
-from toolkit.stages.common import fmt_time, slug
+from toolkit.stages.base import Callout, Facts, Figure, Heading, Paragraph, StageAnalysis, SummaryBox, Table
+from toolkit.stages.common import fmt_time, glossary_blocks, slug
 from toolkit.stages.its.tables import ITSTables
 from toolkit.stages.its.words import ITSWords
 from toolkit.stages.verdicts import Verdict, verdict_blocks
@@ -61,8 +61,9 @@ class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
     settings: dict = field(default_factory=dict)
     raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
     charter: Any = None  # the evaluation's charter (its title heads the design facts), set by build
+    effects: pd.DataFrame | None = None  # the model's effect at every period after the start (chart panels)
 
-    SECTIONS = ("headline", "design", "series", "horizons", "diagnostics", "comparison", "groups", "method")
+    SECTIONS = ("headline", "design", "series", "horizons", "diagnostics", "comparison", "groups", "appendix")
 
     # -------------------------------------------------------------- views
     @property
@@ -92,6 +93,7 @@ class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
     def _section_headline(self):
         answer, points = self.headline()
         return [SummaryBox(f"Did {self.outcome_label} change when the scheme started?", answer, tuple(points)),
+                Callout(self.limits_text(), kind="info", label="Limits of this design"),
                 *(Callout(text, kind="warning") for text in self.warnings)]
 
     def _section_design(self):
@@ -102,14 +104,29 @@ class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
 
         return Figure(lambda: its_plots.counterfactual_plot(result, xlabel=upper_first(self.period_label),
                                                             ylabel=self.y_label),
-                      alt=its_plots.counterfactual_alt(result), caption=caption, data=data, data_caption=data_caption)
+                      alt=self.comparison_alt(), caption=caption, data=data, data_caption=data_caption)
 
     def _section_series(self):
+        from toolkit.reporting.plots import its as its_plots
+
         out = upper_first(self.outcome_label)
-        return [self._counterfactual_figure(
-            self.result, caption=f"{out} before and after the scheme, with the counterfactual",
-            data=self.series_table(),
-            data_caption=f"{out} by {self.period_label}: observed, fitted trend and counterfactual")]
+        if self.effects is None:
+            return [self._counterfactual_figure(
+                self.result, caption=f"{out} before and after the scheme, with the counterfactual",
+                data=self.series_table(), data_caption=f"{out} by {self.period_label}: observed, fitted trend and "
+                                                       "counterfactual")]
+        r, effects = self.result, self.effects
+        point, total = self.effect_axis_labels()
+        return [Figure(lambda: its_plots.counterfactual_panels(r, effects, ylabel=self.y_label,
+                                                               xlabel=upper_first(self.period_label),
+                                                               effect_label=point, cumulative_label=total),
+                       alt=self.series_alt(),
+                       caption=f"{out} before and after the scheme, the level expected without it (with its "
+                               f"{r.level * 100:g}% interval), and the estimated effect each {self.period_label} "
+                               "and in total",
+                       data=self.series_table(),
+                       data_caption=f"{out} by {self.period_label}: observed, fitted trend, expected without the "
+                                    "scheme with its interval, and the estimated effect")]
 
     def _section_horizons(self):
         return [Table(self.horizons_table(), caption=f"Difference between observed and expected {self.outcome_label} "
@@ -117,18 +134,17 @@ class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
 
     def _section_diagnostics(self):
         return [*verdict_blocks(self.verdicts),
-                Table(self.diagnostics_table(), caption="Tests of the residuals for autocorrelation "
-                      "(Durbin-Watson near 2 and large p-values mean none is left)")]
+                Paragraph("The statistical tests behind these checks are in the technical appendix.")]
 
     def _section_comparison(self):
         if self.controlled is None:
-            return [Callout("No comparison series was used, so the estimate rests on this area's own trend alone. "
-                            "Map comparison_outcome (and comparison_denominator) to a similar area's series to check "
-                            "it.", kind="info")]
+            return [Callout("No comparison area was used, so the estimate rests on this area's own trend alone. "
+                            "A similar area's series without the scheme would check it (the technical appendix "
+                            "says how to add one).", kind="info")]
         out = upper_first(self.outcome_label)
-        return [Paragraph("A controlled interrupted time series subtracts what happened in a comparison area without "
-                          "the scheme. If both approaches agree, something else happening at the same time is a less "
-                          "likely explanation."),
+        return [Paragraph("This check subtracts what happened in a comparison area without the scheme. If both "
+                          "approaches agree, something else happening at the same time is a less likely "
+                          "explanation."),
                 self._counterfactual_figure(
                     self.controlled, caption=f"{out} in this area and the comparison area",
                     data=self.comparison_table(),
@@ -141,10 +157,20 @@ class ITSAnalysis(ITSWords, ITSTables, StageAnalysis):
                       decimals=self.decimals),
                 Paragraph(self.gradient.finding) if self.gradient is not None else None]
 
-    def _section_method(self):
+    def _section_appendix(self):
+        terms = ["Segmented regression", "Counterfactual", "Prediction band"]
+        if self.ratio:
+            terms += ["Rate ratio", "Quasi-Poisson GLM"]
+        terms += ["Newey-West (HAC) standard errors", "Durbin-Watson, Ljung-Box, Breusch-Godfrey", "Controlled ITS"]
+        if self.by_group is not None:
+            terms.append("Cochran's Q")
         return [Facts(tuple(self.method_facts())),
                 Table(self.model_table(), caption="Segmented regression terms (rate ratios for counts: 1 means no "
-                      "change)", decimals=self.decimals)]
+                      "change)", decimals=self.decimals),
+                Table(self.diagnostics_table(), caption="Tests of the residuals for autocorrelation "
+                      "(Durbin-Watson near 2 and large p-values mean none is left)"),
+                Heading("Data roles", level=3), Paragraph(self.roles_text()),
+                *glossary_blocks(*terms)]
 
     # -------------------------------------------------------------- results.json
     def record(self, results) -> None:

@@ -114,6 +114,9 @@ def run_its(
                      f"data ({n_post} {period_label}s observed since the start) and are not shown.")
     hz = sorted(set(kept) | {n_post - 1})
     result = its.segmented(series, "outcome", "time", intervention_start, horizons=hz, **common)
+    # the same model's effect at every period after the start, for the chart's band and effect panels
+    effects = its.segmented(series, "outcome", "time", intervention_start, horizons=list(range(n_post)),
+                            **common).horizons
     controlled = None
     if comparison:
         try:
@@ -139,7 +142,7 @@ def run_its(
                                          ratio=result.scale == "ratio")
     return ITSAnalysis(result=result, controlled=controlled, by_group=by_group, verdicts=verdicts, notes=notes,
                        outcome_label=outcome_label, period_label=period_label, rate_label=rate_label,
-                       group_label=group_label, gradient=gradient, cautions=cautions,
+                       group_label=group_label, gradient=gradient, cautions=cautions, effects=effects,
                        settings={"intervention_start": intervention_start, "family": family,
                                  "seasonality": season, "per": per, "horizons": hz})
 

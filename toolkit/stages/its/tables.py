@@ -22,18 +22,35 @@ class ITSTables:
 
 
     def series_table(self) -> pd.DataFrame:
-        """The chart's data: each period's observed value, the fitted trend and the counterfactual."""
+        """The chart's data: each period's observed value, fitted trend, counterfactual with its interval, effects."""
         cf = self.result.counterfactual
-        d = cf[cf["series"] == "intervention"]
+        d = cf[cf["series"] == "intervention"].reset_index(drop=True)
         sfx = "_rate" if "observed_rate" in d else ""
         unit = f" ({self.rate_label})" if sfx else ""
         out = pd.DataFrame({
             upper_first(self.period_label): [fmt_time(t, unit=self.period_label) for t in d["time"]],
+            "Scheme running": ["yes" if p else "no" for p in d["post"]],
             f"Observed{unit}": d["observed" + sfx].to_numpy(),
             f"Fitted trend{unit}": d["trend" + sfx].to_numpy(),
             f"Expected without the scheme{unit}": d["counterfactual_trend" + sfx].where(d["post"]).to_numpy(),
-            "Scheme running": d["post"].to_numpy(),
         })
+        if getattr(self, "effects", None) is None:
+            return out
+        from toolkit.reporting.plots.its import counterfactual_band
+
+        pct = f"{self.result.level * 100:g}%"
+        band = counterfactual_band(self.result, self.effects).set_index("time")
+        times = d["time"]
+        out[f"Expected: {pct} interval from"] = times.map(band["low"]).to_numpy()
+        out[f"Expected: {pct} interval to"] = times.map(band["high"]).to_numpy()
+        point, total = (x.replace("\n", " ") for x in self.effect_axis_labels())
+        e = self.effects
+        for label, measure in ((point, "difference_in_events" if self.ratio else "difference"),
+                               (total, "cumulative_difference")):
+            m = e[e["measure"] == measure].set_index("time")
+            out[label] = times.map(m["estimate"]).to_numpy()
+            out[f"{label}: {pct} CI from"] = times.map(m["ci_low"]).to_numpy()
+            out[f"{label}: {pct} CI to"] = times.map(m["ci_high"]).to_numpy()
         return out
 
     def comparison_table(self) -> pd.DataFrame | None:

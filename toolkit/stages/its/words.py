@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.designs.its import MIN_PRE_PERIODS
-from toolkit.reporting.formatting import fmt_ci, fmt_number
+from toolkit.reporting.formatting import fmt_ci, fmt_count, fmt_number
 from toolkit.reporting.language import upper_first
-from toolkit.stages.common import fmt_time, pct_change_text
+from toolkit.stages.common import covid_caution, fmt_time, pct_change_text
 
 __all__ = ["ITSWords"]
 
@@ -107,7 +107,7 @@ class ITSWords:
                      f"{fmt_time(d['time'].iloc[-1], unit=self.period_label)}"),
             (f"{upper_first(self.period_label)}s before the start", f"{int(r.extra['n_pre'])}"),
             (f"{upper_first(self.period_label)}s since the start", f"{int(r.extra['n_post'])}"),
-            ("Comparison", "a comparison area's series (controlled ITS, as a check)" if self.controlled is not None
+            ("Comparison", "a comparison area's series (as a check)" if self.controlled is not None
              else "this area's own pre-scheme trend"),
         ]
         return facts
@@ -129,21 +129,74 @@ class ITSWords:
 
     def no_groups_text(self) -> str:
         return (f"These data hold one series for the whole area, with no breakdown by {self.group_label}, so "
-                f"they cannot say whether the effect differed across the deprivation gradient. To answer it, "
-                f"supply the series by {self.group_label} (one row per group and {self.period_label}) and map the "
-                f"column to the 'group' role: each group then gets its own estimate, with a test of whether "
-                f"they differ.")
+                f"they cannot say whether the effect differed across the deprivation gradient. Supplying the "
+                f"series by {self.group_label} would give each group its own estimate, with a test of whether "
+                "they differ (the technical appendix says how).")
+
+    def roles_text(self) -> str:
+        """How the data are mapped (column roles in evaluation.yaml), for the appendix."""
+        return ("The stage reads the roles time, outcome and denominator. A comparison area's series is added by "
+                "mapping comparison_outcome and comparison_denominator; a breakdown by "
+                f"{self.group_label} by mapping the column to the group role (one row per group and "
+                f"{self.period_label}).")
+
+    @property
+    def start(self):
+        d = self.result.counterfactual
+        return d.loc[(d["series"] == "intervention") & d["post"], "time"].iloc[0]
+
+    def limits_text(self) -> str:
+        """The standing threats of the design, named on the headline (issue 15)."""
+        text = ("This design compares one area with its own past. It cannot tell the scheme apart from anything "
+                "else that changed at the same time (another scheme, a change in services, coding or "
+                "admission policy), and with a single area there is no second place where the scheme was tried "
+                "to confirm the result."
+                + (" The comparison area below is a partial check on this." if self.controlled is not None else ""))
+        covid = covid_caution(self.start, unit=self.period_label)
+        return text + (" " + covid if covid else "")
+
+    def effect_axis_labels(self) -> tuple[str, str]:
+        """Axis labels of the effect panels: the difference each period and in total."""
+        if self.ratio:
+            return (f"Difference each {self.period_label}\n(number)", "Total difference\nsince the start (number)")
+        unit = f"\n({self.rate_label})" if self.rate_label else ""
+        return f"Difference each {self.period_label}{unit}", f"Total difference\nsince the start{unit}"
+
+    def series_alt(self) -> str:
+        """Alt text of the counterfactual chart with its band and effect panels."""
+        r = self.result
+        d = r.counterfactual[r.counterfactual["series"] == "intervention"]
+        unit = self.period_label
+        pct = f"{r.level * 100:g}%"
+        last = self._last_horizon_sentences()
+        return (f"Three charts sharing a time axis from {fmt_time(d['time'].iloc[0], unit=unit)} to "
+                f"{fmt_time(d['time'].iloc[-1], unit=unit)}. Top: {self.outcome_label} observed each {unit} (dots), "
+                f"the fitted trend (solid line) and, from {fmt_time(self.start, unit=unit)}, the level expected "
+                f"without the scheme (dashed line) inside a hatched band showing its {pct} interval. Middle: the "
+                f"estimated difference each {unit}, with its {pct} interval shaded. Bottom: the total difference "
+                f"since the start, with its interval. " + " ".join(last))
+
+    def comparison_alt(self) -> str:
+        c = self.controlled if self.controlled is not None else self.result
+        d = c.counterfactual[c.counterfactual["series"] == "intervention"]
+        unit = self.period_label
+        return (f"Line chart of {self.outcome_label} in this area (dots) and the comparison area (squares) from "
+                f"{fmt_time(d['time'].iloc[0], unit=unit)} to {fmt_time(d['time'].iloc[-1], unit=unit)}, with "
+                f"fitted trends (solid lines), the level expected without the scheme (dashed) and a dotted line at "
+                f"the start, {fmt_time(self.start, unit=unit)}. Allowing for the comparison area, the level change "
+                f"at the start is {fmt_number(c.estimate)} ({fmt_ci(c.ci_low, c.ci_high, c.level)}).")
 
 
 def _count_text(row: pd.Series, level: float) -> str:
-    """``about 1,435 fewer (95% CI 1,246 to 1,623 fewer)``; an interval across zero is said so."""
+    """``about 1,430 fewer (95% CI 1,250 to 1,620 fewer)``; an interval across zero is said so."""
     est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
     word = "fewer" if est < 0 else "more"
     if lo < 0 < hi:
-        return (f"about {fmt_number(abs(est))} {word} ({level * 100:g}% CI {fmt_number(abs(lo))} fewer to "
-                f"{fmt_number(abs(hi))} more)")
+        return (f"{fmt_count(abs(est))} {word} ({level * 100:g}% CI {fmt_count(abs(lo), about=False)} fewer to "
+                f"{fmt_count(abs(hi), about=False)} more)")
     a, b = sorted((abs(lo), abs(hi)))
-    return f"about {fmt_number(abs(est))} {word} ({fmt_ci(a, b, level)} {word})"
+    return (f"{fmt_count(abs(est))} {word} ({level * 100:g}% CI {fmt_count(a, about=False)} to "
+            f"{fmt_count(b, about=False)} {word})")
 
 
 def _certainty(row: pd.Series, ratio: bool) -> str:

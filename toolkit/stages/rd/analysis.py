@@ -16,8 +16,8 @@ import pandas as pd
 from toolkit.cautions import code_of
 from toolkit.designs.rd import MIN_PER_SIDE
 from toolkit.reporting.formatting import fmt_ci, fmt_number
-from toolkit.stages.base import Callout, Facts, Figure, Paragraph, StageAnalysis, SummaryBox, Table
-from toolkit.stages.common import slug
+from toolkit.stages.base import Callout, Facts, Figure, Heading, Paragraph, StageAnalysis, SummaryBox, Table
+from toolkit.stages.common import glossary_blocks, slug
 from toolkit.stages.rd.tables import RDTables
 from toolkit.stages.verdicts import Verdict, verdict_blocks
 
@@ -58,7 +58,7 @@ class RDAnalysis(RDTables, StageAnalysis):
     raised: tuple = ()  # cautions raised while fitting (coded; see toolkit.cautions)
     charter: Any = None  # the evaluation's charter (its title heads the design facts), set by build
 
-    SECTIONS = ("headline", "design", "jump", "diagnostics", "bandwidth", "groups", "method")
+    SECTIONS = ("headline", "design", "jump", "diagnostics", "bandwidth", "groups", "appendix")
 
     @property
     def warnings(self) -> list[str]:
@@ -91,7 +91,7 @@ class RDAnalysis(RDTables, StageAnalysis):
         unit = f" {self.effect_unit}" if self.effect_unit else ""
         answer = (f"Just at the threshold, {self.outcome_label} was {fmt_number(abs(r.estimate))}{unit} {verb} on the side "
                   f"that gets the scheme than on the side that does not "
-                  f"(robust {fmt_ci(r.ci_low, r.ci_high, r.level)}). ")
+                  f"({fmt_ci(r.ci_low, r.ci_high, r.level)}). ")
         answer += ("The whole interval is above zero, so the jump is unlikely to be chance." if r.ci_low > 0 else
                    "The whole interval is below zero, so the drop is unlikely to be chance." if r.ci_high < 0 else
                    "The interval includes zero, so we cannot rule out that the scheme made no difference.")
@@ -116,11 +116,12 @@ class RDAnalysis(RDTables, StageAnalysis):
         facts = [("Scheme", charter.title)] if charter is not None else []
         facts += [
             ("Outcome", self.outcome_label),
-            ("Running variable", self.running_label),
+            ("Score that decides who gets the scheme", self.running_label),
             ("Threshold", fmt_cutoff(self.cutoff)),
             ("Gets the scheme", f"{self.running_label} {treated}"),
             ("Units below / at or above", f"{int(r.extra['n_left']):,} / {int(r.extra['n_right']):,}"),
-            ("Bandwidth (MSE-optimal)", f"{fmt_number(r.extra['h_left'])} either side of the threshold"),
+            ("Units compared", f"those within {fmt_number(r.extra['h_left'])} either side of the threshold "
+                               "(a width chosen from the data)"),
         ]
         if r.extra.get("excluded"):
             facts.append(("Rows excluded (missing values)", f"{int(r.extra['excluded']):,}"))
@@ -132,21 +133,45 @@ class RDAnalysis(RDTables, StageAnalysis):
             ("Estimate", "conventional local-linear estimate of the jump (treated side minus the other side)"),
             ("Interval", "robust bias-corrected interval and p-value (Calonico, Cattaneo and Titiunik 2014)"),
             ("Manipulation test", "rddensity (Cattaneo, Jansson and Ma 2020)"),
+            ("Bandwidth", f"MSE-optimal (mserd), h = {fmt_number(self.result.extra['h_left'])} either side; the "
+                          "sensitivity chart refits at multiples of it"),
             ("Minimum data", f"refused with fewer than {MIN_PER_SIDE} units on either side of the threshold"),
         ]
 
     def no_groups_text(self) -> str:
-        return (f"A regression discontinuity estimates the effect only for units near the threshold. Here the "
-                f"threshold is set on {self.running_label}, so every unit near it has about the same deprivation: "
-                "the design cannot say whether the effect differs across the deprivation gradient. To see whether "
-                "it differs between other kinds of unit at the threshold (for example urban and rural "
-                f"neighbourhoods), map that column to the 'group' role.")
+        return (f"This design estimates the effect only for units near the threshold. Here the threshold is set on "
+                f"{self.running_label}, so every unit near it has about the same deprivation: the design cannot say "
+                "whether the effect differs across the deprivation gradient. Whether it differs between other kinds "
+                "of unit at the threshold (for example urban and rural neighbourhoods) can be checked by adding "
+                "that column (the technical appendix says how).")
 
+    def limits_text(self) -> str:
+        """The standing limit of the design, named on the headline (issue 15)."""
+        return (f"The effect is local to the threshold: it applies to units with {self.running_label} close to "
+                f"{fmt_cutoff(self.cutoff)}. Units far from it, on either side, may respond differently, so this "
+                "does not say what the scheme does for the most or least deprived, or what extending it further "
+                "would achieve.")
+
+    def jump_alt(self) -> str:
+        r = self.result
+        return (f"Scatter chart of the average {self.outcome_label} in bands of {self.running_label} either side of "
+                f"the threshold {fmt_cutoff(self.cutoff)}: circles and a solid straight line below it, squares and "
+                f"a dashed line at or above it, fitted to units within {fmt_number(r.extra['h_left'])} of the "
+                f"threshold. The jump at the threshold is estimated at {fmt_number(r.estimate)} "
+                f"({fmt_ci(r.ci_low, r.ci_high, r.level)}).")
+
+    def bandwidth_alt(self) -> str:
+        s = self.result.sensitivity
+        return (f"Chart of the estimated jump in {self.outcome_label} when comparing units within {len(s)} "
+                f"different widths of the threshold, from {fmt_number(s['h_left'].min())} to "
+                f"{fmt_number(s['h_left'].max())}; estimates range from {fmt_number(s['estimate'].min())} to "
+                f"{fmt_number(s['estimate'].max())}.")
 
     # -------------------------------------------------------------- the report
     def _section_headline(self):
         answer, points = self.headline()
         return [SummaryBox("Did the scheme make a difference at the threshold?", answer, tuple(points)),
+                Callout(self.limits_text(), kind="info", label="Limits of this design"),
                 *(Callout(text, kind="warning") for text in self.warnings)]
 
     def _section_design(self):
@@ -158,25 +183,22 @@ class RDAnalysis(RDTables, StageAnalysis):
 
         r, out = self.result, self.outcome_label[:1].upper() + self.outcome_label[1:]
         return [Figure(lambda: rd_plots.binned_scatter(r, xlabel=self.running_label, ylabel=out),
-                       alt=rd_plots.binned_scatter_alt(r),
+                       alt=self.jump_alt(),
                        caption=f"{out} by {self.running_label}, either side of the threshold",
-                       data=self.bins_table(), data_caption=f"Average outcome in bands of {self.running_label}"),
-                Table(self.estimates_table(),
-                      caption="The jump at the threshold: conventional and bias-corrected estimates")]
+                       data=self.bins_table(), data_caption=f"Average outcome in bands of {self.running_label}")]
 
     def _section_diagnostics(self):
-        density = self.density_table()
         return [*verdict_blocks(self.verdicts),
-                Table(density, caption="Manipulation test: are there more units just on one side of the threshold?")
-                if density is not None else None]
+                Paragraph("The statistical tests behind these checks are in the technical appendix.")]
 
     def _section_bandwidth(self):
         from toolkit.reporting.plots import rd as rd_plots
 
         r = self.result
-        return [Figure(lambda: rd_plots.sensitivity_plot(r), alt=rd_plots.sensitivity_alt(r),
-                       caption="Estimated jump at different bandwidths, with robust intervals",
-                       data=self.sensitivity_table(), data_caption="Estimated jump by bandwidth")]
+        return [Figure(lambda: rd_plots.sensitivity_plot(r), alt=self.bandwidth_alt(),
+                       caption="Estimated jump when comparing units in narrower and wider bands around the "
+                               "threshold, with 95% intervals",
+                       data=self.sensitivity_table(), data_caption="Estimated jump by width of the band")]
 
     def _section_groups(self):
         if self.by_group is None:
@@ -184,8 +206,22 @@ class RDAnalysis(RDTables, StageAnalysis):
         return [Table(self.group_table(), caption=f"The jump at the threshold in each {self.group_label}"),
                 Paragraph(self.gradient.finding) if self.gradient is not None else None]
 
-    def _section_method(self):
-        return [Facts(tuple(self.method_facts()))]
+    def _section_appendix(self):
+        density = self.density_table()
+        terms = ["Regression discontinuity", "Running variable", "rdrobust", "MSE-optimal bandwidth",
+                 "Bias-corrected robust interval", "Triangular kernel", "rddensity"]
+        if self.by_group is not None:
+            terms.append("Cochran's Q")
+        return [Facts(tuple(self.method_facts())),
+                Table(self.estimates_table(),
+                      caption="The jump at the threshold: conventional and bias-corrected estimates"),
+                Table(density, caption="Manipulation test: are there more units just on one side of the threshold?")
+                if density is not None else None,
+                Heading("Data roles", level=3),
+                Paragraph("The stage reads the roles running (the score), outcome and, optionally, unit (checked "
+                          "against the official IMD rank when the score is one) and group (a kind of unit, e.g. "
+                          "urban and rural, for effects by group)."),
+                *glossary_blocks(*terms)]
 
     # -------------------------------------------------------------- results.json
     def record(self, results) -> None:

@@ -45,10 +45,10 @@ def running_check_verdict(data: pd.DataFrame, matched: pd.DataFrame, *, vintage:
     text = f"{n_ok:,} of {n:,} units matched an official IMD {vintage} rank"
     if n_diff:
         rows = ", ".join(str(i + 2) for i in np.flatnonzero(differ)[:5])
-        text += f"; {n_diff:,} have a running value that differs from it (e.g. rows {rows})."
+        text += f"; {n_diff:,} have a score that differs from it (e.g. rows {rows})."
     else:
-        text += "; every matched unit's running value is its official rank."
-    return Verdict(f"Is the running variable the official IMD {vintage} rank?", status, text,
+        text += "; every matched unit's score is its official rank."
+    return Verdict(f"Is the deprivation score the official IMD {vintage} rank?", status, text,
                    "good when every unit matches and every value equals the official rank")
 
 

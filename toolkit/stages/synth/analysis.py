@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from toolkit.designs.synth import MIN_PRE_PERIODS
+from toolkit.reporting.plots.synth import BAND_MAX_RATIO_PRE
 from toolkit.reporting.formatting import fmt_number
 from toolkit.reporting.language import upper_first
-from toolkit.stages.base import Callout, Facts, Figure, Paragraph, StageAnalysis, SummaryBox, Table
-from toolkit.stages.common import slug
+from toolkit.stages.base import Callout, Facts, Figure, Heading, Paragraph, StageAnalysis, SummaryBox, Table
+from toolkit.stages.common import covid_caution, glossary_blocks, slug
 from toolkit.stages.synth.tables import SynthTables
 from toolkit.stages.verdicts import Verdict, p_text, verdict_blocks
 
@@ -58,7 +59,7 @@ class SynthAnalysis(SynthTables, StageAnalysis):
     charter: Any = None  # the evaluation's charter (its title heads the design facts), set by build
 
     SECTIONS = ("headline", "design", "trajectory", "weights", "placebo", "comparison", "diagnostics", "groups",
-                "method")
+                "appendix")
 
     @property
     def warnings(self) -> list[str]:
@@ -121,6 +122,10 @@ class SynthAnalysis(SynthTables, StageAnalysis):
             ("Method", self.result.method),
             ("Effect", "the average gap between the area and its synthetic control after the start"),
             ("Pre-period fit", "root mean squared prediction error (RMSPE) before the start"),
+            ("Placebo band", "on the chart, the synthetic control plus the lowest to highest gap of the placebo runs "
+                             "whose fit error before the start is at most "
+                             f"{BAND_MAX_RATIO_PRE:g} times ours (cut-offs as in Abadie, Diamond and Hainmueller "
+                             "2010): the range of gaps seen without the scheme, not a confidence interval"),
             ("Minimum data", f"refused with fewer than {MIN_PRE_PERIODS} {self.period_label}s before the start; "
                              "10 or more recommended"),
             ("References", "Abadie, Diamond and Hainmueller (2010, 2015)"),
@@ -128,15 +133,28 @@ class SynthAnalysis(SynthTables, StageAnalysis):
 
     def no_groups_text(self) -> str:
         return (f"These data hold one series per area, with no breakdown by {self.group_label}, so they cannot say "
-                "whether the effect differed across the deprivation gradient. To answer it, supply each area's "
-                f"series by {self.group_label} (one row per area, group and {self.period_label}) and map that column "
-                "to the 'group' role: each group then gets its own synthetic control and placebo test.")
+                "whether the effect differed across the deprivation gradient. Supplying each area's series by "
+                f"{self.group_label} would give each group its own synthetic control and placebo test (the "
+                "technical appendix says how).")
 
+    def limits_text(self) -> str:
+        """The standing threats of the design, named on the headline (issue 15)."""
+        donors = int(self.result.extra["n_donors"])
+        text = (f"This design compares one area with a weighted mix of {donors} others. It cannot tell the scheme "
+                "apart from anything else that changed in this area alone at the same time (another scheme, a "
+                "change in services or in how activity is recorded), and with a single area there is no second "
+                "place where the scheme was tried to confirm the result. With "
+                f"{donors} comparison areas the placebo test cannot give a p-value below 1 in {donors + 1} "
+                f"({fmt_number(1 / (donors + 1), digits=2)}), however large the effect.")
+        covid = covid_caution(self.result.gaps.loc[self.result.gaps["post"], "time"].iloc[0],
+                              unit=self.time_unit or self.period_label)
+        return text + (" " + covid if covid else "")
 
     # -------------------------------------------------------------- the report
     def _section_headline(self):
         answer, points = self.headline()
         return [SummaryBox(f"Did {self.treated_label} change compared with similar areas?", answer, tuple(points)),
+                Callout(self.limits_text(), kind="info", label="Limits of this design"),
                 *(Callout(text, kind="warning") for text in self.warnings)]
 
     def _section_design(self):
@@ -148,11 +166,15 @@ class SynthAnalysis(SynthTables, StageAnalysis):
         from toolkit.reporting.plots import synth as synth_plots
 
         out, r = upper_first(self.outcome_label), self.result
-        return [Figure(lambda: synth_plots.trajectory_plot(r, xlabel=upper_first(self.period_label), ylabel=out),
-                       alt=synth_plots.trajectory_alt(r),
-                       caption=f"{out}: {self.treated_label} and its synthetic control",
+        return [Figure(lambda: synth_plots.trajectory_panels(r, xlabel=upper_first(self.period_label), ylabel=out,
+                                                             treated_label=self.treated_label),
+                       alt=self.trajectory_alt(),
+                       caption=f"{out}: {self.treated_label} and its synthetic control, with the range of gaps seen "
+                               "in comparison areas without the scheme; below, the gap each "
+                               f"{self.period_label} and added up since the start",
                        data=self.trajectory_table(),
-                       data_caption=f"{out} by {self.period_label}: our area, its synthetic control and the gap")]
+                       data_caption=f"{out} by {self.period_label}: our area, its synthetic control, the gap and "
+                                    "the range of placebo gaps")]
 
     def _section_weights(self):
         from toolkit.reporting.plots import synth as synth_plots
@@ -168,10 +190,10 @@ class SynthAnalysis(SynthTables, StageAnalysis):
         r = self.result
         return [Figure(lambda: synth_plots.placebo_plot(r, xlabel=upper_first(self.period_label),
                                                         ylabel="Gap: area minus its synthetic control"),
-                       alt=synth_plots.placebo_alt(r),
+                       alt=self.placebo_alt(),
                        caption="Gap between each area and its synthetic control: our area and the placebo areas",
                        data=self.placebo_table(),
-                       data_caption="Placebo test: fit before and after the start for every area, ranked")]
+                       data_caption="Placebo test: fit error before and after the start for every area, ranked")]
 
     def _section_comparison(self):
         c = self.comparison
@@ -193,8 +215,15 @@ class SynthAnalysis(SynthTables, StageAnalysis):
                 Paragraph("A synthetic control has no standard error, so the groups are compared by their own "
                           "placebo tests rather than by a formal test of difference.")]
 
-    def _section_method(self):
-        return [Facts(tuple(self.method_facts()))]
+    def _section_appendix(self):
+        return [Facts(tuple(self.method_facts())),
+                Heading("Data roles", level=3),
+                Paragraph("The stage reads the roles unit, time and outcome. A breakdown by "
+                          f"{self.group_label} is added by mapping that column to the group role (one row per area, "
+                          f"group and {self.period_label}); comparison areas can be limited with the donors "
+                          "parameter."),
+                *glossary_blocks("Synthetic control", "Donor", "RMSPE", "Placebo test",
+                                 "Synthetic difference-in-differences (SDID)", "ATT")]
 
     # -------------------------------------------------------------- results.json
     def record(self, results) -> None:

@@ -24,10 +24,50 @@ class SynthTables:
         return fmt_time(value, unit=self.time_unit or self.period_label)
 
     def trajectory_table(self) -> pd.DataFrame:
-        g = self.result.gaps
-        return pd.DataFrame({upper_first(self.period_label): [self._t(t) for t in g["time"]],
-                             self.treated_label: g["treated"].to_numpy(), "Synthetic control": g["synthetic"].to_numpy(),
-                             "Gap": g["gap"].to_numpy(), "Scheme running": g["post"].to_numpy()})
+        from toolkit.reporting.plots.synth import placebo_band
+
+        g = self.result.gaps.reset_index(drop=True)
+        out = pd.DataFrame({upper_first(self.period_label): [self._t(t) for t in g["time"]],
+                            "Scheme running": ["yes" if p else "no" for p in g["post"]],
+                            self.treated_label: g["treated"].to_numpy(), "Synthetic control": g["synthetic"].to_numpy(),
+                            "Gap": g["gap"].to_numpy(),
+                            "Gap added up since the start": g["gap"].where(g["post"], 0.0).cumsum().where(g["post"])
+                            .to_numpy()})
+        band = placebo_band(self.result)
+        if band is not None:
+            b = band.set_index("time").reindex(g["time"])
+            out["Placebo gaps: lowest"] = b["low"].to_numpy()
+            out["Placebo gaps: highest"] = b["high"].to_numpy()
+        return out
+
+    def trajectory_alt(self) -> str:
+        from toolkit.reporting.plots.synth import placebo_band
+
+        r, g = self.result, self.result.gaps
+        band = placebo_band(r)
+        post = g[g["post"]]
+        outside = int(((post["gap"] < band.set_index("time")["low"].reindex(post["time"]).to_numpy())
+                       | (post["gap"] > band.set_index("time")["high"].reindex(post["time"]).to_numpy())).sum()) \
+            if band is not None else None
+        text = (f"Three charts sharing a time axis from {self._t(g['time'].iloc[0])} to {self._t(g['time'].iloc[-1])}. "
+                f"Top: {self.outcome_label} for {self.treated_label} (solid line, circles) and its synthetic control "
+                f"(dashed line, squares), which track each other before the scheme (typical miss "
+                f"{fmt_number(r.pre_rmspe)}); afterwards {self.treated_label} is on average "
+                f"{fmt_number(abs(r.estimate))} {'lower' if r.estimate < 0 else 'higher'}. Middle: the gap each "
+                f"{self.period_label}; bottom: the gap added up since the start.")
+        if band is not None:
+            text += (f" A hatched or shaded band shows the lowest to highest gap among "
+                     f"{int(band['n_placebos'].iloc[0])} comparison areas treated as if they had the scheme; "
+                     f"the area's gap is outside it in {outside} of {len(post)} {self.period_label}s since the start.")
+        return text
+
+    def placebo_alt(self) -> str:
+        r = self.result
+        n = len(r.placebos) if r.placebos is not None else 0
+        return (f"Line chart of the gap between each area and its synthetic control: {self.treated_label} as a "
+                f"thick line with dots and {n - 1} comparison areas, each treated as if it had the scheme, as thin "
+                f"grey lines. Relative to how well it fitted before the start, {self.treated_label}'s gap ranks "
+                f"{int(r.placebos['rank'].iloc[0])} of {n} (placebo p-value {fmt_p(r.p_value)}).")
 
     def weights_table(self) -> pd.DataFrame:
         w = self.result.weights
@@ -68,7 +108,7 @@ class SynthTables:
         p = self.result.placebos
         return pd.DataFrame({
             "Area": p["unit"].astype(str).to_numpy(), "Has the scheme": p["treated"].to_numpy(),
-            "Fit error before (RMSPE)": p["pre_rmspe"].to_numpy(), "Error after (RMSPE)": p["post_rmspe"].to_numpy(),
+            "Fit error before": p["pre_rmspe"].to_numpy(), "Error after": p["post_rmspe"].to_numpy(),
             "Ratio after/before": p["ratio"].to_numpy(), "Rank": p["rank"].astype(int).to_numpy(),
             "Average gap after": p["average_post_gap"].to_numpy()}).sort_values("Rank", kind="stable")
 
@@ -77,7 +117,7 @@ class SynthTables:
         if loo is None or loo.empty:
             return None
         return pd.DataFrame({"Comparison area left out": loo["excluded_donor"].astype(str).to_numpy(),
-                             "Average gap": loo["estimate"].to_numpy(), "Fit error before (RMSPE)":
+                             "Average gap": loo["estimate"].to_numpy(), "Fit error before":
                              loo["pre_rmspe"].to_numpy()})
 
     def group_table(self) -> pd.DataFrame | None:
@@ -86,4 +126,4 @@ class SynthTables:
         b = self.by_group
         return pd.DataFrame({upper_first(self.group_label): b["group"].astype(str).to_numpy(),
                              "Average gap": b["estimate"].to_numpy(), "Placebo p-value": [fmt_p(v) for v in b["p_value"]],
-                             "Fit error before (RMSPE)": b["pre_rmspe"].to_numpy(), "Note": b["note"].to_numpy()})
+                             "Fit error before": b["pre_rmspe"].to_numpy(), "Note": b["note"].to_numpy()})
