@@ -266,9 +266,9 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
         breakdown value of M and a plain sentence.
     """
     if method != "smoothness":
-        raise ValueError("method must be 'smoothness' (the relative-magnitudes restriction is not implemented)")
+        raise DesignError("method must be 'smoothness' (the relative-magnitudes restriction is not implemented)")
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     if result is not None:
         beta, sigma, n_pre, post_e = _event_inputs(result, max_pre, max_post)
         outcome = result.outcome
@@ -281,7 +281,7 @@ def honest(result, *, method: str = "smoothness", m: Sequence[float] | None = No
         l_vec = np.full(n_post, 1.0 / n_post)
     else:
         if int(target) != target or not 0 <= target < n_post:
-            raise ValueError(f"target must be 'average' or an event time from 0 to {n_post - 1}")
+            raise DesignError(f"target must be 'average' or an event time from 0 to {n_post - 1}")
         l_vec = np.eye(n_post)[int(target)]
     alpha = 1 - level
     est = float(l_vec @ beta[n_pre:])
