@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.errors import DesignError, Problem
-
 __all__ = ["ESTIMATORS", "METHODS", "dr_panel", "ipw_panel", "reg_panel", "logit"]
 
 METHODS = ("dr", "ipw", "reg")
@@ -160,9 +158,3 @@ def reg_panel(dy, D, X, w) -> tuple[float, np.ndarray]:
 
 ESTIMATORS = {"dr": dr_panel, "ipw": ipw_panel, "reg": reg_panel}
 
-
-def check_method(method: str) -> None:
-    if method not in METHODS:
-        raise DesignError(f"Unknown estimation method {method!r}.",
-                          [Problem(f"method must be one of {', '.join(METHODS)}",
-                                   fix='use "dr" (doubly robust, the default), "ipw" or "reg"')])
