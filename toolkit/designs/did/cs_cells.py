@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.designs.did import drdid
+from toolkit.designs.did._tidy import dot
 from toolkit.designs.did.cs_sample import CSSample
 
 __all__ = ["BASE_PERIODS", "cell_plan", "cell_masks", "estimate_cells"]
@@ -83,8 +84,8 @@ def _means_cell(sample: CSSample, treated, comp, ti: int, bi: int) -> tuple[floa
     w = sample.w
     s1 = w[treated].sum()
     s0 = w[comp].sum()
-    mu1 = float(np.dot(w[treated], dy[treated]) / s1)
-    mu0 = float(np.dot(w[comp], dy[comp]) / s0)
+    mu1 = dot(w[treated], dy[treated]) / s1
+    mu0 = dot(w[comp], dy[comp]) / s0
     psi = np.zeros(n)
     psi[treated] = w[treated] * (dy[treated] - mu1) / s1
     psi[comp] -= w[comp] * (dy[comp] - mu0) / s0

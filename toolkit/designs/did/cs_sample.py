@@ -221,6 +221,7 @@ def build_sample(data: pd.DataFrame, outcome: str, unit: str, time: str, first_t
                          column=first_treated, fix="include untreated units in the data")],
             )
     w_unit = w_unit / w_unit.mean()
+    Y = np.asfortranarray(Y)  # each cell reads two periods' columns: keep them contiguous
     sample = CSSample(Y=Y, G=G, w=w_unit, times=times, cohorts=cohorts, control=control,
                       anticipation=int(anticipation), X=X, covariates=covariates)
     return sample, warns

@@ -23,7 +23,7 @@ import pandas as pd
 
 from toolkit.cautions import Caution
 from toolkit.designs.did import drdid
-from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did._tidy import coef_table, dot
 from toolkit.designs.did.cs_aggregate import KINDS, PRETEST_UNITS_PER_CELL, GroupTimeEffects, wald_pretest
 from toolkit.designs.did.cs_cells import BASE_PERIODS, cell_plan, estimate_cells
 from toolkit.designs.did.cs_sample import WEIGHT_CV_LIMIT, WEIGHT_RATIO_LIMIT, CSSample, build_sample
@@ -59,7 +59,7 @@ def _check_options(control, level, method, anticipation, base_period) -> None:
 
 def _norm(psi: np.ndarray) -> float:
     psi = np.ascontiguousarray(psi)
-    return math.sqrt(float(np.dot(psi, psi)))
+    return math.sqrt(dot(psi, psi))
 
 
 class CallawaySantAnna:
@@ -111,7 +111,7 @@ class CallawaySantAnna:
         att, infl, n1, n0 = estimate_cells(s, plan, self.method)
         ref = plan["reference"].to_numpy(dtype=bool)
         se = np.array([_norm(infl[:, k]) / s.n if np.isfinite(att[k]) and not ref[k] else float("nan")
-                       for k in range(len(plan))])
+                       for k in range(len(plan))], dtype=float)
         empty = np.isnan(att)
         if empty.any():
             warns.append(
@@ -120,16 +120,9 @@ class CallawaySantAnna:
             )
         effects = GroupTimeEffects(group=plan["group"].to_numpy(dtype=float), time=plan["time"].to_numpy(dtype=float),
                                    att=att, influence=infl, unit_cohort=s.G, unit_weight=s.w, reference=ref)
-        tab = pd.DataFrame(
-            [
-                coef_row(
-                    f"ATT({g:g},{t:g})", a, e, level,
-                    group=g, time=t, event_time=t - g,
-                    post=bool(t >= g), n_treated=int(m1), n_comparison=int(m0),
-                )
-                for g, t, a, e, m1, m0 in zip(effects.group, effects.time, att, se, n1, n0)
-            ]
-        )
+        g, t = effects.group, effects.time
+        tab = coef_table([f"ATT({a:g},{b:g})" for a, b in zip(g, t)], att, se, level, group=g, time=t,
+                         event_time=t - g, post=t >= g, n_treated=n1, n_comparison=n0)
         if self.base_period == "universal":
             tab["reference"] = ref
         pretrend, why = wald_pretest(effects)
