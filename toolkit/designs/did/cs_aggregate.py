@@ -26,7 +26,7 @@ KINDS = ("simple", "group", "dynamic", "calendar")
 PRETEST_UNITS_PER_CELL = 10
 #: Above this many influence-function entries (units x pre cells) the rank check uses the
 #: eigenvalues of the cells' covariance instead of an SVD of the influence functions.
-RANK_SVD_LIMIT = 2_000_000
+RANK_SVD_LIMIT = 200_000
 #: ... and counts an eigenvalue as zero below this fraction of the largest.
 RANK_EIG_RTOL = 1e-12
 

@@ -81,14 +81,15 @@ def _means_cell(sample: CSSample, treated, comp, ti: int, bi: int) -> tuple[floa
     """
     n = sample.n
     dy = sample.Y[:, ti] - sample.Y[:, bi]
-    w = sample.w
-    s1 = w[treated].sum()
-    s0 = w[comp].sum()
-    mu1 = dot(w[treated], dy[treated]) / s1
-    mu0 = dot(w[comp], dy[comp]) / s0
+    i1, i0 = np.flatnonzero(treated), np.flatnonzero(comp)  # index once, gather each array once
+    w1, w0, d1, d0 = sample.w[i1], sample.w[i0], dy[i1], dy[i0]
+    s1 = w1.sum()
+    s0 = w0.sum()
+    mu1 = dot(w1, d1) / s1
+    mu0 = dot(w0, d0) / s0
     psi = np.zeros(n)
-    psi[treated] = w[treated] * (dy[treated] - mu1) / s1
-    psi[comp] -= w[comp] * (dy[comp] - mu0) / s0
+    psi[i1] = w1 * (d1 - mu1) / s1
+    psi[i0] -= w0 * (d0 - mu0) / s0
     return mu1 - mu0, psi * n
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from toolkit.cautions import Caution
 from toolkit.designs.did import drdid
+from toolkit.designs.did._blas import single_thread_blas
 from toolkit.designs.did._tidy import coef_table, dot
 from toolkit.designs.did.cs_aggregate import KINDS, PRETEST_UNITS_PER_CELL, GroupTimeEffects, wald_pretest
 from toolkit.designs.did.cs_cells import BASE_PERIODS, cell_plan, estimate_cells
@@ -104,6 +105,10 @@ class CallawaySantAnna:
 
     def fit(self) -> StaggeredResult:
         """Estimate every ATT(g,t) with its influence function; the headline is the simple aggregate."""
+        with single_thread_blas():
+            return self._fit()
+
+    def _fit(self) -> StaggeredResult:
         s: CSSample = self.sample
         level = self.level
         warns = list(self.warnings)
