@@ -12,6 +12,11 @@ Cases
 - TWFE DiD (``y ~ d | unit + time``, CRV1 by unit) at 390,000 and ~4M rows with
   ``toolkit.designs.did.twfe`` and, when installed, pyfixest on the same seeded
   panels (``benchmarks/bench_did.py``'s generator), with the time ratio.
+- Callaway & Sant'Anna (no covariates, never-treated comparisons) on 6,500 units x
+  60 months and 33,755 units x 120 months with 7 adoption cohorts, with
+  ``toolkit.designs.did.staggered`` and, when installed, moderndid on the same
+  seeded panels (``benchmarks/bench_cs.py``), with the time ratio (target <= 1/4)
+  and the largest difference of any ATT(g,t) and SE.
 - 10M person-month records: DuckDB aggregates them to practice × month cells
   (:func:`toolkit.data.aggregate.aggregate`) and the toolkit fits the weighted
   TWFE on the cells, vs the same model fitted on the 10M rows by pyfixest (when
@@ -81,6 +86,18 @@ def w_twfe(engine: str, size: str, repeats: int) -> dict:
     df = make_panel(n_units, n_periods, seed=2024)
     times, (est, se) = _timed(lambda: fn(df), repeats)
     return {"times": times, "rows": len(df), "estimate": est, "se": se}
+
+
+def w_cs(engine: str, size: str, repeats: int) -> dict:
+    import numpy as np
+    from bench_cs import SIZES, make_cs_panel, run_moderndid, run_toolkit
+
+    fn = run_toolkit if engine == "toolkit" else run_moderndid
+    fn(make_cs_panel(300, 12, seed=0))  # warm-up: imports
+    df = make_cs_panel(*SIZES[size], seed=2024)
+    times, (est, se, cells) = _timed(lambda: fn(df), repeats)
+    cells = np.asarray(cells, dtype=float)
+    return {"times": times, "rows": len(df), "estimate": est, "se": se, "cells": cells.tolist()}
 
 
 def _cells_10m():
@@ -300,6 +317,8 @@ def _worker(case: str, repeats: int) -> dict:
         return w_twfe(args[0], args[1], repeats)
     if kind == "did10m":
         return w_did10m(args[0], repeats)
+    if kind == "cs":
+        return w_cs(args[0], args[1], repeats)
     if kind == "baseline5m":
         return w_baseline5m(repeats)
     if kind == "baseline5m_measures":
@@ -344,6 +363,12 @@ def _has_pyfixest() -> bool:
     return importlib.util.find_spec("pyfixest") is not None  # not imported: the parent must stay small
 
 
+def _has_moderndid() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("moderndid") is not None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worker")
@@ -363,12 +388,16 @@ def main() -> None:
     r = 1 if args.quick else 3
     plan = [("twfe:toolkit:390k", r), ("twfe:pyfixest:390k", r), ("twfe:toolkit:4m", r),
             ("twfe:pyfixest:4m", 1 if args.quick else r),
+            ("cs:toolkit:390k", r), ("cs:moderndid:390k", r), ("cs:toolkit:4m", r),
+            ("cs:moderndid:4m", 1 if args.quick else r),
             ("did10m:duckdb", r), ("did10m:pyfixest", 1 if args.quick else 2),
             ("baseline5m", r), ("baseline5m_measures", r), ("validate:parquet", r), ("validate:csv", r),
             ("engines:duckdb", r), ("engines:spark", r), ("engines:postgres", r), ("indicators:sii", r), ("indicators:dsr", r),
             ("stage", r), ("portfolio", 1)]
     if not pf:
         plan = [p for p in plan if "pyfixest" not in p[0]]
+    if not _has_moderndid():
+        plan = [p for p in plan if "moderndid" not in p[0]]
     if args.only:
         plan = [p for p in plan if any(p[0].startswith(o) for o in args.only)]
     results = {}
@@ -385,6 +414,10 @@ LABELS = {
     "twfe:pyfixest:390k": "TWFE DiD, pyfixest (same data)",
     "twfe:toolkit:4m": "TWFE DiD, toolkit (33,755 units x 120)",
     "twfe:pyfixest:4m": "TWFE DiD, pyfixest (same data)",
+    "cs:toolkit:390k": "Callaway-Sant'Anna, toolkit (6,500 x 60, 7 cohorts)",
+    "cs:moderndid:390k": "Callaway-Sant'Anna, moderndid (same data)",
+    "cs:toolkit:4m": "Callaway-Sant'Anna, toolkit (33,755 x 120)",
+    "cs:moderndid:4m": "Callaway-Sant'Anna, moderndid (same data)",
     "did10m:duckdb": "10M records: DuckDB cells + toolkit TWFE",
     "did10m:pyfixest": "10M records: pyfixest row-level",
     "baseline5m": "Baseline, 5M records (DuckDB + IMD + indicators)",
@@ -410,6 +443,16 @@ def _notes(case: str, res: dict, results: dict) -> str:
         if "median" in tk:
             notes.append(f"toolkit/pyfixest time {tk['median'] / res['median']:.2f} (target <= 1)")
             notes.append(f"|d est| {abs(tk['estimate'] - res['estimate']):.1e}, |d se| {abs(tk['se'] - res['se']):.1e}")
+    if case.startswith("cs:moderndid"):
+        tk = results.get(case.replace("moderndid", "toolkit"), {})
+        if "median" in tk:
+            from bench_cs import max_cell_difference
+            import numpy as np
+
+            d_att, d_se = max_cell_difference(np.asarray(tk["cells"]), np.asarray(res["cells"]))
+            notes.append(f"toolkit/moderndid time {tk['median'] / res['median']:.2f} (target <= 0.25)")
+            notes.append(f"max |d ATT(g,t)| {d_att:.1e}, |d se| {d_se:.1e}; |d simple ATT| "
+                         f"{abs(tk['estimate'] - res['estimate']):.1e}")
     if case == "did10m:duckdb":
         notes.append(f"{res['fitted_rows']:,} cells; est {res['estimate']:.6f} (se {res['se']:.6f})")
         notes.append(f"peak {'<' if res['peak_mb'] < TARGET_MB_10M else '>='} 2 GB target")
@@ -457,6 +500,8 @@ def print_table(results: dict, *, pyfixest: bool) -> None:
         print(f"{LABELS.get(case, case):<50}{rows:>12}{med:>10}{res['peak_mb']:>9.0f}  {_notes(case, res, results)}")
     if not pyfixest:
         print("\npyfixest is not installed: comparison rows skipped (`make bench` installs it).")
+    if not _has_moderndid():
+        print("moderndid is not installed: Callaway-Sant'Anna comparison rows skipped (`make bench` installs it).")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     env_specs = dict(_norm(s) for s in pip if not s.startswith("-e"))
-    wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]
+    extras = pyproject["project"]["optional-dependencies"]
+    wanted = pyproject["project"]["dependencies"] + extras["test"] + extras.get("bench", [])
     for spec in wanted:
         name, rng = _norm(spec)
         assert name in env_specs, f"{name} is in pyproject.toml but not environment.yml"

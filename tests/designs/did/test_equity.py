@@ -71,7 +71,7 @@ def test_unclear_gap_is_said_plainly():
 
 def test_bad_inputs():
     df = panel(n_units=100, seed=84)
-    with pytest.raises(ValueError):
+    with pytest.raises(DesignError):
         equity(df, "y", "unit", "time", "q")
     with pytest.raises(DesignError, match="most deprived group and in the rest"):
         equity(df, "y", "unit", "time", "q", treatment="d", most_deprived=(9,))

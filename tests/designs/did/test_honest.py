@@ -9,6 +9,7 @@ from scipy.optimize import linprog
 
 from toolkit.designs import did
 from toolkit.designs.did.honest import max_bias_sd
+from toolkit.errors import DesignError
 
 DATA = Path(__file__).parent / "data"
 
@@ -82,9 +83,9 @@ def test_options(medicaid):
     avg = did.honest(es, m=[0.0], target="average")
     post = es.table[es.table["period"] == "post"]["estimate"].mean()
     assert avg.estimate == pytest.approx(post, abs=1e-12)
-    with pytest.raises(ValueError, match="relative_magnitudes' or 'smoothness"):
+    with pytest.raises(DesignError, match="relative_magnitudes' or 'smoothness"):
         did.honest(es, method="bounds")
-    with pytest.raises(ValueError, match="target"):
+    with pytest.raises(DesignError, match="target"):
         did.honest(es, target=5)
 
 

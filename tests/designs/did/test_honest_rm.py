@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from toolkit.errors import DesignError
 from toolkit.designs import did
 from toolkit.designs.did._arp import MomentTest
 from toolkit.designs.did.honest_rm import _pieces, rm_constraints, rm_contains
@@ -83,9 +84,9 @@ def test_rm_average_target_and_options(medicaid):
     assert small.table["Mbar"].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
     assert (small.table["ci_low"].diff().dropna() <= 1e-9).all() and small.table["ci_low"].iloc[0] > 0
     assert 1.0 < small.breakdown < 1.5 and "stays positive unless" in small.sentence
-    with pytest.raises(ValueError, match="mbar="):
+    with pytest.raises(DesignError, match="mbar="):
         did.honest(es, method="smoothness", mbar=[1.0])
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(DesignError, match="non-negative"):
         did.honest(es, mbar=[-1.0])
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from toolkit.designs import did
 from toolkit.designs.did.multiplicity import adjust_outcomes, adjust_pvalues, adjust_subgroups
+from toolkit.errors import DesignError
 
 from .simdata import panel
 
@@ -29,7 +30,7 @@ def test_hand_computed_values_and_missing():
     p = [0.01, 0.04, np.nan, 0.03, 0.005]
     np.testing.assert_allclose(adjust_pvalues(p, method="holm"), [0.03, 0.06, np.nan, 0.06, 0.02])
     np.testing.assert_allclose(adjust_pvalues(p, method="bh"), [0.02, 0.04, np.nan, 0.04, 0.02])
-    with pytest.raises(ValueError, match="holm"):
+    with pytest.raises(DesignError, match="holm"):
         adjust_pvalues(p, method="bonferroni")
 
 
@@ -55,5 +56,5 @@ def test_outcome_family_primary_exempt():
     assert tab.loc["primary", "p_adjusted"] == res["primary"].p_value
     sec = ["a", "b", "c"]
     np.testing.assert_allclose(tab.loc[sec, "p_adjusted"], adjust_pvalues([res[k].p_value for k in sec], method="bh"))
-    with pytest.raises(ValueError, match="primary"):
+    with pytest.raises(DesignError, match="primary"):
         adjust_outcomes(res, primary="missing")

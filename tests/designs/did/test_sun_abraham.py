@@ -80,5 +80,5 @@ def test_last_cohort_control_and_errors():
     r = did.sun_abraham(df, "y", "unit", "time", "first_treated", control="last")
     assert r.table["event_time"].max() < 7 - 3
     assert any("comparison group" in w for w in r.warnings)
-    with pytest.raises(ValueError, match="control"):
+    with pytest.raises(DesignError, match="control"):
         did.sun_abraham(df, "y", "unit", "time", "first_treated", control="not_yet")

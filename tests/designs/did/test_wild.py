@@ -11,6 +11,7 @@ import pytest
 from toolkit.designs import did
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect
+from toolkit.errors import DesignError
 
 from .simdata import checksum, panel
 
@@ -189,7 +190,7 @@ def test_event_study_and_equity_wild():
 
 def test_bad_options():
     df = _pcn_panel()
-    with pytest.raises(ValueError, match="inference"):
+    with pytest.raises(DesignError, match="inference"):
         did.twfe(df, "y", "unit", "time", "d", inference="bootstrap")
-    with pytest.raises(ValueError, match="reps"):
+    with pytest.raises(DesignError, match="reps"):
         did.twfe(df, "y", "unit", "time", "d", inference="wild", reps=10)

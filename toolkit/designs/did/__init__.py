@@ -8,7 +8,9 @@ with ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p_value``, ``n_obs``,
 - :func:`two_by_two` — treated/control × pre/post means and the DiD.
 - :func:`twfe` — two-way fixed effects, CRV1 SEs (fixest convention).
 - :func:`event_study` — leads and lags, joint pre-trend test, ``plot()``.
-- :func:`staggered` — Callaway & Sant'Anna ATT(g,t) and ``aggregate()``.
+- :func:`staggered` — Callaway & Sant'Anna ATT(g,t) (covariates: doubly robust, IPW or
+  regression; anticipation; varying or universal base period) and ``aggregate()``;
+  :class:`CallawaySantAnna` is its model (validate, then ``fit()``).
 - :func:`equity` — effect by deprivation quintile and on the gap (triple difference).
 - :func:`sun_abraham` — Sun & Abraham interaction-weighted event study.
 - :func:`imputation` — Borusyak, Jaravel & Spiess imputation estimator.
@@ -31,7 +33,7 @@ from toolkit.designs.did.results import (
     TwfeResult,
     TwoByTwoResult,
 )
-from toolkit.designs.did.staggered import staggered
+from toolkit.designs.did.staggered import CallawaySantAnna, staggered
 from toolkit.designs.did.sun_abraham import sun_abraham
 from toolkit.designs.did.two_by_two import two_by_two
 from toolkit.designs.did.twfe import twfe
@@ -41,6 +43,7 @@ __all__ = [
     "twfe",
     "event_study",
     "staggered",
+    "CallawaySantAnna",
     "equity",
     "sun_abraham",
     "imputation",

@@ -17,7 +17,8 @@ from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.results import EquityResult, coef_row
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import EquityResult
 from toolkit.designs.did.staggered import staggered
 from toolkit.designs.did.twfe import treatment_warnings, twfe
 from toolkit.errors import DataError, DesignError, Problem
@@ -156,12 +157,12 @@ def equity(
     and says why.
     """
     if (treatment is None) == (first_treated is None):
-        raise ValueError("give exactly one of treatment= (0/1 column) or first_treated= (adoption period)")
+        raise DesignError("give exactly one of treatment= (0/1 column) or first_treated= (adoption period)")
     W.check_inference(inference, reps)
     wild_kw = {"inference": inference, "reps": reps, "seed": seed} if treatment is not None else {}
     most_deprived = tuple(most_deprived)
     if not most_deprived:
-        raise ValueError("most_deprived must name at least one quintile")
+        raise DesignError("most_deprived must name at least one quintile")
     P.require_columns(data, {"outcome": outcome, "unit": unit, "time": time, "quintile": quintile,
                              "treatment": treatment, "first_treated": first_treated, "weights": weights})
     P.check_no_missing(data, unit, "unit")

@@ -12,12 +12,13 @@ from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.results import EventStudyResult, coef_row
-from toolkit.designs.did.results import inference as interval_p
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import EventStudyResult
+from toolkit.designs.did._tidy import inference as interval_p
 from toolkit.designs.did.twfe import few_treated_clusters
 from toolkit.errors import DesignError, Problem
 
-__all__ = ["event_study", "wald_test"]
+__all__ = ["event_study", "wald_test", "pretrend_note"]
 
 
 def wald_test(coef: np.ndarray, vcov: np.ndarray, df2: int) -> dict[str, float]:
@@ -59,7 +60,7 @@ def wald_test(coef: np.ndarray, vcov: np.ndarray, df2: int) -> dict[str, float]:
     }
 
 
-def _pretrend_note(pretrend: dict) -> str:
+def pretrend_note(pretrend: dict) -> str:
     """Why the event-study pre-trend test has no p-value ("" when it has one or tests nothing)."""
     q, df2, rank = pretrend.get("df1", 0), pretrend.get("df2", 0), pretrend.get("rank", 0)
     if not q or np.isfinite(pretrend.get("p_value", float("nan"))):
@@ -144,10 +145,10 @@ def event_study(
     the robust alternative.
     """
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     for nm, v in (("leads", leads), ("lags", lags)):
         if v is not None and (int(v) != v or v < (1 if nm == "leads" else 0)):
-            raise ValueError(f"{nm} must be a whole number ({'>= 1' if nm == 'leads' else '>= 0'})")
+            raise DesignError(f"{nm} must be a whole number ({'>= 1' if nm == 'leads' else '>= 0'})")
     W.check_inference(inference, reps)
     covariates = list(covariates or [])
     P.require_columns(data, {"first_treated": first_treated} | {f"covariate {c}": c for c in covariates})
@@ -236,7 +237,7 @@ def event_study(
     pre_idx = np.flatnonzero(est_e_arr < -1)
     post_idx = np.flatnonzero(est_e_arr >= 0)
     pretrend = wald_test(fit.coef[pre_idx], fit.vcov[np.ix_(pre_idx, pre_idx)], fit.df_t)
-    note = _pretrend_note(pretrend)
+    note = pretrend_note(pretrend)
     if pre_idx.size == 0:
         warns.append(Caution("Only one pre-adoption period is available (the reference), so pre-trends cannot be tested.",
                              code="did.es_pretrend_untestable"))

@@ -300,11 +300,11 @@ def honest(result, *, method: str | None = None, mbar: Sequence[float] | None = 
     if method is None:
         method = "relative_magnitudes" if mbar is not None else "smoothness"
     if method not in ("smoothness", "relative_magnitudes"):
-        raise ValueError("method must be 'relative_magnitudes' or 'smoothness'")
+        raise DesignError("method must be 'relative_magnitudes' or 'smoothness'")
     if (method == "smoothness" and mbar is not None) or (method == "relative_magnitudes" and m is not None):
-        raise ValueError("give mbar= with method='relative_magnitudes' and m= with method='smoothness'")
+        raise DesignError("give mbar= with method='relative_magnitudes' and m= with method='smoothness'")
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     if result is not None:
         beta, sigma, n_pre, post_e = _event_inputs(result, max_pre, max_post,
                                                    min_pre=1 if method == "relative_magnitudes" else 2)
@@ -318,7 +318,7 @@ def honest(result, *, method: str | None = None, mbar: Sequence[float] | None = 
         l_vec = np.full(n_post, 1.0 / n_post)
     else:
         if int(target) != target or not 0 <= target < n_post:
-            raise ValueError(f"target must be 'average' or an event time from 0 to {n_post - 1}")
+            raise DesignError(f"target must be 'average' or an event time from 0 to {n_post - 1}")
         l_vec = np.eye(n_post)[int(target)]
     alpha = 1 - level
     est = float(l_vec @ beta[n_pre:])
@@ -349,7 +349,7 @@ def honest(result, *, method: str | None = None, mbar: Sequence[float] | None = 
 def _honest_rm(beta, sigma, n_pre, l_vec, alpha, mbar, seed, original, est, level, target, tname, outcome):
     mbar = (0.0, 0.5, 1.0, 1.5, 2.0) if mbar is None else mbar
     if any(float(v) < 0 for v in mbar):
-        raise ValueError("mbar values must be non-negative")
+        raise DesignError("mbar values must be non-negative")
     rows = []
     for v in mbar:
         lo, hi = rm_interval(beta, sigma, n_pre, l_vec, float(v), alpha=alpha, seed=seed)

@@ -50,7 +50,8 @@ from scipy.sparse.linalg import splu
 
 from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
-from toolkit.designs.did.results import EventStudyResult, coef_row
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import EventStudyResult
 from toolkit.errors import DesignError, Problem
 
 __all__ = ["imputation"]
@@ -104,9 +105,9 @@ def imputation(
         estimator has no reference period).
     """
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     if horizons is not None and (int(horizons) != horizons or horizons < 0):
-        raise ValueError("horizons must be a whole number >= 0")
+        raise DesignError("horizons must be a whole number >= 0")
     P.require_columns(data, {"first_treated": first_treated})
     P.check_cluster_column(data, cluster)
     panel = P.prepare_panel(data, outcome=outcome, unit=unit, time=time, weights=weights,

@@ -31,6 +31,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from toolkit.designs.result import DesignResult
+from toolkit.errors import DesignError
 
 __all__ = ["METHODS", "adjust_pvalues", "adjust_subgroups", "adjust_outcomes", "SUBGROUP_GROUPS"]
 
@@ -43,7 +44,7 @@ SUBGROUP_GROUPS = ("quintile", "decile", "plus", "most_deprived", "rest")
 
 def _check(method: str) -> str:
     if method not in METHODS:
-        raise ValueError(f"method must be one of {tuple(METHODS)} ('holm' or 'bh'), not {method!r}")
+        raise DesignError(f"method must be one of {tuple(METHODS)} ('holm' or 'bh'), not {method!r}")
     return METHODS[method]
 
 
@@ -78,7 +79,7 @@ def adjust_subgroups(result: DesignResult, *, method: str = "holm",
     _check(method)
     tab = result.table
     if tab is None or "group" not in tab:
-        raise ValueError("the result has no table with a 'group' column (use an equity result)")
+        raise DesignError("the result has no table with a 'group' column (use an equity result)")
     tab = tab.copy()
     fam = tab["group"].isin(list(groups)).to_numpy()
     tab["p_adjusted"] = tab["p_value"].astype(float)
@@ -99,7 +100,7 @@ def adjust_outcomes(results: Mapping[str, DesignResult], *, primary: str | None,
     """
     _check(method)
     if primary is not None and primary not in results:
-        raise ValueError(f"primary outcome {primary!r} is not among the results {list(results)}")
+        raise DesignError(f"primary outcome {primary!r} is not among the results {list(results)}")
     rows = [{"outcome": k, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
              "p_value": r.p_value} for k, r in results.items()]
     tab = pd.DataFrame(rows)

@@ -92,8 +92,8 @@ def _pre_dynamic(D, w, Gs, times, cohorts, control, e_keep):
 
     ``Gs`` is (B, n): B assignments of first-treated periods to the n units.
     Returns ``theta`` (B, q) and ``psi`` (B, n, q).  Mirrors
-    :meth:`toolkit.designs.did.staggered._CSFit.cell` (varying base period
-    :math:`t-1` before adoption) and ``aggregate_att(kind="dynamic")``
+    :func:`toolkit.designs.did.cs_cells.estimate_cells` (varying base period
+    :math:`t-1` before adoption) and ``aggregate("dynamic")``
     (cohort-share weights with their influence function).
     """
     B, n = Gs.shape
@@ -173,8 +173,9 @@ def cs_pretrend(result, *, leads: int | None = None, n_perm: int = PRETREND_PERM
 
     Parameters
     ----------
-    result : StaggeredResult
-        From :func:`toolkit.designs.did.staggered`.
+    result : StaggeredResult or CallawaySantAnna
+        From :func:`toolkit.designs.did.staggered` (or the model itself); its
+        estimation sample is used.
     leads : int, optional
         Test event times :math:`-\text{leads}, \dots, -1` (all pre-adoption
         event times when None).
@@ -236,11 +237,12 @@ def cs_pretrend(result, *, leads: int | None = None, n_perm: int = PRETREND_PERM
     Callaway B, Sant'Anna PHC (2021). Difference-in-differences with multiple time periods.
     Chung E, Romano JP (2013). Exact and asymptotically robust permutation tests. Annals of Statistics 41:484-507.
     """
-    fit = result._state
-    if fit is None:
-        raise DesignError("The pre-trend test needs a Callaway & Sant'Anna result from toolkit.designs.did.staggered.")
-    return pretrend_from_grid(fit.Y, fit.G, fit.times, weights=fit.w, control=fit.control, leads=leads,
-                              n_perm=n_perm, seed=seed, cohorts=np.unique(fit.cells["group"].to_numpy(dtype=float)))
+    s = getattr(result, "sample", None)
+    if s is None:
+        raise DesignError("The pre-trend test needs a Callaway & Sant'Anna result from toolkit.designs.did.staggered "
+                          "(or its CallawaySantAnna model).")
+    return pretrend_from_grid(s.Y, s.G, s.times, weights=s.w, control=s.control, leads=leads,
+                              n_perm=n_perm, seed=seed, cohorts=np.asarray(s.cohorts, dtype=float))
 
 
 def pretrend_from_grid(Y: np.ndarray, G: np.ndarray, times: np.ndarray, *, weights: np.ndarray | None = None,

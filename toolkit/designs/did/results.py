@@ -1,8 +1,8 @@
 """Result objects of the difference-in-differences designs.
 
 All are frozen subclasses of :class:`toolkit.designs.result.DesignResult`:
-they carry numbers only; the plain-English wording comes from
-:mod:`toolkit.reporting.language` (plus a gap sentence for equity results).
+they carry numbers only (the models that fit them live in the design
+modules); the plain-English wording comes from :mod:`toolkit.reporting.interpret`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from toolkit.designs.did._tidy import coef_row, inference
+from toolkit.designs.did.cs_aggregate import GroupTimeEffects, aggregate
 from toolkit.designs.result import DesignResult
 
 __all__ = [
-    "inference",
+    "inference",  # re-exported from toolkit.designs.did._tidy
     "coef_row",
     "TwoByTwoResult",
     "TwfeResult",
@@ -27,32 +28,6 @@ __all__ = [
     "AggregateResult",
     "EquityResult",
 ]
-
-def inference(est: float, se: float, level: float, df: float | None = None) -> tuple[float, float, float]:
-    """Confidence interval and two-sided p-value.
-
-    Notes
-    -----
-    With ``df`` given, Student's t with ``df`` degrees of freedom (fixest's
-    clustered default uses :math:`G-1`); otherwise the standard normal.
-    :math:`CI = \\hat\\theta \\pm q_{1-\\alpha/2}\\,SE`, :math:`p = 2(1-F(|\\hat\\theta|/SE))`.
-    """
-    if not (np.isfinite(se) and se > 0):
-        return float("nan"), float("nan"), float("nan")
-    dist = stats.norm if df is None else stats.t(df)
-    q = dist.ppf(0.5 + level / 2)
-    z = abs(est) / se
-    p = 2 * dist.sf(z)
-    return float(est - q * se), float(est + q * se), float(p)
-
-
-def coef_row(term: Any, est: float, se: float, level: float, df: float | None = None, **more) -> dict:
-    """One tidy row: term, estimate, se, ci_low, ci_high, p_value (+ extra columns)."""
-    lo, hi, p = inference(est, se, level, df)
-    row = {"term": term, "estimate": float(est), "se": float(se), "ci_low": lo, "ci_high": hi, "p_value": p}
-    row.update(more)
-    return row
-
 
 @dataclass(frozen=True)
 class TwoByTwoResult(DesignResult):
@@ -119,9 +94,18 @@ class StaggeredResult(DesignResult):
     ``att_gt`` is the ATT(g,t) table; :meth:`aggregate` combines them.  The
     headline ``estimate`` is the simple aggregate (cohort-size weighted
     average of post-adoption cells).
+
+    Besides the headline numbers it carries, read-only, what the
+    aggregations need (``effects``: every ATT(g,t), its influence function,
+    each unit's cohort and weight) and the estimation sample (``sample``: the
+    unit x period outcome grid, for tests that reuse the data such as
+    :func:`~toolkit.designs.did.pretrend.cs_pretrend`); it holds no model and
+    fits nothing.  :class:`~toolkit.designs.did.staggered.CallawaySantAnna`
+    is the model that validates the data and fits.
     """
 
-    _state: Any = field(default=None, repr=False, compare=False)
+    effects: GroupTimeEffects | None = field(default=None, repr=False, compare=False)
+    sample: Any = field(default=None, repr=False, compare=False)
 
     @property
     def att_gt(self) -> pd.DataFrame:
@@ -164,13 +148,25 @@ class StaggeredResult(DesignResult):
 
         Notes
         -----
-        See :func:`toolkit.designs.did.staggered.aggregate_att` for the weights
+        See :func:`toolkit.designs.did.cs_aggregate.aggregate` for the weights
         and the influence functions (which include the estimation error of
-        the cohort-size weights).
+        the cohort-size weights).  ``extra["influence_function"]`` holds the
+        overall estimate's influence function; a ``"dynamic"`` aggregate also
+        has ``extra["vcov"]``, the covariance of its event-time estimates.
         """
-        from toolkit.designs.did.staggered import aggregate_att
-
-        return aggregate_att(self, kind, min_e=min_e, max_e=max_e)
+        agg = aggregate(self.effects, kind, level=self.level, min_e=min_e, max_e=max_e)
+        head = coef_row(f"overall ({kind})", agg.estimate, agg.se, self.level)
+        table = pd.DataFrame(agg.rows + [head]) if agg.rows else pd.DataFrame([head])
+        extra = {"kind": kind, "influence_function": agg.influence}
+        if agg.vcov is not None:
+            extra["vcov"] = agg.vcov
+        return AggregateResult(
+            estimate=head["estimate"], se=agg.se, ci_low=head["ci_low"], ci_high=head["ci_high"],
+            p_value=head["p_value"], n_obs=self.n_obs,
+            method=f"{self.method}; aggregated {agg.label}",
+            level=self.level, outcome=self.outcome, name=f"att_{kind}", table=table,
+            extra=extra, warnings=self.warnings,
+        )
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,10 @@ import pandas as pd
 from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.event_study import _pretrend_note, wald_test
-from toolkit.designs.did.results import EventStudyResult, coef_row
-from toolkit.designs.did.results import inference as interval_p
+from toolkit.designs.did.event_study import pretrend_note, wald_test
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import EventStudyResult
+from toolkit.designs.did._tidy import inference as interval_p
 from toolkit.errors import DesignError, Problem
 
 __all__ = ["sun_abraham"]
@@ -101,9 +102,9 @@ def sun_abraham(
         The headline is the ATT over all post-adoption cells.
     """
     if control not in ("never", "last"):
-        raise ValueError("control must be 'never' or 'last'")
+        raise DesignError("control must be 'never' or 'last'")
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     P.require_columns(data, {"first_treated": first_treated})
     P.check_cluster_column(data, cluster)
     panel = P.prepare_panel(data, outcome=outcome, unit=unit, time=time, weights=weights,
@@ -191,7 +192,7 @@ def sun_abraham(
     table = pd.DataFrame(rows).sort_values("event_time", kind="stable").reset_index(drop=True)
     pre = np.flatnonzero(evs < -1)
     pretrend = wald_test(nu[pre], Vnu[np.ix_(pre, pre)], fit.df_t)
-    note = _pretrend_note(pretrend)
+    note = pretrend_note(pretrend)
     if pre.size and not note and pretrend["p_value"] < 0.05:
         warns.append(Caution(f"The joint test of the pre-adoption (interaction-weighted) coefficients rejects parallel "
                              f"trends (p = {pretrend['p_value']:.3g}).", code="did.sa_pretrend_rejected"))

@@ -11,7 +11,8 @@ from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did import wild as W
 from toolkit.designs.did._fe import FixedEffect, fe_regression
-from toolkit.designs.did.results import TwfeResult, coef_row
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import TwfeResult
 from toolkit.errors import DesignError, Problem
 
 __all__ = ["twfe", "treatment_warnings", "few_treated_clusters"]
@@ -169,7 +170,7 @@ def twfe(
     """
     covariates = list(covariates or [])
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     W.check_inference(inference, reps)
     P.require_columns(
         data,

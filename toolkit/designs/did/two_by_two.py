@@ -8,7 +8,8 @@ import pandas as pd
 from toolkit.cautions import Caution
 from toolkit.designs.did import _panel as P
 from toolkit.designs.did._fe import ols_crv1
-from toolkit.designs.did.results import TwoByTwoResult, coef_row
+from toolkit.designs.did._tidy import coef_row
+from toolkit.designs.did.results import TwoByTwoResult
 from toolkit.errors import DataError, DesignError, Problem
 
 __all__ = ["two_by_two"]
@@ -67,9 +68,9 @@ def two_by_two(
     HC1 and iid use t with :math:`N-K` df (as fixest and Stata).
     """
     if vcov not in VCOVS:
-        raise ValueError(f"vcov must be one of {VCOVS}")
+        raise DesignError(f"vcov must be one of {VCOVS}")
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise DesignError("level must be between 0 and 1")
     P.require_columns(data, {"outcome": outcome, "group": group, "period": period, "weights": weights})
     P.check_cluster_column(data, cluster)
     kept, warns, pos = P.drop_missing(data, [outcome, group, period, weights], "the 2×2 comparison")

@@ -55,6 +55,7 @@ import numpy as np
 
 from toolkit.cautions import Caution
 from toolkit.designs.did._fe import FixedEffect, demean
+from toolkit.errors import DesignError
 
 __all__ = [
     "WildTest",
@@ -84,9 +85,9 @@ INFERENCE = ("crv1", "wild", "auto")
 def check_inference(inference: str, reps: int) -> None:
     """Validate the ``inference=`` and ``reps=`` options of a design."""
     if inference not in INFERENCE:
-        raise ValueError(f"inference must be one of {INFERENCE}, not {inference!r}")
+        raise DesignError(f"inference must be one of {INFERENCE}, not {inference!r}")
     if int(reps) != reps or reps < 99:
-        raise ValueError("reps must be a whole number of at least 99")
+        raise DesignError("reps must be a whole number of at least 99")
 
 
 def few_clusters(n_clusters: int, n_treated_clusters: int) -> bool:
@@ -114,7 +115,7 @@ def cluster_weights(n_clusters: int, reps: int, seed: int | None, kind: str = "a
     if kind == "auto":
         kind = "webb" if n_clusters < WEBB_BELOW else "rademacher"
     if kind not in ("rademacher", "webb"):
-        raise ValueError("kind must be 'auto', 'rademacher' or 'webb'")
+        raise DesignError("kind must be 'auto', 'rademacher' or 'webb'")
     support = np.array([-1.0, 1.0]) if kind == "rademacher" else WEBB
     n_all = len(support) ** n_clusters
     if n_all < reps:
