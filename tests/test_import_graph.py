@@ -45,8 +45,6 @@ DESIGNS_FORBIDDEN_THIRD_PARTY = ("matplotlib",)
 # ---------------------------------------------------------------------------------------------
 #: Import edges ("importer -> imported") known to close a cycle; removed before the cycle check.
 KNOWN_CYCLE_EDGES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
-    # l-diddesigns: results.StaggeredResult.aggregate imports staggered, which imports results
-    "toolkit.designs.did.results -> toolkit.designs.did.staggered",
 })
 #: (designs module, forbidden module it imports) known to break rule (b).
 KNOWN_DESIGNS_LAYER_VIOLATIONS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset()
@@ -55,25 +53,7 @@ KNOWN_NHS_COLOUR_COPIES_TO_REMOVE_AFTER_MERGE: frozenset[str] = frozenset({
     "toolkit/rendering/pack.py",  # rendering: the print CSS's text colours
 })
 #: (importer, "module.private_name") known to break rule (c).
-KNOWN_PRIVATE_IMPORTS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset({
-    # toolkit/baseline -> toolkit/stages move (and the one aggregation path of issue 14)
-    ("toolkit.baseline.records", "toolkit.data.checking._File"),
-    ("toolkit.baseline.records", "toolkit.data.imd._AUDIT_TEXT"),
-    ("toolkit.baseline.records", "toolkit.data.imd._categorise"),
-    ("toolkit.baseline.records", "toolkit.data.imd._mismatch"),
-    ("toolkit.baseline.records", "toolkit.data.imd._normalise"),
-    ("toolkit.baseline.records", "toolkit.data.imd._shown"),
-    ("toolkit.baseline.records", "toolkit.data.imd._vintage"),
-    ("toolkit.baseline.records", "toolkit.data.sources._relation_sql"),
-    # board: the interval helpers live in a private module of toolkit.indicators
-    ("toolkit.board.goals", "toolkit.indicators._confidence.z_of"),
-    ("toolkit.board.measures", "toolkit.indicators._confidence.poisson_limits"),
-    ("toolkit.board.measures", "toolkit.indicators._confidence.wilson"),
-    ("toolkit.board.measures", "toolkit.indicators._confidence.z_of"),
-    # evaluations: use toolkit.designs.its.FAMILIES (public since issue 14) and a public baseline constant
-    ("toolkit.evaluations.parameter_rules", "toolkit.baseline.analysis._LEAST"),
-    ("toolkit.evaluations.parameter_rules", "toolkit.designs.its._FAMILIES"),
-})
+KNOWN_PRIVATE_IMPORTS_TO_REMOVE_AFTER_MERGE: frozenset[tuple[str, str]] = frozenset()
 
 
 # ------------------------------------------------------------------------------- the graph

@@ -12,12 +12,12 @@ def _messages(template, **values):
 
 
 def test_choices_come_from_the_stage_code():
-    from toolkit.designs.its import _FAMILIES
+    from toolkit.designs.its import FAMILIES
     from toolkit.stages.did.choose import COMPARISONS
 
     for choice in COMPARISONS:
         assert not _messages("did", comparison=choice)
-    for family in _FAMILIES:
+    for family in FAMILIES:
         assert not _messages("its", family=family)
     (msg,) = _messages("did", comparison="never-ever")
     assert msg.startswith("stages[1].parameters.comparison: comparison 'never-ever' is not one of the choices")

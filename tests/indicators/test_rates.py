@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from toolkit.indicators import crude_rate, proportion
-from toolkit.indicators._confidence import byar_lower, byar_upper, exact_lower, exact_upper, levels_of, wilson
+from toolkit.indicators.confidence import byar_lower, byar_upper, exact_lower, exact_upper, levels_of, wilson
 
 
 # Newcombe RG (1998) Stat Med 17:857-872, Table I, method 3 (Wilson score without

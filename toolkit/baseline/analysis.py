@@ -22,7 +22,7 @@ from toolkit.errors import DataError, ToolkitWarning
 __all__ = ["overall", "by_imd", "by_dimension", "core20_summary", "quintile_gap", "inequality_indices", "trend",
            "compare"]
 
-_LEAST = {"decile": 10, "quintile": 5}
+LEAST_DEPRIVED = {"decile": 10, "quintile": 5}
 
 
 def compare(lower, upper, benchmark: float) -> np.ndarray:
@@ -87,7 +87,7 @@ def by_imd(cells: pd.DataFrame, *, quantile: str = "decile", level: float = 0.95
         denominator is in ``attrs["unmatched"]``.  Every quantile 1..N appears
         (a quantile with nobody in it has no value).
     """
-    if quantile not in _LEAST:
+    if quantile not in LEAST_DEPRIVED:
         raise DataError(f"quantile must be 'decile' or 'quintile', not {quantile!r}", column="quantile",
                         fix="choose decile or quintile")
     col = f"imd_{quantile}"
@@ -97,12 +97,12 @@ def by_imd(cells: pd.DataFrame, *, quantile: str = "decile", level: float = 0.95
         raise DataError("no row matched an IMD decile, so nothing can be shown by deprivation",
                         column="imd_decile", fix="check the LSOA codes and imd_vintage in evaluation.yaml")
     res = _pct(matched.assign(group=matched[col].astype("int64")), "group", level)
-    full = pd.DataFrame({"group": np.arange(1, _LEAST[quantile] + 1)})
+    full = pd.DataFrame({"group": np.arange(1, LEAST_DEPRIVED[quantile] + 1)})
     res = full.merge(res, on="group", how="left")
     res["numerator"] = res["numerator"].fillna(0.0)
     res["denominator"] = res["denominator"].fillna(0.0)
     res["share"] = res["denominator"] / res["denominator"].sum() * 100
-    least = _LEAST[quantile]
+    least = LEAST_DEPRIVED[quantile]
     res.insert(1, "label", [f"{quantile.title()} {g}" + (" (most deprived)" if g == 1 else
                                                           " (least deprived)" if g == least else "")
                             for g in res["group"]])

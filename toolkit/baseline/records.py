@@ -129,9 +129,9 @@ def _q(name: str) -> str:
 
 def _scan(files) -> str:
     """Every record of the source: the very relation the pandas route reads (CSV types sniffed once)."""
-    from toolkit.data.sources import _relation_sql
+    from toolkit.data.sources import relation_sql
 
-    parts = [_relation_sql(files, path) for path in files.files]
+    parts = [relation_sql(files, path) for path in files.files]
     if len(parts) == 1:
         return parts[0]
     return "(" + " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts) + ")"
@@ -139,11 +139,11 @@ def _scan(files) -> str:
 
 def _numbered(con, files) -> str:
     """Every record with ``__pos``, its 0-based position across the files (as pandas numbers them)."""
-    from toolkit.data.checking import _File
+    from toolkit.data.checking import CheckedFile
 
     parts, offset = [], 0
     for i, path in enumerate(files.files):
-        fh = _File(con, files, path, 200 + i)
+        fh = CheckedFile(con, files, path, 200 + i)
         parts.append(f"SELECT *, {offset} + __row - 2 AS __pos FROM {fh.numbered}")
         if i + 1 < len(files.files):
             offset += int(con.execute(f"SELECT count(*) FROM {fh.plain}").fetchone()[0])
@@ -162,7 +162,7 @@ def _register(con, name: str, frame: pd.DataFrame) -> None:
 def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
     """Code → decile for the distinct LSOA codes, with attach_imd's guard, audit and sentence."""
     from toolkit.data.imd import (
-        _AUDIT_TEXT, ATTRIBUTION, AttachResult, VintageReport, _categorise, _mismatch, _normalise, _shown, _vintage,
+        AUDIT_TEXT, ATTRIBUTION, AttachResult, VintageReport, categorise_codes, vintage_mismatch, normalise_codes, shown_codes, code_vintage,
         load_imd,
     )
 
@@ -170,18 +170,18 @@ def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
     if vintage is None:
         raise _Fallback("no imd_vintage")
     source = ctx.evaluation.config.data.sources[ctx.stage.source]
-    v = _vintage(vintage)
+    v = code_vintage(vintage)
     # distinct codes, their records and first record (for example codes in row order): one numbered scan
     codes = con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n, min(__pos) AS __p FROM {numbered_sql()} "
                         "GROUP BY 1").df()
     raw = pd.Series(list(codes["__k"]), dtype="object")
     w = codes["__n"].to_numpy(dtype="int64")
-    norm = _normalise(raw)
-    cat = _categorise(norm).to_numpy()
+    norm = normalise_codes(raw)
+    cat = categorise_codes(norm).to_numpy()
     counts = {k: int(w[cat == k].sum()) for k in ("blank", "invalid_format", "non_english", "both", "2011_only",
                                                    "2021_only", "neither")}
-    report = VintageReport(int(w.sum()), counts, {}, {}, {}, "", pd.Series(cat), norm, _shown(raw))
-    n_other = _mismatch(report, v)
+    report = VintageReport(int(w.sum()), counts, {}, {}, {}, "", pd.Series(cat), norm, shown_codes(raw))
+    n_other = vintage_mismatch(report, v)
     if n_other and not source.allow_vintage_mismatch:
         raise _Fallback("vintage mismatch")  # attach_imd's refusal names example rows
     lookup = load_imd(v.year).set_index("lsoa_code")
@@ -192,11 +192,11 @@ def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
     match = np.select([hit, cat == f"{other}_only", cat == "neither"], ["matched", "other_vintage", "unknown_code"],
                       default=cat)
     # example codes are the first distinct codes of each unmatched kind in row order
-    shown = _shown(raw)
+    shown = shown_codes(raw)
     order = codes["__p"].to_numpy(dtype="int64")
     total = int(w.sum())
     rows = []
-    for key, text in _AUDIT_TEXT.items():
+    for key, text in AUDIT_TEXT.items():
         mask = match == key
         n = int(w[mask].sum())
         idx = np.flatnonzero(mask)

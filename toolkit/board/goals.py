@@ -11,7 +11,7 @@ from toolkit.board.measures import measure_series, parse_periods
 from toolkit.board.plain import stage_label
 from toolkit.board.status import NO_DATA, GoalStatus, _num, fmt, assurance, expected_at, find_estimate, judge, trajectory
 from toolkit.errors import ToolkitError
-from toolkit.indicators._confidence import z_of
+from toolkit.indicators.confidence import z_of
 from toolkit.evaluations.loader import LoadedEvaluation
 from toolkit.evaluations.schema import Goal
 

@@ -22,7 +22,7 @@ from toolkit.data.aggregate import aggregate
 from toolkit.data.sources import resolve_files
 from toolkit.errors import ConfigError, DataError, Problem
 from toolkit.evaluations.schema import Charter, Evaluation, Measure
-from toolkit.indicators._confidence import poisson_limits, wilson, z_of
+from toolkit.indicators.confidence import poisson_limits, wilson, z_of
 
 __all__ = ["Value", "MeasuredSeries", "measure_series", "parse_periods", "value_of", "difference"]
 

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from toolkit.data.cells import aggregate_table
-from toolkit.data.checking import _File, quote, text_sql
+from toolkit.data.checking import CheckedFile, quote, text_sql
 from toolkit.data.engine import Engine, TableSource, connect, duckdb_engine, engine_error, open_table
 from toolkit.data.sources import SourceFiles, _duck_error
 from toolkit.errors import DataError, Problem, ToolkitError
@@ -228,7 +228,7 @@ def _example_rows(con, files: SourceFiles, reasons, role: str) -> str:
     idx = [r for r, _ in reasons].index(role)
     cond = conds[idx] + "".join(f" AND NOT ({c})" for c in conds[:idx])
     for i, path in enumerate(files.files):
-        fh = _File(con, files, path, 100 + i)
+        fh = CheckedFile(con, files, path, 100 + i)
         rows = con.execute(f"SELECT min(__row, {_EXAMPLES}) FILTER (WHERE {cond}) FROM {fh.numbered}").fetchone()[0]
         if rows:
             return ", ".join(str(int(r)) for r in sorted(rows))

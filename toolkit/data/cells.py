@@ -65,10 +65,10 @@ def to_number(engine: Engine, col, kind: str = "numeric"):
 
 def imd_map(engine: Engine, table, column: str, vintage: int, *, allow_mismatch: bool, file: str):
     """Vintage guard on the distinct codes (weighted by rows), the audit, and the code → decile table on the engine."""
-    from toolkit.data.imd_reference import MISMATCH_TOLERANCE, _vintage, load_imd
+    from toolkit.data.imd_reference import MISMATCH_TOLERANCE, code_vintage, load_imd
     from toolkit.data.lsoa_vintage import detect_lsoa_vintage
 
-    v = _vintage(vintage)
+    v = code_vintage(vintage)
     code = text(table[column])
     codes = engine.collect(table.group_by(code=code).aggregate(n=table.count()))
     # sorted so that the audit's examples are the same on every engine (NULL, the blank code, first)

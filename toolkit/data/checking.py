@@ -35,7 +35,7 @@ from toolkit.data.rules import (  # noqa: F401  (re-exported: text_sql, period_c
     quote,
     text_sql,
 )
-from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, _relation_sql, quote_ident
+from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, relation_sql, quote_ident
 from toolkit.errors import Problem
 
 __all__ = ["ContractReport", "Exclusion", "check_contract", "period_class_sql", "text_sql"]
@@ -66,7 +66,7 @@ class ContractReport:
     rows_per_file: Mapping[str, int] = field(default_factory=dict)
 
 
-class _File:
+class CheckedFile:
     """One file as a DuckDB relation, with and without row numbers."""
 
     def __init__(self, con, files: SourceFiles, path: Path, index: int):
@@ -81,7 +81,7 @@ class _File:
             self.plain = f"read_parquet({quote(path)})"
             self.numbered = f"(SELECT *, file_row_number + 2 AS __row FROM read_parquet({quote(path)}, file_row_number = true))"
         else:
-            self.plain = _relation_sql(files, path)
+            self.plain = relation_sql(files, path)
             self.numbered = f"(SELECT *, row_number() OVER () + 1 AS __row FROM {self.plain})"
         self.types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {self.plain}").fetchall()}
 
@@ -122,7 +122,7 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
     problems: list[Problem] = []
     exclusions: list[Exclusion] = []
     rows_per_file: dict[str, int] = {}
-    handles: list[_File] = []
+    handles: list[CheckedFile] = []
     # one file: each uniqueness key is counted distinct in the same scan, and only keys with repeats are grouped
     keys = [rule.columns(mapping) for rule in contract.unique]
     fused = len(files.files) == 1 and files.format != "xlsx"
@@ -130,7 +130,7 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
     for i, path in enumerate(files.files):
         shown = os.path.relpath(path, folder) if folder else str(path)
         try:
-            fh = _File(con, files, path, i)
+            fh = CheckedFile(con, files, path, i)
             handles.append(fh)
             types = fh.types
             if any(c not in types for c in mapping.values()):
@@ -171,7 +171,7 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
     return ContractReport(tuple(problems), tuple(exclusions), sum(rows_per_file.values()), rows_per_file)
 
 
-def _counts(con, fh: _File, rules: list[_Rule], extra: list[str]) -> tuple[int, list[int], list, list]:
+def _counts(con, fh: CheckedFile, rules: list[_Rule], extra: list[str]) -> tuple[int, list[int], list, list]:
     """Rows, each rule's row count, each share's row count and the ``extra`` aggregates, in one scan of the file.
 
     On Parquet, rules that depend on one column only (period classes, the LSOA vintage) are counted over that
@@ -203,7 +203,7 @@ def _counts(con, fh: _File, rules: list[_Rule], extra: list[str]) -> tuple[int, 
     return int(row[0]), [int(counts[id(r)]) for r in rules], [shares.get(id(r)) for r in rules], extras
 
 
-def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str, extra: list[str] = ()):
+def _check_file(con, fh: CheckedFile, rules: list[_Rule], shown: str, source: str, extra: list[str] = ()):
     derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived))
     numbered = f"(SELECT *{derived} FROM {fh.numbered})" if derived else fh.numbered
     n, counts, shares, extras = _counts(con, fh, rules, list(extra))
@@ -258,13 +258,13 @@ def _check_file(con, fh: _File, rules: list[_Rule], shown: str, source: str, ext
 _TEXT_TYPES = ("VARCHAR", "BLOB", "JSON")
 
 
-def _key_sql(column: str, handles: list[_File]) -> str:
+def _key_sql(column: str, handles: list[CheckedFile]) -> str:
     """A uniqueness key: the value itself when it is typed (numbers, dates) in every file, else trimmed text."""
     typed = all(h.types.get(column, "VARCHAR").split("(")[0] not in _TEXT_TYPES for h in handles)
     return quote_ident(column) if typed else text_sql(column)
 
 
-def _check_unique(con, contract: Contract, mapping, handles: list[_File], folder, skip=frozenset()) -> list[Problem]:
+def _check_unique(con, contract: Contract, mapping, handles: list[CheckedFile], folder, skip=frozenset()) -> list[Problem]:
     problems = []
     for index, rule in enumerate(contract.unique):
         roles = rule.columns(mapping)

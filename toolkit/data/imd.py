@@ -52,18 +52,18 @@ from toolkit.data.imd_reference import (  # noqa: F401  (re-exported: the public
     _code_set,
     _read,
     _Vintage,
-    _vintage,
+    code_vintage,
     load_icb_summary,
     load_imd,
 )
 from toolkit.data.lsoa_vintage import (  # noqa: F401
     _CATEGORY_TEXT,
     VintageReport,
-    _categorise,
+    categorise_codes,
     _examples,
-    _mismatch,
-    _normalise,
-    _shown,
+    vintage_mismatch,
+    normalise_codes,
+    shown_codes,
     _table,
     detect_lsoa_vintage,
 )
@@ -83,7 +83,7 @@ __all__ = [
 ]
 
 
-_AUDIT_TEXT = {
+AUDIT_TEXT = {
     "matched": "matched to an IMD decile",
     "blank": "blank LSOA code",
     "invalid_format": "not an LSOA code (typo or other geography)",
@@ -239,7 +239,7 @@ def attach_imd(
     InputError
         If ``vintage`` is missing or unknown, or a domain name is unknown.
     """
-    v = _vintage(vintage)
+    v = code_vintage(vintage)
     keys = _domain_keys(domains)
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"attach_imd needs a pandas DataFrame, not {type(data).__name__}.")
@@ -258,7 +258,7 @@ def attach_imd(
         )
 
     report = detect_lsoa_vintage(data[lsoa])
-    n_other = _mismatch(report, v)
+    n_other = vintage_mismatch(report, v)
     if n_other and not allow_vintage_mismatch:
         _refuse(report, v, n_other, lsoa, file)
 
@@ -290,5 +290,5 @@ def attach_imd(
     )
     out["imd_match"] = pd.array(match, dtype="string")
     out.attrs.update(imd_vintage=v.year, attribution=ATTRIBUTION)
-    audit = _table(report.shown, match, _AUDIT_TEXT, hide=("matched",))
+    audit = _table(report.shown, match, AUDIT_TEXT, hide=("matched",))
     return AttachResult(out, audit, v.year, report, mismatch_allowed=n_other > 0)

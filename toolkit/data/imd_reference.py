@@ -60,7 +60,7 @@ VINTAGES = {
 _BOUNDARY_VINTAGE = {v.boundary: v.year for v in VINTAGES.values()}
 
 
-def _vintage(vintage) -> _Vintage:
+def code_vintage(vintage) -> _Vintage:
     """Validate an explicit vintage (2019 or 2025; "2019"/"2025" accepted)."""
     fix = "say which IMD you mean: imd_vintage: 2019 (2011 LSOAs) or imd_vintage: 2025 (2021 LSOAs)"
     if vintage is None:
@@ -117,7 +117,7 @@ def load_imd(vintage: int, *, domains: bool = False) -> pd.DataFrame:
     InputError
         If ``vintage`` is missing or not 2019/2025.
     """
-    v = _vintage(vintage)
+    v = code_vintage(vintage)
     src = _read(v.file)
     out = pd.DataFrame({
         "lsoa_code": src[v.code_column],

@@ -35,13 +35,13 @@ _CATEGORY_TEXT = {
 }
 
 
-def _normalise(codes: pd.Series) -> pd.Series:
+def normalise_codes(codes: pd.Series) -> pd.Series:
     """Trimmed, upper-cased codes on a 0..n-1 index; blanks as missing."""
     s = codes.reset_index(drop=True).astype("string").str.strip().str.upper()
     return s.mask(s == "")
 
 
-def _categorise(norm: pd.Series) -> pd.Series:
+def categorise_codes(norm: pd.Series) -> pd.Series:
     in11 = norm.isin(_code_set(2019)).to_numpy()
     in21 = norm.isin(_code_set(2025)).to_numpy()
     filled = norm.fillna("")
@@ -100,7 +100,7 @@ class VintageReport:
         return _table(self.shown, self.categories.to_numpy(), _CATEGORY_TEXT)
 
 
-def _shown(codes) -> pd.Series:
+def shown_codes(codes) -> pd.Series:
     """Codes as written in the data, with blanks shown as ``<blank>``."""
     raw = pd.Series(np.asarray(codes, dtype=object), dtype="object").astype("string")
     return raw.mask(raw.str.strip().fillna("") == "", "<blank>")
@@ -151,10 +151,10 @@ def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
         detected boundary set.
     """
     raw = pd.Series(list(codes), dtype="object")
-    norm = _normalise(raw)
-    cat = _categorise(norm)
+    norm = normalise_codes(raw)
+    cat = categorise_codes(norm)
     counts, distinct, examples, example_rows = {}, {}, {}, {}
-    shown = _shown(raw)
+    shown = shown_codes(raw)
     for key in _CATEGORY_TEXT:
         mask = (cat == key).to_numpy()
         counts[key] = int(mask.sum())
@@ -165,7 +165,7 @@ def detect_lsoa_vintage(codes: Iterable) -> VintageReport:
     return VintageReport(len(raw), counts, distinct, examples, example_rows, detected, cat, norm, shown)
 
 
-def _mismatch(report: VintageReport, v: _Vintage) -> int:
+def vintage_mismatch(report: VintageReport, v: _Vintage) -> int:
     """Rows with codes known only to the other boundary set, if above the tolerance; else 0."""
     n_other = report.counts["2011_only" if v.boundary == "2021" else "2021_only"]
     return n_other if n_other > MISMATCH_TOLERANCE * report.english_rows else 0

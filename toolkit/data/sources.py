@@ -194,7 +194,7 @@ def _dates_as_text(call: str) -> str:
     return call
 
 
-def _relation_sql(files: SourceFiles, path: Path) -> str:
+def relation_sql(files: SourceFiles, path: Path) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if files.format == "csv":
         if files.encoding in (None, "utf-8") and files.decimal in (None, "."):
@@ -312,7 +312,7 @@ def describe_columns(files: SourceFiles) -> list[str]:
         check_last_line(files, path)
     try:
         con = duckdb.connect()
-        cursor = con.execute(f"SELECT * FROM {_relation_sql(files, path)} LIMIT 0")
+        cursor = con.execute(f"SELECT * FROM {relation_sql(files, path)} LIMIT 0")
         return [d[0] for d in cursor.description]
     except duckdb.Error as exc:
         raise _duck_error(files, path, exc) from None
@@ -324,7 +324,7 @@ def count_rows(files: SourceFiles, path: Path) -> int:
         return int(len(_read_excel(files, path)))
     try:
         con = duckdb.connect()
-        return int(con.execute(f"SELECT count(*) FROM {_relation_sql(files, path)}").fetchone()[0])
+        return int(con.execute(f"SELECT count(*) FROM {relation_sql(files, path)}").fetchone()[0])
     except duckdb.Error as exc:
         raise _duck_error(files, path, exc) from None
 
@@ -338,7 +338,7 @@ def distinct_values(files: SourceFiles, path: Path, column: str, *, limit: int =
     try:
         con = duckdb.connect()
         rows = con.execute(
-            f"SELECT DISTINCT CAST({quoted} AS VARCHAR) AS v FROM {_relation_sql(files, path)} "
+            f"SELECT DISTINCT CAST({quoted} AS VARCHAR) AS v FROM {relation_sql(files, path)} "
             f"WHERE {quoted} IS NOT NULL ORDER BY v LIMIT {int(limit)}"
         ).fetchall()
     except duckdb.Error as exc:
@@ -370,7 +370,7 @@ def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd
                     cols = ", ".join('"' + c.replace('"', '""') + '"' for c in dict.fromkeys(columns.values()))
                 else:
                     cols = "*"
-                df = con.execute(f"SELECT {cols} FROM {_relation_sql(files, path)}").df()
+                df = con.execute(f"SELECT {cols} FROM {relation_sql(files, path)}").df()
             except duckdb.BinderException as exc:
                 raise _duck_error(files, path, exc) from None
             except duckdb.Error as exc:

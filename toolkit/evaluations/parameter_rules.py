@@ -8,9 +8,9 @@ cannot disagree:
 
 =================  =====================================================================
 did.comparison     :data:`toolkit.stages.did.choose.COMPARISONS`
-its.family         ``toolkit.designs.its._FAMILIES`` (what :func:`~toolkit.designs.its.segmented` accepts)
+its.family         ``toolkit.designs.its.FAMILIES`` (what :func:`~toolkit.designs.its.segmented` accepts)
 its.seasonality    :func:`toolkit.stages.its.inputs.parse_seasonality` (called on the value)
-baseline.sii_by    ``toolkit.baseline.analysis._LEAST`` (the quantiles ``by_imd`` accepts)
+baseline.sii_by    ``toolkit.baseline.analysis.LEAST_DEPRIVED`` (the quantiles ``by_imd`` accepts)
 baseline.period_use :data:`toolkit.baseline.periods.PERIOD_USES`
 =================  =====================================================================
 
@@ -132,12 +132,12 @@ def _did() -> dict[str, Rule]:
 
 
 def _its() -> dict[str, Rule]:
-    from toolkit.designs.its import _FAMILIES
+    from toolkit.designs.its import FAMILIES
     from toolkit.stages.its.inputs import parse_seasonality
 
     return {
         "level": LEVEL,
-        "family": choice(_FAMILIES, what="family"),
+        "family": choice(FAMILIES, what="family"),
         "seasonality": parsed_by(parse_seasonality, 'use "month", "none" or a number of sine/cosine pairs such as "2"'),
         "horizons": whole_at_least(0, each=True, what="each horizon"),
         "per": positive(),
@@ -150,13 +150,13 @@ def _rd() -> dict[str, Rule]:
 
 
 def _baseline() -> dict[str, Rule]:
-    from toolkit.baseline.analysis import _LEAST
+    from toolkit.baseline.analysis import LEAST_DEPRIVED
     from toolkit.baseline.periods import PERIOD_USES
 
     return {
         "level": LEVEL,
         "improvement": choice(("increase", "decrease", "neutral"), what="improvement"),
-        "sii_by": choice(tuple(_LEAST), what="sii_by"),
+        "sii_by": choice(tuple(LEAST_DEPRIVED), what="sii_by"),
         "sii_repetitions": whole_at_least(1000, what="sii_repetitions"),
         "period_use": choice(PERIOD_USES, what="period_use"),
     }

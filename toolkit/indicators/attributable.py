@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import DataError
-from toolkit.indicators._confidence import levels_of, z_of
+from toolkit.indicators.confidence import levels_of, z_of
 from toolkit.indicators._validate import (
     check_frame,
     check_nonnegative,

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from toolkit.errors import DataError
-from toolkit.indicators._confidence import levels_of, z_of
+from toolkit.indicators.confidence import levels_of, z_of
 from toolkit.indicators._validate import (
     check_frame,
     check_nonnegative,

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import special
 
 from toolkit.errors import DataError
-from toolkit.indicators._confidence import _suffix, levels_of, z_of
+from toolkit.indicators.confidence import _suffix, levels_of, z_of
 from toolkit.indicators._validate import (
     check_frame,
     check_nonnegative,

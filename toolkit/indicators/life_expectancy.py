@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.indicators._confidence import Z95, assemble, levels_of, z_of
+from toolkit.indicators.confidence import Z95, assemble, levels_of, z_of
 from toolkit.indicators._validate import (
     as_by,
     check_frame,

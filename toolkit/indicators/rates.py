@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.indicators._confidence import assemble, levels_of, poisson_limits, wilson
+from toolkit.indicators.confidence import assemble, levels_of, poisson_limits, wilson
 from toolkit.indicators._validate import (
     as_by,
     check_frame,

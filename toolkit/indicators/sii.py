@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import DataError, ToolkitWarning
-from toolkit.indicators._confidence import Z95, _suffix, levels_of
+from toolkit.indicators.confidence import Z95, _suffix, levels_of
 from toolkit.indicators._validate import (
     as_by,
     check_frame,

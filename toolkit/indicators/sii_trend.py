@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from toolkit.errors import DataError, ToolkitWarning
-from toolkit.indicators._confidence import Z95, _suffix, levels_of, z_of
+from toolkit.indicators.confidence import Z95, _suffix, levels_of, z_of
 from toolkit.indicators._validate import check_frame, numeric_column, require_columns
 from toolkit.indicators.sii import sii
 

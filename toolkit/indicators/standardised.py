@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import DataError, ToolkitWarning
-from toolkit.indicators._confidence import assemble, byar_lower, byar_upper, levels_of, poisson_limits
+from toolkit.indicators.confidence import assemble, byar_lower, byar_upper, levels_of, poisson_limits
 from toolkit.indicators._validate import (
     as_by,
     check_frame,

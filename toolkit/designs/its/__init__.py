@@ -17,8 +17,7 @@ from toolkit.designs.its.by_group import segmented_by
 from toolkit.designs.its.design import FAMILIES, MIN_PRE_PERIODS, WARN_PERIODS
 from toolkit.designs.its.model import ITSResult, default_hac_lags, segmented
 
-#: Deprecated private alias of :data:`FAMILIES`, kept while ``toolkit.evaluations.parameter_rules`` imports it.
-_FAMILIES = FAMILIES
+
 
 __all__ = ["ITSResult", "segmented", "segmented_by", "default_hac_lags", "FAMILIES", "MIN_PRE_PERIODS",
            "WARN_PERIODS"]
