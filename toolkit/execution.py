@@ -9,8 +9,10 @@ shown only through :mod:`toolkit.reporting.display`, which adds alt text.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-__all__ = ["KERNEL_NAME", "ensure_kernel", "execute", "CellFailure"]
+__all__ = ["KERNEL_NAME", "ensure_kernel", "use_kernel_root", "execute", "CellFailure"]
 
 KERNEL_NAME = "hitk-python"
 _KERNEL_ROOT: Path | None = None
@@ -42,10 +44,18 @@ def ensure_kernel() -> Path:
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
         _KERNEL_ROOT = root
+        atexit.register(shutil.rmtree, root, ignore_errors=True)  # worker processes never run this
     paths = os.environ.get("JUPYTER_PATH", "")
     if str(_KERNEL_ROOT) not in paths.split(os.pathsep):
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(_KERNEL_ROOT), paths) if p)
     return _KERNEL_ROOT
+
+
+def use_kernel_root(root: Path) -> None:
+    """Use a kernelspec another process wrote with :func:`ensure_kernel` (``hitk run --all`` workers)."""
+    global _KERNEL_ROOT
+    _KERNEL_ROOT = Path(root)
+    ensure_kernel()
 
 
 @dataclass(frozen=True)
