@@ -37,7 +37,11 @@ def ensure_kernel() -> Path:
         spec_dir = root / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True)
         spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.log_level=CRITICAL"],
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=CRITICAL",
+                     # no IPython history database: nothing to open at start, and kernels of parallel
+                     # runs (`hitk run --all --jobs N`) never contend for one SQLite file
+                     "--HistoryManager.enabled=False"],
             "display_name": "HI Evaluation Toolkit (Python)",
             "language": "python",
             "env": {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
