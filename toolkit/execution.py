@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 import papermill
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
 __all__ = ["KERNEL_NAME", "ensure_kernel", "use_kernel_root", "execute", "CellFailure"]
@@ -60,6 +61,53 @@ def use_kernel_root(root: Path) -> None:
     global _KERNEL_ROOT
     _KERNEL_ROOT = Path(root)
     ensure_kernel()
+
+
+ENGINE_NAME = "hitk"
+
+
+class _QuietManager(NotebookExecutionManager):
+    """Papermill's execution manager without its save at every cell start and end.
+
+    Papermill rewrites (and re-validates) the whole output notebook twice per cell,
+    images included; a stage's report is read only once the run ends.  The notebook
+    is still written when execution starts, when it ends (also on a timeout or a dead
+    kernel, with the outputs so far) and every ``autosave_cell_every`` seconds of a
+    long cell, so a failed stage can always be inspected.
+    """
+
+    def _unsaved(self, method, *args, **kwargs):
+        path, self.output_path = self.output_path, None
+        try:
+            return method(*args, **kwargs)
+        finally:
+            self.output_path = path
+
+    def cell_start(self, cell, cell_index=None, **kwargs):
+        return self._unsaved(super().cell_start, cell, cell_index, **kwargs)
+
+    def cell_complete(self, cell, cell_index=None, **kwargs):
+        return self._unsaved(super().cell_complete, cell, cell_index, **kwargs)
+
+
+class _Engine(NBClientEngine):
+    """Papermill's nbclient engine with :class:`_QuietManager` (same steps as ``Engine.execute_notebook``)."""
+
+    @classmethod
+    def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                         autosave_cell_every=30, **kwargs):
+        nb_man = _QuietManager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                               autosave_cell_every=autosave_cell_every)
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
+
+
+papermill_engines.register(ENGINE_NAME, _Engine)
 
 
 @dataclass(frozen=True)
@@ -104,6 +152,7 @@ def execute(template: Path, output: Path, *, parameters: dict[str, Any], cwd: Pa
             str(output),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
+            engine_name=ENGINE_NAME,
             cwd=str(cwd),
             progress_bar=progress,
             log_output=False,
