@@ -38,11 +38,12 @@ def _floor_once(work: Path) -> tuple[float, float]:
 
     src, out = work / "empty.ipynb", work / "empty.out.ipynb"
     if not src.exists():
-        # a stock kernelspec for this interpreter (what `python -m ipykernel install` writes), none of our options
+        # a stock kernelspec for this interpreter (what `python -m ipykernel install` writes), quietened
         spec_dir = work / "jupyter" / "kernels" / BARE_KERNEL
         spec_dir.mkdir(parents=True)
         (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=CRITICAL"],  # quiet, as ours: no TCP warning on every start
             "display_name": "Python 3", "language": "python"}), encoding="utf-8")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(work / "jupyter"),
                                                                  os.environ.get("JUPYTER_PATH", "")) if p)
