@@ -405,6 +405,7 @@ def main() -> None:
         print(f"  {case} x{repeats} ...", flush=True)
         results[case] = measure(case, repeats)
     print_table(results, pyfixest=pf)
+    if not args.only or "stage_overhead" in args.only: subprocess.run([sys.executable, str(HERE / "stage_overhead.py"), "--repeats", str(r)], cwd=ROOT, check=False)  # noqa: E501,E701
     print(f"\nTotal benchmark time {time.perf_counter() - t_start:.0f} s on {os.cpu_count()} CPU(s); "
           f"Python {sys.version.split()[0]}.")
 

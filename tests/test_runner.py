@@ -148,3 +148,48 @@ def test_input_deleted_during_the_run_fails_cleanly(project):
         run_evaluation(project, "with-data")
     failed_dir, failed = list_runs(project.evaluations_dir / "with-data" / "runs")[-1]
     assert failed["status"] == "failed" and not list(failed_dir.glob("*.html"))
+
+
+def _only(project, *names):
+    """Leave only the named evaluations in the project copy (run --all must not run the big examples)."""
+    import shutil
+
+    for folder in project.evaluations():
+        if folder.name not in names:
+            shutil.rmtree(folder)
+
+
+def test_run_all_in_parallel_keeps_a_failure_to_itself(project, capsys):
+    make_template(project.templates_dir / "boom.ipynb", "raise ValueError('no rows for 2024')")
+    make_evaluation(project, "good", stages=[{"name": "charter", "template": "charter"}])
+    make_evaluation(project, "bad", stages=[{"name": "charter", "template": "charter"},
+                                            {"name": "boom", "template": "boom"}])
+    _only(project, "good", "bad")
+    assert main(["run", "--all", "--jobs", "2"]) == 1
+    out, err = capsys.readouterr()
+    good_runs, bad_runs = (list_runs(project.evaluations_dir / n / "runs") for n in ("good", "bad"))
+    (good_dir, good), = good_runs
+    (bad_dir, bad), = bad_runs
+    assert good["status"] == "succeeded" and (good_dir / "summary.html").is_file()
+    assert (good_dir.parent / "LATEST").read_text().strip() == good_dir.name
+    assert bad["status"] == "failed" and bad["failure"]["stage"] == "boom" and not list(bad_dir.glob("*.html"))
+    assert not (bad_dir.parent / "LATEST").exists()
+    # one line per evaluation as it finishes, then the summary; the reason on stderr, never a traceback
+    lines = [ln for ln in out.splitlines() if ln.startswith("[")]
+    assert sorted(ln.split("]")[1].split(":")[0].strip() for ln in lines) == ["bad", "good"]
+    assert any("good: ok" in ln for ln in lines) and any("bad: FAILED" in ln for ln in lines)
+    assert "2 evaluation(s)" in out and "1 succeeded, 1 failed (bad)" in out
+    assert "Stage 'boom' (template 'boom') failed in code cell 2: ValueError: no rows for 2024" in err
+    assert "Traceback" not in err
+    # the portfolio index is written once, after both, and lists both
+    index = (project.evaluations_dir / "index.html").read_text()
+    assert "good" in index and "bad" in index and f"good/runs/{good_dir.name}/summary.html" in index
+
+
+def test_run_all_jobs_1_runs_one_after_another(project, capsys):
+    make_evaluation(project, "only-one", stages=[{"name": "charter", "template": "charter"}])
+    _only(project, "only-one")
+    assert main(["run", "--all", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/1] charter (charter) ..." in out and "summary:" in out and "Portfolio index:" in out
+    assert main(["run", "--all", "--jobs", "0"]) == 2

@@ -99,17 +99,41 @@ def cmd_run(args) -> int:
         if getattr(args, "pack", False):
             _print_pack(outcome.run_dir)
         return 0
-    status = 0
-    for folder in project.evaluations():
-        try:
-            outcome = run_evaluation(project, str(folder), progress=progress)
-            _print_outcome(outcome)
-            if getattr(args, "pack", False):
-                _print_pack(outcome.run_dir)
-        except ToolkitError as exc:
-            print(f"hitk: {folder.name}: {exc}", file=sys.stderr)
-            status = max(status, exc.exit_code)
-    return status
+    return _run_all(project, args, progress)
+
+
+def _run_all(project, args, progress) -> int:
+    """``run --all``: one line per evaluation as it finishes (several at a time with --jobs), then a summary."""
+    import time
+
+    from toolkit.run_all import run_all
+
+    jobs = args.jobs
+    if jobs is not None and jobs < 1:
+        print("hitk run: --jobs must be 1 or more", file=sys.stderr)
+        return 2
+    sequential = jobs == 1
+
+    def done(result, i, n) -> None:
+        if result.error is not None:
+            print(f"hitk: {result.name}: {result.error}", file=sys.stderr, flush=True)
+        if sequential:  # as before: the run's own lines, then its reports
+            if result.error is None:
+                _print_outcome(result)
+        else:
+            what = (f"ok in {result.seconds:.0f} s: {result.summary or result.run_dir}" if result.error is None
+                    else f"FAILED after {result.seconds:.0f} s (exit {result.exit_code}; reason above)")
+            print(f"[{i}/{n}] {result.name}: {what}", flush=True)
+        if result.pack is not None:
+            print(f"  board pack: {result.pack}", flush=True)
+
+    t0 = time.perf_counter()
+    results = run_all(project, jobs=jobs, pack=getattr(args, "pack", False), on_done=done, progress=progress)
+    failed = [r.name for r in results if r.exit_code]
+    if not sequential:
+        print(f"{len(results)} evaluation(s) in {time.perf_counter() - t0:.0f} s: {len(results) - len(failed)} "
+              f"succeeded, {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else "") + ".", flush=True)
+    return max((r.exit_code for r in results), default=0)
 
 
 def _print_pack(run_dir) -> None:
@@ -210,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="run every evaluation in evaluations/")
     p.add_argument("--stage", action="append", help="run only this stage (repeatable)")
     p.add_argument("--pack", action="store_true", help="also print the board pack (PDF) of the run")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="with --all: run N evaluations at a time, each in its own process "
+                        "(default: the number of CPU cores; 1 runs them one after another)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("pack", help="print the board pack (one PDF) of an evaluation's latest successful run")
     p.add_argument("evaluation")

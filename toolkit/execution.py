@@ -9,8 +9,10 @@ shown only through :mod:`toolkit.reporting.display`, which adds alt text.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -19,9 +21,10 @@ from typing import Any
 
 import nbformat
 import papermill
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
-__all__ = ["KERNEL_NAME", "ensure_kernel", "execute", "CellFailure"]
+__all__ = ["KERNEL_NAME", "ensure_kernel", "use_kernel_root", "execute", "CellFailure"]
 
 KERNEL_NAME = "hitk-python"
 _KERNEL_ROOT: Path | None = None
@@ -35,17 +38,76 @@ def ensure_kernel() -> Path:
         spec_dir = root / "kernels" / KERNEL_NAME
         spec_dir.mkdir(parents=True)
         spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.log_level=CRITICAL"],
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=CRITICAL",
+                     # no IPython history database: nothing to open at start, and kernels of parallel
+                     # runs (`hitk run --all --jobs N`) never contend for one SQLite file
+                     "--HistoryManager.enabled=False"],
             "display_name": "HI Evaluation Toolkit (Python)",
             "language": "python",
             "env": {"MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
         _KERNEL_ROOT = root
+        atexit.register(shutil.rmtree, root, ignore_errors=True)  # worker processes never run this
     paths = os.environ.get("JUPYTER_PATH", "")
     if str(_KERNEL_ROOT) not in paths.split(os.pathsep):
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(_KERNEL_ROOT), paths) if p)
     return _KERNEL_ROOT
+
+
+def use_kernel_root(root: Path) -> None:
+    """Use a kernelspec another process wrote with :func:`ensure_kernel` (``hitk run --all`` workers)."""
+    global _KERNEL_ROOT
+    _KERNEL_ROOT = Path(root)
+    ensure_kernel()
+
+
+ENGINE_NAME = "hitk"
+
+
+class _QuietManager(NotebookExecutionManager):
+    """Papermill's execution manager without its save at every cell start and end.
+
+    Papermill rewrites (and re-validates) the whole output notebook twice per cell,
+    images included; a stage's report is read only once the run ends.  The notebook
+    is still written when execution starts, when it ends (also on a timeout or a dead
+    kernel, with the outputs so far) and every ``autosave_cell_every`` seconds of a
+    long cell, so a failed stage can always be inspected.
+    """
+
+    def _unsaved(self, method, *args, **kwargs):
+        path, self.output_path = self.output_path, None
+        try:
+            return method(*args, **kwargs)
+        finally:
+            self.output_path = path
+
+    def cell_start(self, cell, cell_index=None, **kwargs):
+        return self._unsaved(super().cell_start, cell, cell_index, **kwargs)
+
+    def cell_complete(self, cell, cell_index=None, **kwargs):
+        return self._unsaved(super().cell_complete, cell, cell_index, **kwargs)
+
+
+class _Engine(NBClientEngine):
+    """Papermill's nbclient engine with :class:`_QuietManager` (same steps as ``Engine.execute_notebook``)."""
+
+    @classmethod
+    def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                         autosave_cell_every=30, **kwargs):
+        nb_man = _QuietManager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                               autosave_cell_every=autosave_cell_every)
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
+
+
+papermill_engines.register(ENGINE_NAME, _Engine)
 
 
 @dataclass(frozen=True)
@@ -90,6 +152,7 @@ def execute(template: Path, output: Path, *, parameters: dict[str, Any], cwd: Pa
             str(output),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
+            engine_name=ENGINE_NAME,
             cwd=str(cwd),
             progress_bar=progress,
             log_output=False,

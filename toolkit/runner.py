@@ -134,13 +134,14 @@ def _raise_terminated(signum, frame):  # pragma: no cover - exercised through a 
 
 
 def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | None = None,
-                   progress: Callable[[str], None] = lambda _msg: None) -> RunOutcome:
+                   progress: Callable[[str], None] = lambda _msg: None, publish: bool = True) -> RunOutcome:
     """Validate and run an evaluation (all stages, or the named ones).
 
     A run of only some stages is *partial*: it renders those stages' reports but
     no evaluation summary and does not become LATEST (see :mod:`toolkit.runs`).
     Ctrl-C or SIGTERM marks the run ``interrupted``; LATEST keeps naming the last
-    good run.
+    good run.  ``publish=False`` leaves the portfolio index alone (``hitk run --all``
+    with several jobs writes it once, after every evaluation has finished).
 
     Raises
     ------
@@ -204,6 +205,8 @@ def run_evaluation(project: Project, evaluation: str, *, stages: list[str] | Non
             import signal
 
             signal.signal(signal.SIGTERM, previous_handler)
+    if not publish:
+        return outcome
     try:
         index = publish_index(project)
         progress(f"Portfolio index: {index}")

@@ -15,6 +15,7 @@ import copy
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -135,6 +136,24 @@ def _add_toc(body: str) -> str:
     return body.replace("<!--HITK_TOC-->", "\n".join(parts), 1)
 
 
+@lru_cache(maxsize=1)
+def _exporter() -> HTMLExporter:
+    """One exporter per process: finding and compiling the Jinja templates is most of its cost.
+
+    Safe to share: every call passes its own notebook and resources, and the exporter
+    keeps no state between calls.
+    """
+    return HTMLExporter(
+        template_name="hitk",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+    )
+
+
 def render_notebook(
     notebook: Path | nbformat.NotebookNode,
     output: Path,
@@ -160,15 +179,7 @@ def render_notebook(
     """
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
     nb, stats = clean_notebook(nb)
-    exporter = HTMLExporter(
-        template_name="hitk",
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-        embed_images=True,
-    )
+    exporter = _exporter()
     resources = {
         "hitk": {
             "css": CSS,
