@@ -17,7 +17,7 @@ import pandas as pd
 from toolkit.errors import DataError
 from toolkit.indicators._validate import check_frame, check_nonnegative, numeric_column, require_columns, sheet_rows
 from toolkit.indicators.life_expectancy import _last_band, le_bands, life_table_columns
-from toolkit.indicators.standardised import band_labels
+from toolkit.indicators.age_bands import band_labels
 
 __all__ = ["le_gap_decomposition", "LEGapDecomposition"]
 

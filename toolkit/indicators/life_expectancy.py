@@ -17,7 +17,7 @@ from toolkit.indicators._validate import (
     require_columns,
 )
 from toolkit.errors import DataError
-from toolkit.indicators.standardised import _duplicates, band_labels, normalise_age_band
+from toolkit.indicators.age_bands import band_labels, duplicate_bands, normalise_age_band
 
 __all__ = ["life_expectancy", "LE_BANDS", "le_bands", "life_table_columns"]
 
@@ -168,7 +168,7 @@ def life_expectancy(
     check_nonnegative(dth, deaths, what="death")
     pop = numeric_column(data, population, what="population")
     codes, keys = group_codes(data, by)
-    _duplicates(data, [codes, band], age_band, "an age band")
+    duplicate_bands(data, [codes, band], age_band, "an age band")
     k = len(keys)
     D = np.full((k, nb), np.nan)
     P = np.full((k, nb), np.nan)
