@@ -18,7 +18,7 @@ from toolkit.indicators._validate import (
     sheet_rows,
 )
 
-__all__ = ["spc", "SPC_COLOURS"]
+__all__ = ["spc", "SPC_COLOURS", "improvement_before"]
 
 #: Making Data Count colours (docs/methods.md). Several fail 3:1 contrast on white,
 #: so charts must add a shape or label (see the ``variation`` column).
@@ -117,6 +117,7 @@ def spc(
     improvement: str = "neutral",
     target: float | None = None,
     by: str | Sequence[str] | None = None,
+    recalculate_at=None,
 ) -> pd.DataFrame:
     """XmR chart (Making Data Count): centre, limits, special causes, variation and assurance.
 
@@ -132,6 +133,13 @@ def spc(
         A target to compare with the process limits (assurance).
     by : str or list of str, optional
         One chart per group.
+    recalculate_at : scalar comparable with ``time``, optional
+        Recalculate the limits from this time on (e.g. the scheme start), when
+        the analyst has a documented reason to expect the process to change
+        there.  Points before it and points at or after it get their own mean,
+        limits and rules (no run or trend crosses the break), and a
+        ``segment`` column ("before", "after") is added.  Never automatic: the
+        default (None) keeps one set of limits for the whole series.
 
     Returns
     -------
@@ -140,7 +148,8 @@ def spc(
         the rule flags ``beyond_limits``, ``shift``, ``trend``, ``two_in_three``,
         ``special_cause``, ``variation`` ("common cause", "special cause
         improvement", "special cause concern", "special cause neutral"),
-        ``colour`` and ``assurance`` ("pass", "fail", "inconsistent" or None).
+        ``colour`` and ``assurance`` ("pass", "fail", "inconsistent" or None);
+        with ``recalculate_at`` also ``segment``.
 
     Notes
     -----
@@ -156,7 +165,7 @@ def spc(
     is on); assurance for ``increase`` is "pass" when the
     target is below the lower limit, "fail" above the upper limit, otherwise
     "inconsistent" (mirrored for ``decrease``).  Fewer than 12 points give a
-    ToolkitWarning.
+    ToolkitWarning (per segment when ``recalculate_at`` is given).
     """
     data = check_frame(data)
     by = as_by(by)
@@ -183,13 +192,72 @@ def spc(
         if ix.size < 2:
             raise DataError("an SPC chart needs at least 2 points", column=value, rows=sheet_rows(ix),
                             count=int(ix.size), fix="give more time points")
-        short += ix.size < 12
         part = data.iloc[ix][[*by, time]].reset_index(drop=True)
         part[value] = x[ix]
-        for k, v in _classify(x[ix], improvement, target).items():
-            part[k] = v
+        if recalculate_at is None:
+            short += ix.size < 12
+            for k, v in _classify(x[ix], improvement, target).items():
+                part[k] = v
+        else:
+            after = (part[time] >= recalculate_at).to_numpy()
+            part["segment"] = np.where(after, "after", "before")
+            segs = []
+            for mask in (~after, after):
+                if not mask.any():
+                    continue
+                if mask.sum() < 2:
+                    raise DataError("a segment of an SPC chart needs at least 2 points", column=time,
+                                    rows=sheet_rows(ix[mask]), count=int(mask.sum()),
+                                    fix="move recalculate_at or leave it out")
+                short += mask.sum() < 12
+                segs.append(pd.DataFrame(_classify(x[ix][mask], improvement, target), index=np.flatnonzero(mask)))
+            part = part.join(pd.concat(segs).sort_index())
         pieces.append(part)
     if short:
         warnings.warn(ToolkitWarning(f"{short} chart(s) have fewer than 12 points; limits are unreliable",
                                      code="spc.short_series"), stacklevel=2)
     return pd.concat(pieces, ignore_index=True)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def improvement_before(chart: pd.DataFrame, time: str, start, *, window: int = _RUN) -> str | None:
+    """Words saying that improvement began before ``start``, or None.
+
+    Parameters
+    ----------
+    chart : pandas.DataFrame
+        Output of :func:`spc` for one series (``improvement`` not neutral).
+    time : str
+        Its time column.
+    start : scalar comparable with ``time``
+        The scheme start.
+    window : int
+        How many of the last points before ``start`` are looked at (default 7,
+        the run length of the rules).
+
+    Notes
+    -----
+    Improvement "began before the scheme" when a special cause improvement
+    (by any rule) is flagged on any of the last ``window`` points before the
+    start, i.e. a run, trend, two-in-three or point beyond a limit in the
+    better direction that ends at or just before the start.  Use a chart
+    whose pre-start limits come from the pre-start points (``recalculate_at``)
+    or from the whole series; both are reported as they are flagged.
+    """
+    pre = chart[chart[time] < start]
+    if not len(pre):
+        return None
+    tail = pre.iloc[-window:]
+    good = tail["variation"] == "special cause improvement"
+    if not good.any():
+        return None
+    rules = [name for col, name in (("trend", "a trend"), ("shift", "a run on the better side of the mean"),
+                                     ("beyond_limits", "a point beyond a limit"),
+                                     ("two_in_three", "two of three points near a limit")) if tail.loc[good, col].any()]
+    first = tail.loc[good, time].iloc[0]
+    when = f"{first:%B %Y}" if hasattr(first, "strftime") else str(first)
+    return (f"Improvement began before the scheme: the chart shows special cause improvement from {when}, before the "
+            f"scheme started ({_and(rules)}). Some or all of the later change may not be due to the scheme.")
