@@ -40,7 +40,8 @@ def test_unpacks_as_before_and_carries_icons_in_words():
     assert "assurance icon: F, consistently failing the target or trajectory" in alt
     assert "scheme start marked" in alt and "one set of process limits" in alt
     assert made.note is None
-    assert {"Mean", "Process limits", "Variation"} <= set(data.columns)
+    assert {"Mean", "Process limits", "Variation", "Assurance"} <= set(data.columns)
+    assert data["Assurance"].iloc[-1] == "consistently failing the target or trajectory"
     texts = [t.get_text() for a in fig.axes for t in a.texts]
     assert "~" in texts and "F" in texts and "Scheme starts" in texts  # symbols with letters, not colour alone
     legend = fig.axes[0].get_legend()

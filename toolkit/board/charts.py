@@ -121,8 +121,9 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
     series = status.series
     if series is None or not len(series) or series["value"].notna().sum() == 0:
         return None
+    from toolkit.indicators.spc import SPC_COLOURS
     from toolkit.plotting import NHS, new_figure
-    from toolkit.reporting.plots.spc import assurance_icon, draw_icons, variation_icon
+    from toolkit.reporting.plots.spc import ASSURANCE_WORDS, assurance_icon, draw_icons, variation_icon
 
     goal = status.goal
     start = pd.Timestamp(charter.period.start)
@@ -141,9 +142,11 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
     icons, words, variation, assured = [], [], None, None
     if chart is not None:
         _draw_limits(ax, chart, NHS)
-        for kind, marker, colour in (("special cause improvement", "^" if goal.direction == "increase" else "v",
-                                      "#00B0F0"), ("special cause concern", "v" if goal.direction == "increase"
-                                                   else "^", "#E46C0A")):
+        up = goal.direction == "increase"
+        # improvement points up (or down for a lower-is-better goal), concern the other way: shape, not only colour
+        for kind, marker in (("special cause improvement", "^" if up else "v"),
+                             ("special cause concern", "v" if up else "^")):
+            colour = SPC_COLOURS[kind]
             hit = chart[chart["variation"] == kind]
             if len(hit):
                 ax.plot(hit["end"], hit["value"], marker, ms=9, mfc="none", mec=colour, mew=2, ls="none",
@@ -191,4 +194,6 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
         data["Process limits"] = [f"{fmt_number(lo)} to {fmt_number(hi)}"
                                   for lo, hi in zip(chart["lower_limit"], chart["upper_limit"])]
         data["Variation"] = list(chart["variation"])
+        if chart["assurance"].notna().any():
+            data["Assurance"] = [ASSURANCE_WORDS.get(a, "–") for a in chart["assurance"]]
     return GoalFigure(fig, alt, data, note=note, variation=variation, assurance=assured, icons_text=icons_text)

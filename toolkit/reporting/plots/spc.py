@@ -1,6 +1,17 @@
-"""Making Data Count icons for SPC charts: drawn as labelled symbols and stated in words (never colour alone)."""
+"""Making Data Count icons for SPC charts: drawn as labelled symbols and stated in words (never colour alone).
+
+The icons follow NHS England's *Making Data Count* guidance (2019; "Making Data Count: strengthening your
+decisions", 2021): a variation icon (grey for common cause; blue for special cause improvement, orange for concern,
+with "H" or "L" for a signal on the high or low side) and an assurance icon ("P" the process consistently passes the
+target, "F" consistently fails it, and a hit-and-miss icon when the target lies within the limits).  Here each icon
+also carries an arrow or "?" and its meaning in words, because the palette fails 3:1 contrast and colour alone is not
+accessible (WCAG 2.2, 1.4.1).
+"""
 
 from __future__ import annotations
+
+from toolkit.indicators.spc import SPC_COLOURS
+from toolkit.plotting import NHS
 
 __all__ = ["variation_icon", "assurance_icon", "draw_icons", "VARIATION_WORDS", "ASSURANCE_WORDS"]
 
@@ -19,7 +30,9 @@ ASSURANCE_WORDS = {
 }
 # Making Data Count palette (orange concern, blue improvement, grey common cause); the letter and arrow carry the
 # meaning, the colour only repeats it.
-_BLUE, _ORANGE, _GREY, _PURPLE = "#00B0F0", "#E46C0A", "#7F7F7F", "#490092"
+_BLUE, _ORANGE, _PURPLE = (SPC_COLOURS[k] for k in ("special cause improvement", "special cause concern",
+                                                      "special cause neutral"))
+_GREY = "#7F7F7F"  # darker than the MDC grey so the ring shows on white
 
 
 def variation_icon(variation: str, side: str | None) -> dict:
@@ -70,7 +83,7 @@ def draw_icons(fig, icons: list[tuple[str, dict]], *, left: float = 0.79) -> Non
         iax.set_aspect("equal", adjustable="box")
         iax.add_patch(Circle((1, 1.5), 0.38, facecolor="white", edgecolor=icon["colour"], linewidth=3))
         iax.text(1, 1.5, icon["letter"] + icon["arrow"], ha="center", va="center", fontsize=16,
-                 fontweight="bold", color="#212B32")
-        iax.text(1, 1.0, heading, ha="center", va="top", fontsize=8, fontweight="bold", color="#212B32")
+                 fontweight="bold", color=NHS["text"])
+        iax.text(1, 1.0, heading, ha="center", va="top", fontsize=8, fontweight="bold", color=NHS["text"])
         iax.text(1, 0.72, "\n".join(textwrap.wrap(icon["label"], 24)), ha="center", va="top", fontsize=7.5,
-                 color="#212B32")
+                 color=NHS["text"])
