@@ -88,6 +88,7 @@ def test_improvement_before_the_scheme_is_called_out():
         assert made.note is not None and made.note.startswith("Improvement began before the scheme")
         assert "a trend" in made.note
         assert made.note in made[1]
+        assert any(t.get_text().startswith("Improvement began before the scheme") for t in made[0].texts)
 
 
 def test_no_pre_scheme_call_out_for_a_step_at_the_start():

@@ -167,6 +167,9 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
     ax.set_title(goal.description, loc="left", pad=16)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8, frameon=False)
     draw_icons(fig, icons)
+    if note:  # visible on the chart as well as in the alt text and GoalFigure.note
+        fig.text(0.08, 0.03, note.split(". ")[0] + ".", fontsize=9, fontweight="bold", color=NHS["text"],
+                 ha="left", va="bottom", wrap=True)
     icons_text = "; ".join(words)
     first, last_row = s.iloc[0], s.iloc[-1]
     span = f"{pd.Timestamp(first['end']):%B %Y} to {pd.Timestamp(last_row['end']):%B %Y}"
