@@ -60,7 +60,7 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
     from toolkit.board.plain import GLOSSARY, code_columns, is_plain, stage_label
     from toolkit.reporting.formatting import fmt_measure
     from toolkit.rendering import summary_parts as parts
-    from toolkit.reporting.display import figure_html
+    from toolkit.reporting.display import callout_html, figure_html
 
     charter = view.evaluation.config.charter
     goals_table = table_html(pd.DataFrame([parts.goal_row(g, view) for g in view.goals]),
@@ -69,9 +69,13 @@ def render_summary(view: SummaryView, output: Path, *, disclosure_note: str, att
     details = []
     for g in view.goals:
         made = goal_figure(g, charter)
-        fig = "" if made is None else figure_html(made[0], alt=made[1], data=made[2],
-                                                  caption=f"{g.goal.description}: data against the forecast",
-                                                  data_caption=f"{g.goal.description} by period, with the forecast")
+        fig = "" if made is None else figure_html(
+            made[0], alt=made[1], data=made[2],
+            caption=" ".join(x for x in (f"{g.goal.description}: data against the forecast.",
+                                         getattr(made, "icons_text", "")) if x),
+            data_caption=f"{g.goal.description} by period, with the forecast")
+        if made is not None and getattr(made, "note", None):
+            fig += callout_html(made.note, kind="warning")
         details.append((g, fig))
     planned = "; ".join(f"{p.method} with {p.who} ({p.when})" for p in charter.qualitative.planned)
     trail = pd.DataFrame([{"Signed off by": t.by, "On": fmt_date(t.on[:10]),
