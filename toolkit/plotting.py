@@ -12,7 +12,7 @@ from __future__ import annotations
 import textwrap
 from typing import Sequence
 
-__all__ = ["NHS", "SERIES", "MARKERS", "new_figure", "logic_model_figure"]
+__all__ = ["NHS", "SERIES", "MARKERS", "new_figure", "style_axes", "legend_above", "logic_model_figure"]
 
 #: The NHS identity colours (NHS identity guidelines), the one definition in the toolkit.
 NHS = {
@@ -32,7 +32,7 @@ MARKERS = ("o", "s", "^", "D", "v")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)))
 
 
-def _style(ax) -> None:
+def style_axes(ax) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     for side in ("left", "bottom"):
@@ -55,8 +55,13 @@ def new_figure(width: float = 8.0, height: float = 4.5):
     plt.rcParams.update({"font.family": "sans-serif", "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans"],
                          "font.size": 11})
     fig, ax = plt.subplots(figsize=(width, height))
-    _style(ax)
+    style_axes(ax)
     return fig, ax
+
+
+def legend_above(ax, *, ncol: int = 2) -> None:
+    """Put the legend in a row above the plotting area, never on the data."""
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=ncol, frameon=False, fontsize=9)
 
 
 def logic_model_figure(stages: Sequence[tuple[str, Sequence[str]]], *, mechanism: str = ""):

@@ -6,7 +6,7 @@ Each function returns a :class:`matplotlib.figure.Figure` (never shows it);
 
 from __future__ import annotations
 
-from toolkit.plotting import NHS, new_figure
+from toolkit.plotting import legend_above, new_figure, NHS
 from toolkit.reporting.language import fmt_number
 
 __all__ = ["counterfactual_plot", "counterfactual_alt", "counterfactual_panels", "counterfactual_band"]
@@ -65,7 +65,7 @@ def counterfactual_plot(result, *, rates: bool | None = None, ylabel: str | None
     ax.set_ylabel(ylabel or (f"{result.outcome} per {fmt_number(per)}" if use_rate else result.outcome))
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
+    legend_above(ax)
     fig.tight_layout()
     return fig
 
@@ -139,7 +139,7 @@ def counterfactual_panels(result, effects, *, ylabel: str, xlabel: str = "Period
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from toolkit.plotting import _style
+    from toolkit.plotting import style_axes
 
     cf = result.counterfactual
     d = cf[cf["series"] == "intervention"]
@@ -148,7 +148,7 @@ def counterfactual_panels(result, effects, *, ylabel: str, xlabel: str = "Period
     band = counterfactual_band(result, effects)
     fig, axes = plt.subplots(3, 1, figsize=(8, 9.5), sharex=True, gridspec_kw={"height_ratios": [2.2, 1, 1]})
     for ax in axes:
-        _style(ax)
+        style_axes(ax)
     ax = axes[0]
     ax.fill_between(band["time"], band["low"], band["high"], facecolor=NHS["pale_grey"], edgecolor=NHS["dark_grey"],
                     hatch="///", linewidth=0.0, alpha=0.9,
@@ -161,7 +161,7 @@ def counterfactual_panels(result, effects, *, ylabel: str, xlabel: str = "Period
     ax.plot(post["time"], post["counterfactual_trend" + sfx], color=NHS["warm_yellow"], linewidth=2, linestyle="--",
             label="Expected without the scheme")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
+    legend_above(ax)
     ratio = result.scale == "ratio"
     point = effects[effects["measure"] == ("difference_in_events" if ratio else "difference")].sort_values("horizon")
     total = effects[effects["measure"] == "cumulative_difference"].sort_values("horizon")

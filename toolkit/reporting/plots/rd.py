@@ -5,7 +5,7 @@ Each function returns a :class:`matplotlib.figure.Figure`; ``*_alt`` functions g
 
 from __future__ import annotations
 
-from toolkit.plotting import NHS, new_figure
+from toolkit.plotting import legend_above, new_figure, NHS
 from toolkit.reporting.language import fmt_number
 
 __all__ = ["binned_scatter", "binned_scatter_alt", "sensitivity_plot", "sensitivity_alt"]
@@ -40,7 +40,7 @@ def binned_scatter(result, *, xlabel: str = "Running variable", ylabel: str | No
     ax.set_ylabel(ylabel or result.outcome)
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
+    legend_above(ax)
     fig.tight_layout()
     return fig
 
@@ -80,7 +80,7 @@ def sensitivity_plot(result, *, title: str | None = None):
     ax.set_ylabel(f"Estimated jump in {result.outcome}")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
+    legend_above(ax)
     fig.tight_layout()
     return fig
 

@@ -5,7 +5,7 @@ Each function returns a :class:`matplotlib.figure.Figure`; ``*_alt`` functions g
 
 from __future__ import annotations
 
-from toolkit.plotting import NHS, new_figure
+from toolkit.plotting import legend_above, new_figure, NHS
 from toolkit.reporting.language import fmt_number
 
 __all__ = ["trajectory_plot", "trajectory_alt", "placebo_plot", "placebo_alt", "weights_plot", "placebo_band",
@@ -31,7 +31,7 @@ def trajectory_plot(result, *, ylabel: str | None = None, xlabel: str = "Period"
     ax.set_ylabel(ylabel or result.outcome)
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, frameon=False, fontsize=9)
+    legend_above(ax, ncol=3)
     fig.tight_layout()
     return fig
 
@@ -81,7 +81,7 @@ def placebo_plot(result, *, max_ratio_pre: float | None = None, ylabel: str | No
     ax.set_ylabel(ylabel or f"Gap in {result.outcome} (treated − synthetic)")
     if title:
         ax.set_title(title)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=3, frameon=False, fontsize=9)
+    legend_above(ax, ncol=3)
     fig.tight_layout()
     return fig
 
@@ -166,13 +166,13 @@ def trajectory_panels(result, *, ylabel: str, xlabel: str = "Period", treated_la
     """
     import matplotlib.pyplot as plt
 
-    from toolkit.plotting import _style
+    from toolkit.plotting import style_axes
 
     g = result.gaps
     band = placebo_band(result)
     fig, axes = plt.subplots(3, 1, figsize=(8, 9.5), sharex=True, gridspec_kw={"height_ratios": [2.2, 1, 1]})
     for ax in axes:
-        _style(ax)
+        style_axes(ax)
     ax = axes[0]
     if band is not None:
         b = band.set_index("time").reindex(g["time"])
@@ -185,7 +185,7 @@ def trajectory_panels(result, *, ylabel: str, xlabel: str = "Period", treated_la
     ax.plot(g["time"], g["synthetic"], color=NHS["dark_grey"], marker="s", markersize=3, linewidth=2,
             linestyle="--", label="Synthetic control")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, fontsize=9)
+    legend_above(ax)
     post = g[g["post"]]
     cum = post["gap"].cumsum()
     panels = ((axes[1], g["time"], g["gap"], "low", "high", gap_label, "^"),
