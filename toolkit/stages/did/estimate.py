@@ -8,18 +8,17 @@ order :func:`toolkit.stages.did.choose.choose_design` decided.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import pandas as pd
 
-from toolkit import cautions
 from toolkit.cautions import Caution, code_of
 from toolkit.designs import DesignResult, did
 from toolkit.designs.did.pretrend import PretrendTest, cs_pretrend
 from toolkit.errors import DesignError
 from toolkit.reporting.formatting import fmt_p
+from toolkit.stages.common import collecting_cautions
 from toolkit.stages.did.choose import DesignChoice
 from toolkit.stages.did.treatment import FIRST, PERIOD, TREATED, UNIT, DidData
 
@@ -215,24 +214,7 @@ _ALWAYS_DROPPED = frozenset({"did.cs_pretest_not_reported", "did.cs_pretest_reje
 _EVENT_STUDY_PRETEST = frozenset({"did.es_pretest_not_computed", "did.es_pretrend_rejected"})
 
 
-def _collecting_cautions(run):
-    """Run ``run`` collecting every caution raised while it fits into the result's ``raised``.
-
-    ToolkitWarnings and RuntimeWarnings raised inside the estimators (a division by zero, an
-    optimiser that did not converge) reach the report (:attr:`DidEstimates.warnings`), not a
-    kernel's stderr (:func:`toolkit.cautions.collect`).
-    """
-
-    @functools.wraps(run)
-    def wrapper(*args, **kwargs):
-        with cautions.collect() as found:
-            analysis = run(*args, **kwargs)
-        return replace(analysis, raised=tuple(found)) if found else analysis
-
-    return wrapper
-
-
-@_collecting_cautions
+@collecting_cautions
 def estimate_did(
     dd: DidData,
     choice: DesignChoice,
