@@ -17,17 +17,12 @@ from toolkit.stages.did.choose import choose_design
 from toolkit.stages.did.placebo import placebo_checks
 from toolkit.stages.did.treatment import resolve_treatment
 
-MAPPING = {"unit": "practice_code", "time": "month", "outcome": "outcome", "first_treated": "first_treated",
-           "quintile": "imd_quintile", "weight": "list_size"}
+from .conftest import MAPPING
 
 
 @pytest.fixture(scope="module")
-def sample():
-    raw = pd.read_csv(REPO / "data_samples" / "did_practice_panel.csv", dtype={"first_treated": str, "month": str})
-    df = raw.rename(columns={v: k for k, v in MAPPING.items()})
-    dd = resolve_treatment(df[list(MAPPING)], columns=MAPPING)
-    choice = choose_design(dd)
-    return dd, choice, estimate_did(dd, choice, outcome_label="new diagnoses per 1,000 a year")
+def sample(did_sample):
+    return did_sample
 
 
 def test_headline_is_callaway_santanna_and_covers_the_true_att(sample):

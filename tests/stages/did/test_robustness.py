@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from tests.conftest import REPO
 from toolkit.reporting.plots import did as did_plots
 from toolkit.stages.did.estimate import estimate_did
 from toolkit.stages.did.choose import choose_design
@@ -13,20 +11,14 @@ from toolkit.stages.did.caveats import design_caveats
 from toolkit.stages.did.robustness import robustness_checks
 from toolkit.stages.did.treatment import resolve_treatment
 
+from .conftest import OUTCOME
 from .sim import panel
-
-MAPPING = {"unit": "practice_code", "time": "month", "outcome": "outcome", "first_treated": "first_treated",
-           "quintile": "imd_quintile", "weight": "list_size"}
 
 
 @pytest.fixture(scope="module")
-def sample():
-    raw = pd.read_csv(REPO / "data_samples" / "did_practice_panel.csv", dtype={"first_treated": str, "month": str})
-    df = raw.rename(columns={v: k for k, v in MAPPING.items()})
-    dd = resolve_treatment(df[list(MAPPING)], columns=MAPPING)
-    choice = choose_design(dd)
-    an = estimate_did(dd, choice, outcome_label="new diagnoses per 1,000 a year")
-    return an, robustness_checks(an, outcome_label="new diagnoses per 1,000 a year")
+def sample(did_sample):
+    an = did_sample[2]
+    return an, robustness_checks(an, outcome_label=OUTCOME)
 
 
 def test_heterogeneity_robust_rows_cover_the_true_att(sample):
