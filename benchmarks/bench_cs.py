@@ -17,12 +17,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+
+from bench_did import timed  # one timing loop for the benchmarks (median of repeats, after gc)
 
 SIZES = {"390k": (6_500, 60), "4m": (33_755, 120)}
 
@@ -65,15 +65,6 @@ def max_cell_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         e2, s2 = ka[(float(g), float(t))]
         d_est, d_se = max(d_est, abs(e - e2)), max(d_se, abs(s - s2))
     return d_est, d_se
-
-
-def timed(fn, df, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn(df)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main() -> None:
