@@ -104,3 +104,20 @@ def test_render_png(tmp_path):
     out = tmp_path / "goal.png"
     fig.savefig(out, dpi=100)
     assert out.stat().st_size > 10_000
+
+
+def test_assurance_icon_is_the_goals_tables():
+    """Whole-series limits would call a trajectory of 55 'hit and miss' (the step widens them); the goals table judges
+    the points since the start (limits about 58 to 64), which consistently pass 55: the chart says the same."""
+    from toolkit.board.status import assurance
+
+    post = [60, 61, 62, 61, 60, 61, 62, 61, 60, 61, 62, 61]
+    status, charter = _status(FLAT_PRE + post, expected_now=55.0)
+    whole, _ = goal_spc(status.series, START, "increase", target=55.0)
+    assert whole["assurance"].iloc[-1] == "inconsistent"  # what the chart said before
+    table, _ = assurance(status.series[status.series["start"] >= START], 55.0, "increase")
+    assert table["assurance"].iloc[0] == "pass"
+    made = goal_figure(status, charter)
+    assert made.assurance == "pass" and "assurance icon: P" in made.icons_text
+    assert list(made[2]["Assurance"][:12]) == ["–"] * 12  # no assurance claimed for the points before the start
+    assert set(made[2]["Assurance"][12:]) == {"consistently passing the target or trajectory"}

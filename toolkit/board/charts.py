@@ -14,7 +14,7 @@ import warnings
 import pandas as pd
 
 from toolkit.board.numbers import fmt
-from toolkit.board.status import GoalStatus, expected_at, trajectory
+from toolkit.board.status import GoalStatus, assurance, expected_at, trajectory
 from toolkit.evaluations.schema import Charter
 from toolkit.reporting.formatting import fmt_date, fmt_number
 
@@ -31,7 +31,8 @@ class GoalFigure(tuple):
     note : str or None
         "Improvement began before the scheme ..." when that is seen, for the summary to show beside the chart.
     variation, assurance : str or None
-        The latest point's variation and the assurance against the trajectory (:func:`toolkit.indicators.spc`).
+        The latest point's variation (:func:`toolkit.indicators.spc`) and the assurance of the points since the
+        scheme start against the trajectory — the goals table's assurance, whatever limits the chart draws.
     icons_text : str
         Both icons in words (also in the alt text).
     """
@@ -100,6 +101,17 @@ def _draw_limits(ax, chart: pd.DataFrame, NHS: dict) -> None:
         ax.plot(seg["end"], seg["lower_limit"], ":", color=NHS["dark_grey"], lw=1.2)
 
 
+def _goal_assurance(status: GoalStatus, charter: Charter) -> str | None:
+    """The assurance code of the goals table (:func:`toolkit.board.status.assurance`: limits of the points since the
+    scheme start against the value expected now), so the chart's icon never disagrees with the table."""
+    series = status.series
+    if status.expected_now is None or "start" not in series.columns:
+        return None
+    post = series[pd.to_datetime(series["start"]) >= pd.Timestamp(charter.period.start)]
+    chart, _ = assurance(post, status.expected_now, status.goal.direction)
+    return None if chart is None else chart["assurance"].iloc[0]
+
+
 def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: bool = False):
     """A Making Data Count chart of a goal with a measured series, or None.
 
@@ -152,7 +164,8 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
                 ax.plot(hit["end"], hit["value"], marker, ms=9, mfc="none", mec=colour, mew=2, ls="none",
                         label=kind.capitalize())
         last = chart.iloc[-1]
-        variation, assured = last["variation"], last["assurance"]
+        variation = last["variation"]
+        assured = _goal_assurance(status, charter)
         v_icon = variation_icon(variation, _side(variation, goal.direction, last["value"], last["centre"]))
         icons.append(("Variation", v_icon))
         words.append(f"variation icon: {v_icon['letter']}{v_icon['arrow']}, {v_icon['label']}")
@@ -197,6 +210,7 @@ def goal_figure(status: GoalStatus, charter: Charter, *, recalculate_at_start: b
         data["Process limits"] = [f"{fmt_number(lo)} to {fmt_number(hi)}"
                                   for lo, hi in zip(chart["lower_limit"], chart["upper_limit"])]
         data["Variation"] = list(chart["variation"])
-        if chart["assurance"].notna().any():
-            data["Assurance"] = [ASSURANCE_WORDS.get(a, "–") for a in chart["assurance"]]
+        if assured is not None:  # the process since the start against the trajectory, as in the goals table
+            data["Assurance"] = [ASSURANCE_WORDS.get(assured, "–") if pd.Timestamp(e) >= start else "–"
+                                 for e in s["end"]]
     return GoalFigure(fig, alt, data, note=note, variation=variation, assurance=assured, icons_text=icons_text)
