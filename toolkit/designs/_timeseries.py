@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 from scipy import stats
 from statsmodels.stats.diagnostic import acorr_breusch_godfrey, acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
@@ -324,7 +324,7 @@ def residual_diagnostics(resid: np.ndarray, X: np.ndarray, lags: int) -> pd.Data
     """Durbin–Watson, Ljung–Box and Breusch–Godfrey (auxiliary OLS on ``X``) at ``lags`` lags."""
     lags = max(1, min(lags, len(resid) // 4))
     lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
-    aux = sm.OLS(resid, X).fit()
+    aux = OLS(resid, X).fit()
     try:  # statsmodels >= 0.15 announces a NamedTuple return; keep the plain tuple
         bg = acorr_breusch_godfrey(aux, nlags=lags, result_object=False)
     except TypeError:  # pragma: no cover - older statsmodels

@@ -14,7 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import GLSAR, OLS
 
 from toolkit.designs._timeseries import linear_row
 from toolkit.designs.its.checks import diagnose, method_text
@@ -67,17 +69,17 @@ class ITSResult(DesignResult):
 # ----------------------------------------------------------------- fitting
 def _fit(y, X, offset, family, cov, lags, groups, ar_order=1):
     if cov == "ar":
-        model = sm.GLSAR(y, X, rho=ar_order)
+        model = GLSAR(y, X, rho=ar_order)
         return model.iterative_fit(maxiter=100, rtol=1e-10)
     if family == "gaussian":
-        model = sm.OLS(y, X)
+        model = OLS(y, X)
         if cov == "hac":
             if groups is None:
                 return model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
             return model.fit(cov_type="hac-panel", cov_kwds={"groups": groups, "maxlags": lags,
                                                              "use_correction": "hac"}, use_t=True)
         return model.fit(use_t=True)
-    model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+    model = GLM(y, X, family=families.Poisson(), offset=offset)
     if cov == "hac":
         if groups is None:
             return model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
