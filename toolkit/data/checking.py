@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Mapping
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from toolkit.data.cells import text
@@ -45,13 +44,13 @@ from toolkit.data.rules import (  # noqa: F401  (re-exported: text_sql, period_c
     row_rules,
     text_sql,
 )
-from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, quote_ident, relation_sql
+from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, relation_sql
+from toolkit.data.uniqueness import check_unique_files
 from toolkit.errors import Problem
 
 __all__ = ["ContractReport", "Exclusion", "check_contract", "period_class_sql", "text_sql"]
 
 _EXAMPLES = 5
-_HASH_MAX_ROWS = 50_000_000  # above this, uniqueness is checked by the engine's GROUP BY (it spills to disk)
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ def _check_files(files: SourceFiles, mapping, contract: Contract, *, folder, imd
         if handles:
             try:
                 clean = set.intersection(*cleans) if len(cleans) == len(handles) else set()
-                problems += _check_unique_files(eng, contract, mapping, handles, folder, sum(rows_per_file.values()),
+                problems += check_unique_files(eng, contract, mapping, handles, folder, sum(rows_per_file.values()),
                                                 clean)
             except duckdb.Error as exc:
                 problems.extend(_duck_error(files, files.files[0], exc).problems)
@@ -344,87 +343,3 @@ def report(hits: list[tuple], examples: list[tuple], shown: str, source: str) ->
         message = message.replace("{example}", _fmt(example) if example is not None else "blank")
         problems.append(Problem(message, file=shown, column=rule.column, rows=rows, count=count, fix=fix))
     return problems, exclusions
-
-
-# --------------------------------------------------------------------------- uniqueness
-
-def key_exprs(tables: list, cols: list[str], clean=frozenset()) -> list[dict]:
-    """Each table's uniqueness key: typed values when every table types the column alike (and not as text),
-    numbers when they type it as different numbers, else trimmed text (the text itself when ``clean``: every
-    value already trimmed and none blank)."""
-    out = [dict() for _ in tables]
-    for i, c in enumerate(cols):
-        types = [t[c].type() for t in tables]
-        texty = any(d.is_string() or d.is_binary() or d.is_json() for d in types)
-        same = all(d == types[0] for d in types)
-        for k, t in enumerate(tables):
-            if (not texty or c in clean) and same:
-                out[k][f"k{i}"] = t[c]
-            elif not texty and all(d.is_numeric() for d in types):
-                out[k][f"k{i}"] = t[c].cast("float64")
-            else:
-                out[k][f"k{i}"] = text(t[c])
-    return out
-
-
-def _no_repeats_by_hash(eng: Engine, tables: list, keys: list[dict], n_rows: int) -> bool:
-    """True when no two rows share a key's 64-bit hash (so no two share the key); False when unsure."""
-    import ibis
-
-    if n_rows > _HASH_MAX_ROWS or any(e.type().is_floating() or e.type().is_decimal() for e in keys[0].values()):
-        return False
-    parts = []
-    for t, k in zip(tables, keys):
-        sql = ibis.to_sql(t.select(**k), dialect="duckdb")
-        got = eng.raw.sql(f"SELECT hash({', '.join(quote_ident(n) for n in k)}) AS h FROM ({sql})").to_arrow_table()
-        parts.append(got.column(0).to_numpy())
-    h = np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
-    return not bool((h[1:] == h[:-1]).any())
-
-
-def _check_unique_files(eng: Engine, contract: Contract, mapping, handles, folder, n_rows: int,
-                        clean=frozenset()) -> list[Problem]:
-    import ibis
-
-    problems = []
-    tables = [t for _, t in handles]
-    for rule in contract.unique:
-        roles = rule.columns(mapping)
-        if not roles:
-            continue
-        cols = [mapping[r] for r in roles]
-        keys = key_exprs(tables, cols, clean)
-        if _no_repeats_by_hash(eng, tables, keys, n_rows):
-            continue
-        knames = [f"k{i}" for i in range(len(cols))]
-        union = ibis.union(*[t.select(**k) for t, k in zip(tables, keys)], distinct=False)
-        groups = union.group_by(knames).aggregate(__c=union.count())
-        dups = groups.filter(groups.__c > 1)
-        got = eng.collect(dups.aggregate(n_dup=dups.__c.sum(), n_keys=dups.count()))
-        n_dup, n_keys = got.iloc[0]["n_dup"], got.iloc[0]["n_keys"]
-        if pd.isna(n_dup) or not n_dup:
-            continue
-        numbered = []
-        for i, (fh, _) in enumerate(handles):
-            nt = eng.table(f"__chk{fh.index}_rows")
-            (k,) = key_exprs([nt] + [t for j, t in enumerate(tables) if j != i], cols, clean)[:1]
-            numbered.append(ibis.to_sql(nt.select(**k, __f=ibis.literal(i), __row=nt["__row"]), dialect="duckdb"))
-        kl = ", ".join(knames)
-        examples = eng.raw.execute(
-            f"SELECT __f, __row, {kl} FROM (SELECT *, count(*) OVER (PARTITION BY {kl}) AS c "
-            f"FROM ({' UNION ALL '.join(f'({s})' for s in numbered)})) WHERE c > 1 ORDER BY __f, __row "
-            f"LIMIT {_EXAMPLES}").fetchall()
-        first = handles[examples[0][0]][0].path
-        shown = os.path.relpath(first, folder) if folder else str(first)
-        rows = tuple(int(e[1]) for e in examples if e[0] == examples[0][0])
-        spread = " (across files of this source)" if len({e[0] for e in examples}) > 1 else ""
-        problems.append(unique_problem(rule, roles, cols, examples[0][2:], int(n_keys), int(n_dup), shown, rows,
-                                       spread))
-    return problems
-
-
-def unique_problem(rule, roles, cols, key, n_keys: int, n_dup: int, shown: str, rows=(), spread="") -> Problem:
-    what = " × ".join(roles)
-    key_text = ", ".join(f"{r} {_fmt(v)}" for r, v in zip(roles, key))
-    return Problem(f"the same {what} appears on more than one row{spread}: {n_keys:,} key(s) repeated "
-                   f"(e.g. {key_text})", file=shown, column=", ".join(cols), rows=rows, count=n_dup, fix=rule.fix)

@@ -82,7 +82,7 @@ def _rules(eng: Engine, t, source: TableSource, mapping, contract: Contract, vin
 
 
 def _unique(eng: Engine, t, contract: Contract, mapping, label: str) -> list[Problem]:
-    from toolkit.data.checking import key_exprs, unique_problem
+    from toolkit.data.uniqueness import key_exprs, unique_problem
 
     problems = []
     for rule in contract.unique:
