@@ -76,7 +76,8 @@ def _rules(eng: Engine, t, source: TableSource, mapping, contract: Contract, vin
     examples = []
     for j, (rule, _, _, _, vals) in enumerate(hits):
         example = vals[0] if vals else ex.get(f"e{j}") if wanted else None
-        examples.append(((), None if example is None or example != example else example))
+        example = example.item() if hasattr(example, "item") else example  # numpy scalars shown as Python values
+        examples.append(((), None if _missing(example) else example))
     problems, exclusions = report(hits, examples, source.label, source.name)
     return problems, exclusions, int(first["n_rows"])
 
@@ -95,9 +96,15 @@ def _unique(eng: Engine, t, contract: Contract, mapping, label: str) -> list[Pro
         groups = sel.group_by(list(keys)).aggregate(n=sel.count())
         dups = groups.filter(groups.n > 1)
         got = eng.collect(dups.aggregate(n_dup=dups.n.sum(), n_keys=dups.count())).iloc[0]
-        if got["n_dup"] != got["n_dup"] or not got["n_dup"]:  # NULL (no repeats) or 0
+        if _missing(got["n_dup"]) or not got["n_dup"]:  # NULL (no repeats) or 0
             continue
         first = eng.collect(dups.order_by(list(keys)).limit(1)).iloc[0]
-        key = [None if first[k] != first[k] else first[k] for k in keys]
+        key = [None if _missing(first[k]) else first[k] for k in keys]
         problems.append(unique_problem(rule, roles, cols, key, int(got["n_keys"]), int(got["n_dup"]), label))
     return problems
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
