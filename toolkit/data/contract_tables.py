@@ -31,7 +31,7 @@ def check_table(source: TableSource, mapping: Mapping[str, str], contract: Contr
                 imd_vintage: int | None = None, allow_vintage_mismatch: bool = False,
                 engine: Engine | None = None):
     """:func:`toolkit.data.checking.check_contract` for a :class:`~toolkit.data.engine.TableSource`."""
-    from toolkit.data.checking import ContractReport
+    from toolkit.data.contract_report import ContractReport
 
     eng = connect(engine if engine is not None else source.connection, source=source.name)
     label = source.label
@@ -56,7 +56,7 @@ def check_table(source: TableSource, mapping: Mapping[str, str], contract: Contr
 
 
 def _rules(eng: Engine, t, source: TableSource, mapping, contract: Contract, vintage: int | None):
-    from toolkit.data.checking import classify, evaluate, report, value_columns
+    from toolkit.data.contract_report import classify, evaluate, report, value_columns
     from toolkit.data.rules import refuse_type, row_rules
 
     strict = refuse_type(source.name, source.label, {c: r for r, c in mapping.items()})
