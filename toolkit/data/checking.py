@@ -190,7 +190,7 @@ def _file_counts(eng: Engine, t, rules: list[Rule]):
         values[c] = _texts(eng, raw, t[c].type())
         if t[c].type().is_string() and all(isinstance(v, str) and v and v.strip() == v for v in hist):
             clean.add(c)  # every value is its own trimmed text: the raw column can be a uniqueness key
-    return int(got[0]), counts, classify(values, rules), clean
+    return int(got[0]), counts, classify(values, rules, eng.raw), clean
 
 
 def _texts(eng: Engine, raw: pd.DataFrame, dtype) -> pd.DataFrame:

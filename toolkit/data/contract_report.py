@@ -51,17 +51,19 @@ def value_columns(rules: list[Rule]) -> list[str]:
     return list(dict.fromkeys(r.column for r in rules if r.value_sql))
 
 
-def classify(values: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[int, tuple[int, int, list]]:
+def classify(values: Mapping[str, pd.DataFrame], rules: list[Rule], con=None) -> dict[int, tuple[int, int, list]]:
     """Value rules on this machine's DuckDB: ``{id(rule): (rows, share rows, matching values sorted)}``.
 
     ``values[column]`` holds the column's distinct trimmed text values ``v`` (blank as missing) and their row
-    counts ``n``, from whichever engine holds the records.
+    counts ``n``, from whichever engine holds the records.  ``con``: a DuckDB connection to use (default: a new
+    in-memory one).
     """
     out: dict[int, tuple[int, int, list]] = {}
     mine = [r for r in rules if r.value_sql]
     if not mine:
         return out
-    con = duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
         if any(r.share_sql for r in mine):
             only_tables(con)
@@ -79,7 +81,8 @@ def classify(values: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[int,
                 out[id(r)] = (int(hit["n"].sum()), share, sorted(hit["v"].astype(str)))
             con.unregister("__vals")
     finally:
-        con.close()
+        if own:
+            con.close()
     return out
 
 
