@@ -50,7 +50,7 @@ def check_table(source: TableSource, mapping: Mapping[str, str], contract: Contr
     except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
         raise engine_error(exc, source=source.name, table=label, engine=eng.kind) from None
     finally:
-        if engine is None and eng.kind != "pyspark":
+        if engine is None and not isinstance(source.connection, Engine) and eng.kind != "pyspark":
             eng.close()  # a connection made from the YAML's variable; a given engine stays open
     return ContractReport(tuple(problems), tuple(exclusions), n, {label: n})
 
