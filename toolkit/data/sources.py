@@ -26,8 +26,9 @@ import pandas as pd
 from toolkit.data.file_checks import check_last_line, sheets_with_columns  # noqa: F401  (were defined here)
 from toolkit.errors import DataError, Problem
 
-__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
+__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows", "file_fingerprint",
+           "describe_columns", "read_source", "count_rows", "distinct_values", "quote_ident", "PERIOD_ROLES",
+           "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
