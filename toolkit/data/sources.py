@@ -1,4 +1,8 @@
-"""Data sources named in evaluation.yaml: find the files, describe them, read them.
+"""Data sources named in evaluation.yaml: find the files (or the table), describe them, read them.
+
+A source with ``table:``/``query:`` and ``connection:`` is a
+:class:`toolkit.data.engine.TableSource` (:func:`resolve_source`); the functions
+here dispatch to :mod:`toolkit.data.tables` for it.
 
 A source is a file, a glob of files or a folder of files (CSV, Parquet or Excel),
 plus a mapping from *roles* (what the analysis needs, e.g. ``unit``) to the user's
@@ -19,10 +23,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from toolkit.data.file_checks import check_last_line, sheets_with_columns  # noqa: F401  (were defined here)
 from toolkit.errors import DataError, Problem
 
-__all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
+__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows",
+           "source_fingerprints", "file_fingerprint",
+           "describe_columns", "read_source", "count_rows", "distinct_values", "quote_ident", "PERIOD_ROLES",
+           "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
@@ -102,6 +109,38 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
                        getattr(source, "decimal", ".") or ".")
 
 
+def resolve_source(name: str, source, folder: Path):
+    """A source as :class:`SourceFiles` (``path``) or :class:`toolkit.data.engine.TableSource` (``table``/``query``).
+
+    Nothing is read or connected for a table; files are resolved as :func:`resolve_files` does.
+    """
+    if getattr(source, "path", None) is None and (getattr(source, "table", None) or getattr(source, "query", None)):
+        from toolkit.data.engine import TableSource
+
+        return TableSource(name, table=source.table, query=source.query, connection=source.connection)
+    return resolve_files(name, source, folder)
+
+
+def source_values(source, column: str, *, limit: int = 5000) -> list[str]:
+    """Sorted distinct values (as text) of one column over every file of a source, or of its table."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import distinct_table_values
+
+        return distinct_table_values(source, column, limit=limit)
+    if len(source.files) == 1:
+        return distinct_values(source, source.files[0], column, limit=limit)
+    return sorted({v for path in source.files for v in distinct_values(source, path, column, limit=limit)})
+
+
+def source_rows(source) -> int:
+    """Data rows of a whole source (every file, or the table)."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import table_rows
+
+        return table_rows(source)
+    return sum(count_rows(source, path) for path in source.files)
+
+
 def _project_root(folder: Path) -> Path:
     """The project holding an evaluation folder (``<root>/evaluations/<name>``), else the folder itself."""
     folder = Path(folder).resolve()
@@ -136,6 +175,15 @@ def file_fingerprint(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def source_fingerprints(source) -> dict[str, str]:
+    """``{file: SHA-256}`` of a file source; ``{table: "table"}`` (or ``"query <SHA-256 of the SQL>"``) of a table."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import query_sha256
+
+        return {source.label: f"query {query_sha256(source)}" if source.query else "table"}
+    return {str(p): file_fingerprint(p) for p in source.files}
 
 
 def _csv_options(files: SourceFiles) -> str:
@@ -235,64 +283,12 @@ def _duck_error(files: SourceFiles, path: Path, exc: Exception) -> DataError:
     )
 
 
-def _fields(line: str, delimiter: str) -> int:
-    import csv
-
-    return len(next(csv.reader([line], delimiter=delimiter), []))
-
-
-def check_last_line(files: SourceFiles, path: Path) -> None:
-    """Refuse a CSV whose last line is cut short (an export or copy that did not finish).
-
-    Compares the number of fields on the last line with the header's; the line's
-    content is never shown (it may hold patient data).  Without this check DuckDB's
-    sniffer gives up and the file looks like one column, which misleads.
-    """
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.readline()
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
-    encoding = files.encoding or "utf-8"
-    header = head.decode(encoding, errors="replace").rstrip("\r\n")
-    lines = tail.decode(encoding, errors="replace").rstrip("\r\n").split("\n")
-    last = lines[-1].rstrip("\r")
-    if not last or last == header:
-        return
-    delimiter = files.delimiter or max((",", ";", "\t", "|"), key=header.count)
-    want, got = _fields(header, delimiter), _fields(last, delimiter)
-    if want > 1 and got < want:
-        with open(path, "rb") as fh:
-            n_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-        ends = tail.endswith(b"\n")
-        row = n_lines + (0 if ends else 1)
-        note = "" if ends else "; the file does not end with a new line"
-        raise DataError(
-            f"Data source '{files.name}': the last line of {path.name} is cut short.",
-            [Problem(f"the last line is truncated: it has {got} of the header's {want} fields "
-                     f"(the export or copy probably did not finish{note})",
-                     where=f"data.sources.{files.name}", file=str(path), rows=(row,),
-                     fix="export or copy the file again; if the line is meant to be short, complete or remove it")])
-
-
-def sheets_with_columns(path: Path, columns: list[str]) -> tuple[list[str], list[str]]:
-    """(every sheet name, the sheets whose header row holds all ``columns``) of an xlsx workbook."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        names, having = list(wb.sheetnames), []
-        for name in names:
-            header = next(wb[name].iter_rows(min_row=1, max_row=1, values_only=True), ())
-            if set(columns) <= {str(c) for c in header if c is not None}:
-                having.append(name)
-    finally:
-        wb.close()
-    return names, having
-
-
 def describe_columns(files: SourceFiles) -> list[str]:
-    """Column names of the first file (all files of a source must share them)."""
+    """Column names of the first file (all files of a source must share them), or of a table."""
+    if not isinstance(files, SourceFiles):
+        from toolkit.data.tables import describe_table
+
+        return describe_table(files)
     path = files.files[0]
     if path.stat().st_size == 0:
         raise DataError(
@@ -346,19 +342,35 @@ def distinct_values(files: SourceFiles, path: Path, column: str, *, limit: int =
     return [r[0] for r in rows]
 
 
-def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read every file of a source into one DataFrame.
+def read_source(files, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read every file of a source (in file order) or its table (rows sorted by every mapped column) into one DataFrame.
 
     Parameters
     ----------
-    files : SourceFiles
-        From :func:`resolve_files`.
+    files : SourceFiles or toolkit.data.engine.TableSource
+        From :func:`resolve_source`.
     columns : dict, optional
         ``{role: user column}``; when given, only these columns are read and they
         are returned under their *role* names (the user's file is never changed).
         One file column may serve several roles (e.g. ``denominator`` and
         ``weight`` both ``list_size``): it is returned once under each role.
+
+    Notes
+    -----
+    A table has no row order, so its rows are sorted (:func:`toolkit.data.tables.sort_rows`:
+    by every column in turn, stable, missing last): the same records give the same frame
+    on every engine.  Files keep their own order, because the toolkit's messages name
+    spreadsheet rows by position (row = position + 2); sorting them would point the
+    analyst at the wrong rows.
     """
+    if not isinstance(files, SourceFiles):
+        from toolkit.data.tables import read_table, sort_rows
+
+        return sort_rows(read_table(files, columns))
+    return _read_files(files, columns)
+
+
+def _read_files(files: SourceFiles, columns: dict[str, str] | None) -> pd.DataFrame:
     frames = []
     for path in files.files:
         if files.format == "xlsx":
