@@ -150,8 +150,8 @@ def portfolio() -> list[dict]:
 def portfolio_report(rows: list[dict]) -> str:
     head = (f"{'stage':<46} {'floor':>6} | {'kernel':>6} {'imports':>7} {'render':>6} = {'fixed':>6} "
             f"{'ratio':>6} | {'analysis':>8} {'sections':>8}")
-    lines = ["Each stage of the portfolio, once, next to a floor run (seconds; fixed = kernel start/stop and papermill + "
-             "imports + HTML rendering; ratio = fixed / floor):", head, "-" * len(head)]
+    lines = ["Each stage of the portfolio, once, next to a floor run (seconds; fixed = kernel start/stop and "
+             "papermill + imports + HTML rendering; ratio = fixed / floor):", head, "-" * len(head)]
     for r in rows:
         lines.append(f"{r['stage']:<46} {r['floor']:6.2f} | {r['kernel']:6.2f} {r['imports']:7.2f} "
                      f"{r['render']:6.2f} = {r['fixed']:6.2f} {r['ratio']:5.2f}x | {r['analysis']:8.2f} "
