@@ -8,20 +8,17 @@ although it evaluates only a few distribution functions.  Each function here cal
 ``nct.sf`` → the clipped ``_nct_sf`` ufunc), so the numbers are bit-identical
 (tests/power/test_dist.py checks it on a grid).  Arguments outside the ordinary range (not
 finite, a degree of freedom not > 0), or an older scipy, go to ``scipy.stats`` itself.
+``scipy.special`` itself is imported on first use, so a charter without a power
+check imports no scipy at all.
 """
 
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
-import scipy
-from scipy import special
-
-try:  # the survival function scipy.stats.nct evaluates (scipy.special's own ufunc since 1.15)
-    from scipy.special._ufuncs import _nct_sf
-except ImportError:  # pragma: no cover - older scipy
-    _nct_sf = None
+import scipy  # the package only (its subpackages load on first use)
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -29,12 +26,26 @@ def _version(text: str) -> tuple[int, int]:
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
 
 
-#: True when scipy.stats is known to evaluate exactly these scipy.special functions (checked for 1.17).
-FAST = _nct_sf is not None and _version(scipy.__version__) >= (1, 17)
+@cache
+def _special():
+    """(scipy.special, the nct survival ufunc scipy.stats evaluates or None, whether to use them)."""
+    from scipy import special
+
+    try:  # scipy.special's own ufunc in recent scipy (scipy.stats.nct.sf calls it)
+        from scipy.special._ufuncs import _nct_sf
+    except ImportError:  # pragma: no cover - older scipy
+        _nct_sf = None
+    # scipy.stats is known to evaluate exactly these functions from scipy 1.17 (checked by the tests)
+    return special, _nct_sf, _nct_sf is not None and _version(scipy.__version__) >= (1, 17)
+
+
+def fast() -> bool:
+    """True when these functions evaluate scipy.special directly (else they call scipy.stats)."""
+    return _special()[2]
 
 
 def _ordinary(*values: float) -> bool:
-    return FAST and all(math.isfinite(v) for v in values)
+    return fast() and all(math.isfinite(v) for v in values)
 
 
 def norm_cdf(x: float) -> float:
@@ -42,7 +53,7 @@ def norm_cdf(x: float) -> float:
     if not _ordinary(x):
         from scipy import stats
         return float(stats.norm.cdf(x))
-    return float(special.ndtr(x))
+    return float(_special()[0].ndtr(x))
 
 
 def norm_sf(x: float) -> float:
@@ -50,7 +61,7 @@ def norm_sf(x: float) -> float:
     if not _ordinary(x):
         from scipy import stats
         return float(stats.norm.sf(x))
-    return float(special.ndtr(-x))
+    return float(_special()[0].ndtr(-x))
 
 
 def norm_ppf(q: float) -> float:
@@ -58,7 +69,7 @@ def norm_ppf(q: float) -> float:
     if not (_ordinary(q) and 0 < q < 1):
         from scipy import stats
         return float(stats.norm.ppf(q))
-    return float(special.ndtri(q)) + 0.0  # scipy.stats adds loc = 0 (so a −0.0 reads 0.0)
+    return float(_special()[0].ndtri(q)) + 0.0  # scipy.stats adds loc = 0 (so a −0.0 reads 0.0)
 
 
 def t_ppf(q: float, df: float) -> float:
@@ -66,7 +77,7 @@ def t_ppf(q: float, df: float) -> float:
     if not (_ordinary(q, df) and 0 < q < 1 and df > 0):
         from scipy import stats
         return float(stats.t.ppf(q, df))
-    return float(special.stdtrit(df, q)) + 0.0
+    return float(_special()[0].stdtrit(df, q)) + 0.0
 
 
 def nct_cdf(x: float, df: float, nc: float) -> float:
@@ -74,7 +85,7 @@ def nct_cdf(x: float, df: float, nc: float) -> float:
     if not (_ordinary(x, df, nc) and df > 0):
         from scipy import stats
         return float(stats.nct.cdf(x, df, nc))
-    return float(special.nctdtr(df, nc, x))
+    return float(_special()[0].nctdtr(df, nc, x))
 
 
 def nct_sf(x: float, df: float, nc: float) -> float:
@@ -83,4 +94,4 @@ def nct_sf(x: float, df: float, nc: float) -> float:
         from scipy import stats
         return float(stats.nct.sf(x, df, nc))
     with np.errstate(over="ignore"):  # as scipy.stats (scipy gh-17432)
-        return float(np.clip(_nct_sf(x, df, nc), 0, 1))
+        return float(np.clip(_special()[1](x, df, nc), 0, 1))
