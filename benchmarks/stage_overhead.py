@@ -9,7 +9,15 @@ alternate, after one warm-up of each, and the medians are printed with their
 ratio (target: a stage costs at most 1.5x the floor).  The machine may be shared,
 so the spread (min-max) is printed too.
 
-Run: ``PYTHONPATH=$PWD python benchmarks/stage_overhead.py [--repeats N]``.
+``--portfolio`` then runs every stage of every example evaluation once, each next to
+a floor run, and splits its time: kernel start and stop and papermill (execution minus its
+cells), the template's imports (the first cell's import lines, run as a cell of
+their own), the analysis (the rest of that cell: reading the data and computing),
+the sections (the ``show.section`` cells: building tables and drawing charts) and
+the HTML rendering.  A stage's fixed overhead is everything but analysis and
+sections; its ratio to the floor is printed per stage.
+
+Run: ``PYTHONPATH=$PWD python benchmarks/stage_overhead.py [--repeats N] [--portfolio]``.
 """
 
 from __future__ import annotations
@@ -60,25 +68,95 @@ def _floor_once(work: Path) -> tuple[float, float]:
     return t1 - t0, time.perf_counter() - t1
 
 
-def _stage_once(project, checked, work: Path) -> tuple[float, float]:
+def _stage_once(project, checked, work: Path, name: str = STAGE) -> tuple[float, float]:
     from toolkit.execution import execute
     from toolkit.rendering import render_notebook
 
     ev = checked.evaluation
-    stage = ev.config.stage(STAGE)
-    notebook = work / f"{STAGE}.ipynb"
+    stage = ev.config.stage(name)
+    notebook = work / f"{ev.name}.{name}.ipynb"
     t0 = time.perf_counter()
-    failure = execute(checked.templates[STAGE].path, notebook,
-                      parameters={"evaluation_dir": str(ev.folder), "stage": STAGE,
-                                  "results_path": str(work / f"{STAGE}.results.json"), **stage.parameters},
+    failure = execute(checked.templates[name].path, notebook,
+                      parameters={"evaluation_dir": str(ev.folder), "stage": name,
+                                  "results_path": str(work / f"{ev.name}.{name}.results.json"), **stage.parameters},
                       cwd=ev.folder, timeout=stage.timeout_seconds)
     t1 = time.perf_counter()
     if failure is not None:
-        raise SystemExit(f"the {STAGE} stage failed: {failure}")
-    render_notebook(notebook, work / f"{STAGE}.html", title=ev.config.charter.title, evaluation=ev.name,
-                    stage_title=checked.templates[STAGE].title, template=STAGE, run_id="bench",
-                    run_date="2026-01-01T00:00:00Z", toolkit_version="bench", parameters=[("stage", STAGE)])
+        raise SystemExit(f"the {name} stage of {ev.name} failed: {failure}")
+    render_notebook(notebook, work / f"{ev.name}.{name}.html", title=ev.config.charter.title, evaluation=ev.name,
+                    stage_title=checked.templates[name].title, template=stage.template, run_id="bench",
+                    run_date="2026-01-01T00:00:00Z", toolkit_version="bench", parameters=[("stage", name)])
     return t1 - t0, time.perf_counter() - t1
+
+
+def _split_imports(template: Path) -> None:
+    """Move the import lines of the template's first code cell (after the parameters) into a cell of their own."""
+    import nbformat
+
+    nb = nbformat.read(template, as_version=4)
+    code = [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    first = nb.cells[code[0]]
+    lines = first.source.splitlines()
+    imports = [ln for ln in lines if ln.startswith(("import ", "from "))]
+    first.source = "\n".join(ln for ln in lines if ln not in imports).strip()
+    nb.cells.insert(code[0], nbformat.v4.new_code_cell("\n".join(imports)))
+    nbformat.write(nb, template)
+
+
+def _cells(notebook: Path) -> list[float]:
+    """Papermill's duration of each code cell, the injected parameters left out."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    return [float(c.metadata.get("papermill", {}).get("duration") or 0.0) for c in nb.cells
+            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+            and "parameters" not in c.metadata.get("tags", [])]
+
+
+def portfolio() -> list[dict]:
+    """Every stage of every example once, next to a floor run: where its time goes (see the module's notes)."""
+    from toolkit.evaluations.checks import check_evaluation
+    from toolkit.project import Project
+
+    warnings.simplefilter("ignore")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ignore = shutil.ignore_patterns("runs", "index.html", "__pycache__", ".ipynb_checkpoints")
+        for name in ("templates", "evaluations", "data_samples"):
+            shutil.copytree(ROOT / name, tmp / "project" / name, ignore=ignore)
+        for template in (tmp / "project" / "templates").glob("*.ipynb"):
+            _split_imports(template)
+        project = Project(tmp / "project")
+        work = tmp / "work"
+        work.mkdir()
+        _floor_once(work)  # warm-up
+        for folder in project.evaluations():
+            checked = check_evaluation(folder, project.templates_dir)
+            for stage in checked.evaluation.config.stages:
+                floor = sum(_floor_once(work))
+                execute_s, render_s = _stage_once(project, checked, work, stage.name)
+                cells = _cells(work / f"{checked.evaluation.name}.{stage.name}.ipynb")
+                kernel = execute_s - sum(cells)
+                fixed = kernel + cells[0] + render_s
+                rows.append({"stage": f"{checked.evaluation.name} {stage.name} ({stage.template})", "floor": floor,
+                             "kernel": kernel, "imports": cells[0], "analysis": cells[1],
+                             "sections": sum(cells[2:]), "render": render_s, "fixed": fixed,
+                             "ratio": fixed / floor})
+    return rows
+
+
+def portfolio_report(rows: list[dict]) -> str:
+    head = (f"{'stage':<46} {'floor':>6} | {'kernel':>6} {'imports':>7} {'render':>6} = {'fixed':>6} "
+            f"{'ratio':>6} | {'analysis':>8} {'sections':>8}")
+    lines = ["Each stage of the portfolio, once, next to a floor run (seconds; fixed = kernel start/stop and "
+             "papermill + imports + HTML rendering; ratio = fixed / floor):", head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['stage']:<46} {r['floor']:6.2f} | {r['kernel']:6.2f} {r['imports']:7.2f} "
+                     f"{r['render']:6.2f} = {r['fixed']:6.2f} {r['ratio']:5.2f}x | {r['analysis']:8.2f} "
+                     f"{r['sections']:8.2f}")
+    return "\n".join(lines)
 
 
 def measure(repeats: int) -> dict:
@@ -128,8 +206,11 @@ def report(res: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--portfolio", action="store_true", help="also split the time of every stage of every example")
     args = ap.parse_args(argv)
     print(report(measure(args.repeats)), flush=True)
+    if args.portfolio:
+        print(portfolio_report(portfolio()), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from toolkit.cautions import Caution
 from toolkit.errors import DataError, DesignError
@@ -79,6 +78,8 @@ def _fit_ar1(vg: np.ndarray, T: int) -> dict[str, float]:
     def resid(p):
         tau, v, phi = p
         return w * (tau + v * (1 - phi**k) - y)
+
+    from scipy import optimize  # imported when needed (a fixed cost of every stage's start otherwise)
 
     best = None
     for phi0 in (0.2, 0.6, 0.9):

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from toolkit.cautions import Caution
 from toolkit.errors import DesignError
@@ -142,6 +141,8 @@ def mde_its(
     hi = 4 * float(b.std()) + 1e-12
     while pw(hi) < power and hi < 1e6 * sd:
         hi *= 2
+    from scipy import optimize  # imported when needed (a fixed cost of every stage's start otherwise)
+
     # power(δ) is a step function: take the smallest δ on a fine grid reaching the target, then bisect.
     mde = float(optimize.bisect(lambda d: pw(d) - power + 1e-12, 0.0, hi, xtol=1e-10 * hi)) if pw(0) < power else 0.0
     mc = math.sqrt(power * (1 - power) / n_sims)

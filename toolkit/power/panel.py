@@ -11,11 +11,11 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from toolkit.cautions import Caution
 from toolkit.errors import DesignError
 from toolkit.power._baseline import BaselineVariance, baseline_variance
+from toolkit.power._dist import nct_cdf, nct_sf
 from toolkit.power.result import PowerResult, critical_value, curve, mde_from_se, power_from_se
 
 __all__ = ["mde_did", "mde_staggered", "mde_gap", "did_contrast", "staggered_contrasts", "crv1_test"]
@@ -92,7 +92,9 @@ def _finish(var: float, *, design: str, method: str, level: float, power: float,
 
         def fn(e: float) -> float:
             ncp = abs(e) / se
-            return float(stats.nct.sf(crit, nu, ncp) + stats.nct.cdf(-crit, nu, ncp))
+            return nct_sf(crit, nu, ncp) + nct_cdf(-crit, nu, ncp)
+
+        from scipy import optimize  # imported when needed (a fixed cost of every stage's start otherwise)
 
         hi = se
         while fn(hi) < power:

@@ -6,7 +6,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from toolkit.errors import DesignError
 from toolkit.power.result import PowerResult, curve
@@ -33,6 +32,8 @@ def pre_coefficients(result: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _power_fn(sigma: np.ndarray, shape: np.ndarray, level: float, test: str, seed: int):
+    from scipy import stats  # imported when needed: about a second of every stage's start otherwise
+
     se = np.sqrt(np.diag(sigma))
     K = se.size
     if test == "wald":
@@ -116,6 +117,8 @@ def pretrend_power(
     shape = t - reference if violation is None else np.asarray(violation, float)
     if shape.shape != t.shape or not np.any(shape):
         raise DesignError("violation must give one non-zero-in-total value per pre-period coefficient")
+    from scipy import optimize
+
     pw = _power_fn(sigma, shape, level, test, seed)
     hi = 1.0 / np.max(np.abs(shape) / np.sqrt(np.diag(sigma)))
     while pw(hi) < power:

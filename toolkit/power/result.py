@@ -9,7 +9,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+
+from toolkit.power._dist import nct_cdf, nct_sf, norm_cdf, norm_ppf, norm_sf, t_ppf
 
 __all__ = ["PowerResult", "power_from_se", "mde_from_se", "critical_value"]
 
@@ -17,7 +18,7 @@ __all__ = ["PowerResult", "power_from_se", "mde_from_se", "critical_value"]
 def critical_value(level: float, df: float | None) -> float:
     """Two-sided critical value: t with ``df`` degrees of freedom, or normal when ``df`` is None."""
     q = 1 - (1 - level) / 2
-    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+    return norm_ppf(q) if df is None else t_ppf(q, df)
 
 
 def power_from_se(effect: float, se: float, *, level: float = 0.95, df: float | None = None) -> float:
@@ -34,8 +35,8 @@ def power_from_se(effect: float, se: float, *, level: float = 0.95, df: float | 
     c = critical_value(level, df)
     ncp = abs(effect) / se
     if df is None:
-        return float(stats.norm.sf(c - ncp) + stats.norm.cdf(-c - ncp))
-    return float(stats.nct.sf(c, df, ncp) + stats.nct.cdf(-c, df, ncp))
+        return norm_sf(c - ncp) + norm_cdf(-c - ncp)
+    return nct_sf(c, df, ncp) + nct_cdf(-c, df, ncp)
 
 
 def mde_from_se(se: float, *, level: float = 0.95, power: float = 0.8, df: float | None = None) -> float:
@@ -44,6 +45,8 @@ def mde_from_se(se: float, *, level: float = 0.95, power: float = 0.8, df: float
         return float("nan")
     if not 0 < power < 1:
         raise ValueError("power must be between 0 and 1")
+    from scipy import optimize  # imported when needed: half a second of every stage's start otherwise
+
     f = lambda d: power_from_se(d, se, level=level, df=df) - power  # noqa: E731
     hi = se
     while f(hi) < 0:
