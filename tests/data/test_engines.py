@@ -113,6 +113,23 @@ def test_postgres_equals_duckdb(pg, messy_file, monkeypatch):
 
 
 @pytest.mark.postgres
+def test_postgres_query_source_equals_its_table(pg, messy_file, monkeypatch):
+    """A ``query:`` source runs on the server (as a temporary view) and gives the cells of the rows it selects."""
+    monkeypatch.setenv("HITK_TEST_PG", pg)
+    conn = {"env": "HITK_TEST_PG"}
+    frame = pd.read_parquet(messy_file)
+    kept = frame[frame["eth"].isin(["A", "B"])]
+    eng = duckdb_engine()
+    eng.raw.register("kept_in", kept)
+    eng.raw.execute("CREATE TABLE kept AS SELECT * FROM kept_in")
+    want = aggregate(TableSource("r", table="kept"), engine=eng, **MESSY_KW)
+    got = aggregate(TableSource("r", query="SELECT * FROM messy WHERE eth IN ('A', 'B')", connection=conn),
+                    **MESSY_KW)
+    assert_same(want, got)
+    assert got.n_rows == len(kept) < len(frame)
+
+
+@pytest.mark.postgres
 def test_postgres_errors_are_ours(pg, monkeypatch):
     monkeypatch.setenv("HITK_TEST_PG", pg)
     conn = {"env": "HITK_TEST_PG"}

@@ -242,9 +242,14 @@ def open_table(engine: Engine, source: TableSource):
     try:
         with warnings.catch_warnings():  # ibis 12 calls DuckDB methods DuckDB 2 deprecates; nothing for users to do
             warnings.simplefilter("ignore", DeprecationWarning)
-            if source.query and engine.kind == "duckdb":  # a temporary view (ibis' .sql() needs a DuckDB 1 method)
+            if source.query and engine.kind != "pyspark":
+                # a temporary view, not ibis' .sql(): ibis 12's .sql() needs a DuckDB 1 method on DuckDB, and on
+                # PostgreSQL its schema probe writes an empty DROP VIEW with sqlglot 30
                 name = f"__hitk_query_{os.getpid()}_{next(_names)}"
-                engine.raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {source.query}')
+                if engine.kind == "duckdb":
+                    engine.raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {source.query}')
+                else:
+                    engine.backend.raw_sql(f'CREATE TEMP VIEW "{name}" AS {source.query}').close()
                 return engine.backend.table(name)
             if source.query:
                 return engine.backend.sql(source.query)

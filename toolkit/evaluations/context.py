@@ -121,7 +121,6 @@ class StageContext:
         from toolkit.data.checking import check_contract
         from toolkit.data.contracts import contract_for
         from toolkit.data.engine import TableSource
-        from toolkit.data.contract_support import contract_supported  # TEMPORARY (issue 18 merge)
         from toolkit.data.tables import engine_for
 
         cols = ["file", "column", "reason", "rows", "example_rows"]
@@ -130,8 +129,6 @@ class StageContext:
             return pd.DataFrame(columns=cols)
         source = self.evaluation.config.data.sources[self.stage.source]
         found = self.source_files()
-        if not contract_supported(found):
-            return pd.DataFrame(columns=cols)
         extra = {"engine": engine_for(found)} if isinstance(found, TableSource) else {}
         report = check_contract(found, dict(source.columns), contract, folder=self.evaluation.folder, **extra)
         return pd.DataFrame([{"file": e.file, "column": e.column, "reason": e.reason, "rows": e.rows,
