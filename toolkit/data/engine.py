@@ -28,6 +28,7 @@ source, the table and the fix; JVM stack traces are never shown.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -100,10 +101,11 @@ class Engine:
             cols = ", ".join(f'CAST("{c}" AS {dialect.to_string(t)}) AS "{c}"' for c, t in sql_types.items())
             self.raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {cols} FROM "{name}_in"')
             return self.table(name)
-        table = ibis.memtable(frame, schema=schema)
-        if self.kind == "pyspark":
-            return self.backend.create_view(name, table, overwrite=True)
-        return self.backend.create_table(name, table, temp=True)  # unique name: nothing to overwrite
+        with _quiet_pandas_option():
+            table = ibis.memtable(frame, schema=schema)
+            if self.kind == "pyspark":
+                return self.backend.create_view(name, table, overwrite=True)
+            return self.backend.create_table(name, table, temp=True)  # unique name: nothing to overwrite
 
     def table(self, name: str):
         """An existing table or view as an Ibis table."""
@@ -120,7 +122,9 @@ class Engine:
             import ibis
 
             return self.raw.execute(ibis.to_sql(expr, dialect="duckdb")).df()
-        return _conform(expr.to_pandas(), expr.schema())
+        with _quiet_pandas_option():
+            frame = expr.to_pandas()
+        return _conform(frame, expr.schema())
 
     def close(self) -> None:
         """Close what this engine opened (a Spark session is the platform's: it is left running)."""
@@ -128,6 +132,16 @@ class Engine:
             self.raw.close()
         elif self.kind != "pyspark":
             self.backend.disconnect()
+
+
+@contextlib.contextmanager
+def _quiet_pandas_option():
+    """Silence ibis 12 reading ``future.infer_string``, a pandas option pandas 3 deprecates (nothing for users to do)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        yield
 
 
 def _conform(frame: pd.DataFrame, schema) -> pd.DataFrame:
