@@ -38,7 +38,7 @@ import pandas as pd
 
 from toolkit.errors import ConfigError, DataError, Problem
 
-__all__ = ["Engine", "TableSource", "connect", "duckdb_engine", "engine_error", "spark_engine"]
+__all__ = ["Engine", "TableSource", "connect", "duckdb_engine", "engine_error", "open_table", "spark_engine"]
 
 _names = itertools.count()
 
@@ -189,10 +189,14 @@ def connect(connection, *, source: str = "data") -> Engine:
                               [Problem("no pyspark", where=f"data.sources.{source}.connection",
                                        fix="pip install 'hi-evaluation-toolkit[spark]' (or run on Databricks)")]) from None
         session = SparkSession.getActiveSession()
-        if session is None:
-            raise ConfigError(f"Data source '{source}' reads from Spark, but there is no active Spark session.",
-                              [Problem("no SparkSession", where=f"data.sources.{source}.connection",
-                                       fix="run inside Databricks/your Spark platform, or create a SparkSession first")])
+        if session is None:  # e.g. a papermill kernel (its own process): the platform's or spark-defaults' session
+            try:
+                session = SparkSession.builder.getOrCreate()
+            except Exception as exc:  # noqa: BLE001 - Java missing, a bad spark.master: ours, without a JVM trace
+                raise ConfigError(f"Data source '{source}' reads from Spark, but no Spark session could be started.",
+                                  [Problem(_first_line(exc), where=f"data.sources.{source}.connection",
+                                           fix="run inside Databricks/your Spark platform, or set spark.master in "
+                                               "spark-defaults.conf (SPARK_CONF_DIR) and check Java is installed")]) from None
         return spark_engine(session)
     env = connection.get("env") if isinstance(connection, dict) else None
     if not env or not _URL_ENV.match(str(env)):
@@ -211,10 +215,16 @@ def connect(connection, *, source: str = "data") -> Engine:
 
     kind = url.split(":", 1)[0].split("+", 1)[0].lower()
     kind = {"postgresql": "postgres", "postgres": "postgres"}.get(kind, kind)
+    options = {}
+    if kind == "duckdb" and url.split("://", 1)[-1].split("?")[0] not in ("", ":memory:") \
+            and "read_only" not in url:
+        options["read_only"] = True  # a DuckDB file as the warehouse: read-only, so kernels can open it too
     try:
-        backend = ibis.connect(url)
+        backend = ibis.connect(url, **options)
     except Exception as exc:  # noqa: BLE001 - every driver's error becomes ours, without the URL
         raise engine_error(exc, source=source, table=None, engine=kind, env=env) from None
+    if kind == "duckdb":  # compiled SQL and uploads run on Ibis' own DuckDB connection
+        return Engine("duckdb", backend, backend.con, "DuckDB")
     return Engine(kind, backend, label={"postgres": "PostgreSQL"}.get(kind, kind))
 
 

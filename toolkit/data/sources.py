@@ -1,4 +1,8 @@
-"""Data sources named in evaluation.yaml: find the files, describe them, read them.
+"""Data sources named in evaluation.yaml: find the files (or the table), describe them, read them.
+
+A source with ``table:``/``query:`` and ``connection:`` is a
+:class:`toolkit.data.engine.TableSource` (:func:`resolve_source`); the functions
+here dispatch to :mod:`toolkit.data.tables` for it.
 
 A source is a file, a glob of files or a folder of files (CSV, Parquet or Excel),
 plus a mapping from *roles* (what the analysis needs, e.g. ``unit``) to the user's
@@ -21,7 +25,7 @@ import pandas as pd
 
 from toolkit.errors import DataError, Problem
 
-__all__ = ["SourceFiles", "resolve_files", "file_fingerprint", "describe_columns", "read_source", "count_rows",
+__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows", "file_fingerprint", "describe_columns", "read_source", "count_rows",
            "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
@@ -100,6 +104,38 @@ def resolve_files(name: str, source, folder: Path) -> SourceFiles:
         fmt = formats.pop()
     return SourceFiles(name, spec, tuple(files), fmt, source.delimiter, source.encoding, source.sheet,
                        getattr(source, "decimal", ".") or ".")
+
+
+def resolve_source(name: str, source, folder: Path):
+    """A source as :class:`SourceFiles` (``path``) or :class:`toolkit.data.engine.TableSource` (``table``/``query``).
+
+    Nothing is read or connected for a table; files are resolved as :func:`resolve_files` does.
+    """
+    if getattr(source, "path", None) is None and (getattr(source, "table", None) or getattr(source, "query", None)):
+        from toolkit.data.engine import TableSource
+
+        return TableSource(name, table=source.table, query=source.query, connection=source.connection)
+    return resolve_files(name, source, folder)
+
+
+def source_values(source, column: str, *, limit: int = 5000) -> list[str]:
+    """Sorted distinct values (as text) of one column over every file of a source, or of its table."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import distinct_table_values
+
+        return distinct_table_values(source, column, limit=limit)
+    if len(source.files) == 1:
+        return distinct_values(source, source.files[0], column, limit=limit)
+    return sorted({v for path in source.files for v in distinct_values(source, path, column, limit=limit)})
+
+
+def source_rows(source) -> int:
+    """Data rows of a whole source (every file, or the table)."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import table_rows
+
+        return table_rows(source)
+    return sum(count_rows(source, path) for path in source.files)
 
 
 def _project_root(folder: Path) -> Path:
@@ -292,7 +328,11 @@ def sheets_with_columns(path: Path, columns: list[str]) -> tuple[list[str], list
 
 
 def describe_columns(files: SourceFiles) -> list[str]:
-    """Column names of the first file (all files of a source must share them)."""
+    """Column names of the first file (all files of a source must share them), or of a table."""
+    if not isinstance(files, SourceFiles):
+        from toolkit.data.tables import describe_table
+
+        return describe_table(files)
     path = files.files[0]
     if path.stat().st_size == 0:
         raise DataError(
@@ -346,19 +386,33 @@ def distinct_values(files: SourceFiles, path: Path, column: str, *, limit: int =
     return [r[0] for r in rows]
 
 
-def read_source(files: SourceFiles, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """Read every file of a source into one DataFrame.
+def read_source(files, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read every file of a source (or its table) into one DataFrame, rows sorted by every mapped column.
 
     Parameters
     ----------
-    files : SourceFiles
-        From :func:`resolve_files`.
+    files : SourceFiles or toolkit.data.engine.TableSource
+        From :func:`resolve_source`.
     columns : dict, optional
         ``{role: user column}``; when given, only these columns are read and they
         are returned under their *role* names (the user's file is never changed).
         One file column may serve several roles (e.g. ``denominator`` and
         ``weight`` both ``list_size``): it is returned once under each role.
+
+    Notes
+    -----
+    A table has no row order, so rows are sorted (:func:`toolkit.data.tables.sort_rows`:
+    by every column in turn, stable, missing last) for files and tables alike: the
+    same records give the same frame, and the same estimates, on every engine.
     """
+    from toolkit.data.tables import read_table, sort_rows
+
+    if not isinstance(files, SourceFiles):
+        return sort_rows(read_table(files, columns))
+    return sort_rows(_read_files(files, columns))
+
+
+def _read_files(files: SourceFiles, columns: dict[str, str] | None) -> pd.DataFrame:
     frames = []
     for path in files.files:
         if files.format == "xlsx":

@@ -37,6 +37,7 @@ class LoadedEvaluation:
         return self.folder / "runs"
 
     def source_path(self, source_name: str) -> Path:
+        """The resolved path of a file source (a table or query source has none)."""
         return (self.folder / self.config.data.sources[source_name].path).resolve()
 
 
@@ -145,6 +146,11 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
             fix = "write a date that exists, as YYYY-MM-DD (months 01-12, days up to 28-31)"
         elif etype in _MESSAGES:
             message = _MESSAGES[etype].format(value=_describe(value))
+        elif etype == "value_error" and hasattr(err.get("ctx", {}).get("error"), "problems"):
+            # a data source's own checks (toolkit.evaluations.schema.SourceProblems): one problem per key
+            for key, message, fix in err["ctx"]["error"].problems:
+                problems.append(Problem(message, where=f"{where}.{key}" if loc else key, fix=fix))
+            continue
         elif etype == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
         else:
