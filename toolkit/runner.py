@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from toolkit import __version__
+from toolkit.data.engine import TableSource
 from toolkit.data.sources import PERIOD_ROLES, count_rows, distinct_values, file_fingerprint
 from toolkit.errors import InputError, Problem, RunError, ToolkitError
 from toolkit.evaluations.checks import CheckedEvaluation, check_evaluation
@@ -40,7 +41,12 @@ class RunOutcome:
 
 
 def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> list[dict]:
-    """SHA-256, size and row count of every input file the selected stages read."""
+    """SHA-256, size and row count of every input file the selected stages read.
+
+    A table or query source is one item: its ``table`` (or ``query`` and ``query_sha256``),
+    ``engine`` kind, ``connection`` (``"env VARIABLE"`` or ``"spark"``, never the URL),
+    ``rows`` and ``periods``; its ``sha256`` is ``"table"`` (a table has no file hash).
+    """
     config = checked.evaluation.config
     used = {config.stage(s).source for s in stage_names} - {None}
     # sources a stage names in its parameters (e.g. baseline's imd_lookup) are inputs too
@@ -54,6 +60,9 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
         files = checked.sources[name]
         mapping = config.data.sources[name].columns
         period_col = next((mapping[r] for r in PERIOD_ROLES if r in mapping), None)
+        if isinstance(files, TableSource):
+            out.append(_table_item(name, files, period_col))
+            continue
         for path in files.files:
             item = {
                 "source": name,
@@ -67,6 +76,20 @@ def fingerprint_inputs(checked: CheckedEvaluation, stage_names: list[str]) -> li
                 item["periods"] = distinct_values(files, path, period_col)
             out.append(item)
     return out
+
+
+def _table_item(name: str, table: TableSource, period_col: str | None) -> dict:
+    """The manifest's record of a table/query source (no credentials: the connection is named, never shown)."""
+    from toolkit.data.tables import connection_label, distinct_table_values, engine_for, query_sha256, table_rows
+
+    item = {"source": name, **({"query": table.query, "query_sha256": query_sha256(table)} if table.query
+                               else {"table": table.table}),
+            "engine": engine_for(table).kind, "connection": connection_label(table), "sha256": "table",
+            "rows": table_rows(table)}
+    if period_col:
+        item["period_column"] = period_col
+        item["periods"] = distinct_table_values(table, period_col)
+    return item
 
 
 def _current_hash(path: Path) -> str | None:
@@ -241,7 +264,7 @@ def _execute_and_render(project: Project, checked: CheckedEvaluation, run: RunFo
                                           "message": failure.error_value, "notebook": str(notebook)})
             raise RunError(message)
     run.manifest.pop("current_stage", None)
-    changed = [i for i in inputs if _current_hash(Path(i["path"])) != i["sha256"]]
+    changed = [i for i in inputs if "path" in i and _current_hash(Path(i["path"])) != i["sha256"]]
     if changed:
         message = (f"Input file {changed[0]['path']} changed while the run was executing, so its results "
                    "cannot be trusted. No report was rendered; rerun when the file is complete.")

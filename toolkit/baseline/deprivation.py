@@ -115,7 +115,8 @@ def read_lookup(ctx, name: str) -> pd.DataFrame:
     toolkit.errors.ConfigError, toolkit.errors.DataError
         When no such source exists, or it does not map both roles.
     """
-    from toolkit.data.sources import file_fingerprint, read_source, resolve_files
+    from toolkit.data.sources import read_source, resolve_source
+    from toolkit.data.tables import source_fingerprints
     from toolkit.errors import ConfigError
 
     sources = ctx.evaluation.config.data.sources
@@ -129,9 +130,9 @@ def read_lookup(ctx, name: str) -> pd.DataFrame:
         raise ConfigError(f"The IMD lookup '{name}' does not map {' and '.join(missing)}.", [Problem(
             f"role '{r}' not mapped", where=f"data.sources.{name}.columns",
             fix=f"add `{r}: <your column name>`") for r in missing])
-    files = resolve_files(name, source, ctx.evaluation.folder)
+    files = resolve_source(name, source, ctx.evaluation.folder)
     out = read_source(files, {"area": source.columns["area"], "imd_decile": source.columns["imd_decile"]})
-    out.attrs.update(file=source.path, sha256={str(p): file_fingerprint(p) for p in files.files})
+    out.attrs.update(file=source.label, sha256=source_fingerprints(files))
     return out
 
 

@@ -292,7 +292,8 @@ def read_deaths(ctx, name: str) -> pd.DataFrame:
     pandas.DataFrame
         Columns under their role names; ``attrs["sha256"]`` per file read.
     """
-    from toolkit.data.sources import file_fingerprint, read_source, resolve_files
+    from toolkit.data.sources import read_source, resolve_source
+    from toolkit.data.tables import source_fingerprints
     from toolkit.errors import ConfigError, Problem
 
     sources = ctx.evaluation.config.data.sources
@@ -307,9 +308,9 @@ def read_deaths(ctx, name: str) -> pd.DataFrame:
         raise ConfigError(f"The deaths source '{name}' does not map {', '.join(missing)}.", [Problem(
             f"role '{r}' not mapped", where=f"data.sources.{name}.columns", fix=f"add `{r}: <your column name>`")
             for r in missing])
-    files = resolve_files(name, source, ctx.evaluation.folder)
+    files = resolve_source(name, source, ctx.evaluation.folder)
     out = read_source(files, {r: source.columns[r] for r in roles})
-    out.attrs.update(file=source.path, sha256={str(p): file_fingerprint(p) for p in files.files})
+    out.attrs.update(file=source.label, sha256=source_fingerprints(files))
     return out
 
 

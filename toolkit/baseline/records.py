@@ -118,7 +118,7 @@ def _duck_covers(ctx, mapping, lookup) -> bool:
     elif not any(r in mapping for r in ("imd_decile", "lsoa", "imd_score")):
         return False
     try:
-        return ctx.source_files().format in ("csv", "parquet")
+        return getattr(ctx.source_files(), "format", None) in ("csv", "parquet")  # a table: the pandas route
     except ToolkitError:
         return False
 

@@ -60,13 +60,28 @@ def _by_source(inputs: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
+def _identity(item: dict) -> str:
+    """What says an input is unchanged: a file's SHA-256; a table's rows and periods (a table has no file hash)."""
+    if item.get("sha256") != "table":
+        return str(item["sha256"])
+    what = item.get("table") or f"query {item.get('query_sha256')}"
+    return f"table {what} rows {item.get('rows')} periods {','.join(map(str, item.get('periods') or []))}"
+
+
+def _shown(item: dict) -> str:
+    """An input as the change table names it: the file's name, the table, or "query"."""
+    if "path" in item:
+        return Path(item["path"]).name
+    return item.get("table") or "query"
+
+
 def _data_changes(old: list[dict], new: list[dict]) -> pd.DataFrame:
     rows = []
     old_s, new_s = _by_source(old), _by_source(new)
     for source in sorted(set(old_s) | set(new_s)):
         o, n = old_s.get(source, []), new_s.get(source, [])
-        o_hash = sorted(i["sha256"] for i in o)
-        n_hash = sorted(i["sha256"] for i in n)
+        o_hash = sorted(map(_identity, o))
+        n_hash = sorted(map(_identity, n))
         if o_hash == n_hash:
             continue
         o_rows, n_rows = sum(i.get("rows", 0) for i in o), sum(i.get("rows", 0) for i in n)
@@ -77,7 +92,7 @@ def _data_changes(old: list[dict], new: list[dict]) -> pd.DataFrame:
         rows.append({
             "Source": source, "Change": what, "Rows before": o_rows if o else None, "Rows now": n_rows if n else None,
             "New periods": ", ".join(new_periods[:6]) + (" …" if len(new_periods) > 6 else "") if new_periods else "none",
-            "Files": ", ".join(Path(i["path"]).name for i in n) or "–",
+            "Files": ", ".join(_shown(i) for i in n) or "–",
         })
     return pd.DataFrame(rows, columns=["Source", "Change", "Rows before", "Rows now", "New periods", "Files"])
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.data.sources import read_source, resolve_files
+from toolkit.data.sources import read_source, resolve_source
 from toolkit.errors import ToolkitError
 from toolkit.evaluations.schema import Evaluation, Goal
 from toolkit.power import PowerResult, mde_did, mde_gap, mde_its, mde_staggered
@@ -77,13 +77,13 @@ def _stage_panel(evaluation: Evaluation, folder, stage):
     from toolkit.stages.did.treatment import resolve_treatment
 
     source = evaluation.data.sources[stage.source]
-    files = resolve_files(stage.source, source, folder)
+    files = resolve_source(stage.source, source, folder)
     mapping = dict(source.columns)
     params = dict(stage.parameters)
     inputs = prepare_inputs(read_source(files, mapping or None), mapping,
-                            outcome_per=float(params.get("outcome_per", 1.0)), file=source.path)
+                            outcome_per=float(params.get("outcome_per", 1.0)), file=source.label)
     return resolve_treatment(inputs.data, columns=inputs.columns, treated_units=params.get("treated_units") or None,
-                             start=params.get("treatment_start") or None, file=source.path)
+                             start=params.get("treatment_start") or None, file=source.label)
 
 
 def _did_power(dd, goal: Goal, params: dict, *, level: float, power: float) -> tuple[str, PowerResult]:
@@ -204,7 +204,7 @@ def _its_power(evaluation: Evaluation, folder, stage, goal: Goal, params: dict, 
     try:
         source = evaluation.data.sources[stage.source]
         mapping = dict(source.columns)
-        data = read_source(resolve_files(stage.source, source, folder), mapping or None)
+        data = read_source(resolve_source(stage.source, source, folder), mapping or None)
         y = pd.to_numeric(data["outcome"], errors="coerce")
         if "denominator" in data.columns:
             y = y / pd.to_numeric(data["denominator"], errors="coerce")

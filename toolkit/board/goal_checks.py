@@ -44,20 +44,21 @@ def result_names_text() -> str:
 
 
 def _group_value_problems(ev: LoadedEvaluation, i: int, m, problems: list[Problem]) -> None:
-    from toolkit.data.sources import distinct_values, resolve_files
+    from toolkit.data.sources import SourceFiles, resolve_source, source_values
 
     source = ev.config.data.sources[m.source]
     column = source.columns[m.population.role]
     try:
-        files = resolve_files(m.source, source, ev.folder)
-        found = {v.strip() for path in files.files for v in distinct_values(files, path, column)}
+        files = resolve_source(m.source, source, ev.folder)
+        found = {v.strip() for v in source_values(files, column)}
     except ToolkitError:
         return  # the file problem is reported by the source checks
     missing = [v for v in m.population.values if str(v).strip() not in found]
     if missing:
         problems.append(Problem(
             f"group value(s) {', '.join(repr(v) for v in missing)} do not occur in column '{column}' "
-            f"(role '{m.population.role}') of {files.files[0].name}",
+            f"(role '{m.population.role}') of "
+            f"{files.files[0].name if isinstance(files, SourceFiles) else files.label}",
             where=f"charter.goals[{i}].measure.population.values",
             fix="values in the data: " + ", ".join(sorted(found)[:15]) + (" …" if len(found) > 15 else "")))
 

@@ -24,7 +24,7 @@ _TIME_ROLES = ("time", "period")
 
 def stage_last_period(evaluation: LoadedEvaluation, stage_name: str) -> dt.date | None:
     """The end of the last period in a stage's data (from its ``time`` or ``period`` role), or None."""
-    from toolkit.data.sources import distinct_values, resolve_files
+    from toolkit.data.sources import resolve_source, source_values
 
     try:
         stage = evaluation.config.stage(stage_name)
@@ -35,9 +35,9 @@ def stage_last_period(evaluation: LoadedEvaluation, stage_name: str) -> dt.date 
     if role is None:
         return None
     try:
-        files = resolve_files(stage.source, source, evaluation.folder)
-        values = pd.Series(sorted({v for p in files.files for v in distinct_values(files, p, source.columns[role])}))
-        when = parse_periods(values, column=source.columns[role], file=files.spec_path)
+        found = resolve_source(stage.source, source, evaluation.folder)
+        values = pd.Series(source_values(found, source.columns[role]))
+        when = parse_periods(values, column=source.columns[role], file=source.label)
     except ToolkitError:
         return None
     if not len(when):

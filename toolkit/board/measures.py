@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.data.aggregate import aggregate
-from toolkit.data.sources import resolve_files
+from toolkit.data.sources import resolve_source
 from toolkit.errors import ConfigError, DataError, Problem
 from toolkit.evaluations.schema import Charter, Evaluation, Measure
 from toolkit.indicators.confidence import poisson_limits, wilson, z_of
@@ -169,6 +169,14 @@ def _value(frame: pd.DataFrame, measure: Measure, level: float) -> Value:
     return difference(target, _pool(frame[~frame["target"]], measure, level))
 
 
+def _engine(found):
+    """The kept-open engine of a table source (None for files: aggregate reads them in DuckDB)."""
+    from toolkit.data.engine import TableSource
+    from toolkit.data.tables import engine_for
+
+    return engine_for(found) if isinstance(found, TableSource) else None
+
+
 def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, charter: Charter, *,
                    where: str = "charter.goals", level: float = 0.95) -> MeasuredSeries:
     """Compute a measured goal's series, baseline and latest value from its data source.
@@ -201,14 +209,14 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
         raise ConfigError(f"No data source called '{measure.source}'.", [Problem(
             f"no data source called '{measure.source}'", where=f"{where}.source",
             fix=f"sources defined under data.sources: {', '.join(evaluation.data.sources) or 'none'}")])
-    files = resolve_files(measure.source, source, folder)
+    files = resolve_source(measure.source, source, folder)
     group_role, vintage = _group_roles(measure, source.columns, evaluation.imd_vintage, where)
     by = [measure.period] + ([group_role] if group_role else [])
     if measure.kind == "mean":
         by.append(measure.value)
     sums = [r for r in (measure.numerator, measure.denominator) if r and measure.kind != "mean"]
     agg = aggregate(files, roles=source.columns, by=by, sums=sums, imd_vintage=vintage, lsoa="lsoa",
-                    allow_vintage_mismatch=source.allow_vintage_mismatch)
+                    allow_vintage_mismatch=source.allow_vintage_mismatch, engine=_engine(files))
     cells = agg.cells
     blank = cells[measure.period].isna().to_numpy()
     excluded, reasons = int(cells.loc[blank, "rows"].sum()), ["a blank period"] if blank.any() else []
@@ -220,7 +228,7 @@ def measure_series(evaluation: Evaluation, folder: Path, measure: Measure, chart
             reasons.append("no IMD decile or quintile")
             cells = cells[~unmatched].reset_index(drop=True)
     frame = pd.DataFrame({"when": parse_periods(cells[measure.period], column=source.columns[measure.period],
-                                                file=files.spec_path)})
+                                                file=source.label)})
     if measure.kind == "mean":
         v = pd.to_numeric(cells[measure.value], errors="coerce")
         ok = v.notna().to_numpy()

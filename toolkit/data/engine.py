@@ -237,13 +237,21 @@ def spark_engine(session) -> Engine:
 
 def open_table(engine: Engine, source: TableSource):
     """The Ibis table of a table/query source, with engine errors made ours."""
+    import warnings
+
     try:
-        if source.query:
-            return engine.backend.sql(source.query)
-        parts = source.table.split(".")
-        if len(parts) == 1:
-            return engine.backend.table(parts[0])
-        return engine.backend.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
+        with warnings.catch_warnings():  # ibis 12 calls DuckDB methods DuckDB 2 deprecates; nothing for users to do
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if source.query and engine.kind == "duckdb":  # a temporary view (ibis' .sql() needs a DuckDB 1 method)
+                name = f"__hitk_query_{os.getpid()}_{next(_names)}"
+                engine.raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {source.query}')
+                return engine.backend.table(name)
+            if source.query:
+                return engine.backend.sql(source.query)
+            parts = source.table.split(".")
+            if len(parts) == 1:
+                return engine.backend.table(parts[0])
+            return engine.backend.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
     except Exception as exc:  # noqa: BLE001
         raise engine_error(exc, source=source.name, table=source.label, engine=engine.kind) from None
 
@@ -261,34 +269,37 @@ def _first_line(exc: BaseException) -> str:
 def engine_error(exc: BaseException, *, source: str, table: str | None, engine: str, env: str | None = None):
     """A driver's or Spark's exception as a :class:`DataError`/:class:`ConfigError` naming source, table and fix."""
     text = f"{type(exc).__name__} {exc}".lower()
-    what = f"table {table}" if table else "the connection"
+    what = "the query" if table == "the query" else f"table {table}" if table else "the connection"
     where = f"data.sources.{source}"
     detail = _first_line(exc)
     if any(k in text for k in ("could not connect", "connection refused", "could not translate host", "timeout expired",
                                "no such host", "connection to server", "name or service not known")):
         return ConfigError(f"Data source '{source}': cannot reach the {engine} server.", [Problem(
-            detail, where=f"{where}.connection",
+            f"cannot reach the {engine} server (the engine says: {detail})", where=f"{where}.connection",
             fix=(f"check the URL in {env} (host, port, database) and that the server is running and reachable"
                  if env else "check the server is running and reachable from this machine"))])
     if any(k in text for k in ("password authentication failed", "authentication failed", "no password supplied")):
         return ConfigError(f"Data source '{source}': the {engine} server refused the login.", [Problem(
-            detail, where=f"{where}.connection",
+            f"the {engine} server refused the login (the engine says: {detail})", where=f"{where}.connection",
             fix="check the user in the URL and the password in PGPASSWORD or ~/.pgpass (never in evaluation.yaml)")])
     if any(k in text for k in ("permission denied", "insufficient privilege", "insufficient_privilege",
                                "access denied", "not authorized")):
         return DataError(f"Data source '{source}': no permission to read {what}.", [Problem(
-            detail, where=where, file=table,
+            f"no permission to read {what} (the engine says: {detail})", where=where, file=table,
             fix=f"ask the data owner to grant SELECT on {table or 'the table'} to your user, or name a table you may read")])
     if any(k in text for k in ("does not exist", "not found", "table_or_view_not_found", "tablenotfound",
                                "cannot be found", "no such table", "undefinedtable")):
         return DataError(f"Data source '{source}': {what} does not exist on the {engine} connection.", [Problem(
-            detail, where=f"{where}.table", file=table,
+            f"{what} does not exist on the {engine} connection (the engine says: {detail})",
+            where=f"{where}.table", file=table,
             fix="check the table's name and schema (schema.table; catalog.schema.table on Databricks)")])
     if any(k in text for k in ("cannot cast", "invalid input syntax", "cast_invalid_input", "datatype_mismatch",
                                "operator does not exist", "function", "cannot resolve", "data type")):
         return DataError(f"Data source '{source}': a column of {what} has a type the data contract refuses.", [Problem(
-            detail, where=f"{where}.columns", file=table,
+            f"a column of {what} has a type the data contract refuses (the engine says: {detail})",
+            where=f"{where}.columns", file=table,
             fix="map columns of the documented types (numbers for counts, text or dates for periods), or cast "
                 "them in a query: source")])
     return DataError(f"Data source '{source}': the {engine} engine failed reading {what}.", [Problem(
-        detail, where=where, file=table, fix="check the table and its columns; the message above is the engine's")])
+        f"the {engine} engine failed reading {what} (the engine says: {detail})", where=where, file=table,
+        fix="check the table and its columns; the message above is the engine's")])

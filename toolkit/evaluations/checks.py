@@ -10,7 +10,9 @@ from pathlib import Path
 
 from toolkit.data.checking import Exclusion, check_contract
 from toolkit.data.contracts import Contract, contract_for
-from toolkit.data.sources import SourceFiles, describe_columns, resolve_files
+from toolkit.data.engine import TableSource
+from toolkit.data.sources import SourceFiles, describe_columns, resolve_source
+from toolkit.data.tables import contract_supported, engine_for
 from toolkit.errors import ConfigError, InputError, Problem, ToolkitError
 from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_template
 from toolkit.evaluations.feasibility import check_feasibility
@@ -27,7 +29,7 @@ class CheckedEvaluation:
 
     evaluation: LoadedEvaluation
     templates: dict[str, TemplateInfo]
-    sources: dict[str, SourceFiles] = field(default_factory=dict)
+    sources: dict[str, SourceFiles | TableSource] = field(default_factory=dict)
     exclusions: tuple[Exclusion, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
     date_formats: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -55,16 +57,37 @@ def _sheet_hint(files: SourceFiles, source) -> str:
     return ""
 
 
-def _check_sources(ev: LoadedEvaluation, problems: list[Problem]) -> dict[str, SourceFiles]:
+def _table_columns(name: str, source, table: TableSource, columns: list[str], problems: list[Problem]) -> bool:
+    """Every mapped column must be a column of the table (or of the query's result)."""
     import difflib
 
-    resolved: dict[str, SourceFiles] = {}
+    ok = True
+    for role, column in source.columns.items():
+        if column not in columns:
+            ok = False
+            close = difflib.get_close_matches(column, columns, n=1)
+            problems.append(Problem(
+                f"column '{column}' (mapped to role '{role}') is not in {table.label} (data source '{name}')",
+                where=f"data.sources.{name}.columns.{role}", file=table.label, column=column,
+                fix=(f"did you mean '{close[0]}'? " if close else "") + "correct the mapping; the table has: "
+                    + ", ".join(columns[:20]) + (" …" if len(columns) > 20 else "")))
+    return ok
+
+
+def _check_sources(ev: LoadedEvaluation, problems: list[Problem]) -> dict[str, SourceFiles | TableSource]:
+    import difflib
+
+    resolved: dict[str, SourceFiles | TableSource] = {}
     for name, source in ev.config.data.sources.items():
         try:
-            files = resolve_files(name, source, ev.folder)
+            files = resolve_source(name, source, ev.folder)
             columns = describe_columns(files)
         except ToolkitError as exc:
             problems.extend(exc.problems or [Problem(str(exc), where=f"data.sources.{name}")])
+            continue
+        if isinstance(files, TableSource):
+            if _table_columns(name, source, files, columns, problems):
+                resolved[name] = files
             continue
         ok = True
         sheet_hint = _sheet_hint(files, source)
@@ -109,7 +132,7 @@ def _check_other_files(name: str, source, files: SourceFiles, problems: list[Pro
     return ok
 
 
-def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], sources: dict[str, SourceFiles],
+def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], sources: dict,
                 problems: list[Problem]) -> tuple[tuple[Exclusion, ...], dict[str, int]]:
     """Check each stage's source against its template's data contract (one pass per source and template)."""
     exclusions: list[Exclusion] = []
@@ -130,9 +153,13 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
             problems.extend(exc.problems)
             continue
         source = ev.config.data.sources[stage.source]
-        report = check_contract(sources[stage.source], dict(source.columns), contract, folder=ev.folder,
+        found = sources[stage.source]
+        if not contract_supported(found):  # TEMPORARY (issue 18 merge): see toolkit.data.tables.contract_supported
+            continue
+        extra = {"engine": engine_for(found)} if isinstance(found, TableSource) else {}
+        report = check_contract(found, dict(source.columns), contract, folder=ev.folder,
                                 imd_vintage=ev.config.imd_vintage,
-                                allow_vintage_mismatch=source.allow_vintage_mismatch)
+                                allow_vintage_mismatch=source.allow_vintage_mismatch, **extra)
         problems.extend(p for p in report.problems if p not in problems)
         exclusions.extend(e for e in report.exclusions if e not in exclusions)
         rows[stage.source] = report.n_rows

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.data.sources import read_source, resolve_files
+from toolkit.data.sources import read_source, resolve_source
 from toolkit.errors import ConfigError, Problem
 from toolkit.evaluations.loader import LoadedEvaluation, load_evaluation
 from toolkit.evaluations.schema import Charter, Stage
@@ -37,10 +37,10 @@ class StageContext:
 
     @property
     def source_label(self) -> str | None:
-        """The stage's data file as written in evaluation.yaml (for messages)."""
+        """The stage's data file (or table) as written in evaluation.yaml (for messages)."""
         if self.stage.source is None:
             return None
-        return self.evaluation.config.data.sources[self.stage.source].path
+        return self.evaluation.config.data.sources[self.stage.source].label
 
     def attach_imd(self, data: pd.DataFrame, lsoa: str = "lsoa", *, domains=None):
         """Attach IMD deciles to ``data`` by LSOA code, using the evaluation's ``imd_vintage``.
@@ -66,17 +66,18 @@ class StageContext:
         return result
 
     def source_files(self):
-        """The stage's source files (:class:`toolkit.data.sources.SourceFiles`)."""
+        """The stage's source: its files (:class:`toolkit.data.sources.SourceFiles`) or its table
+        (:class:`toolkit.data.engine.TableSource`)."""
         if self.stage.source is None:
             raise ConfigError(
                 f"Stage '{self.stage.name}' has no data source.",
                 [Problem("no source given", where=f"stages.{self.stage.name}.source", fix="name one of data.sources")],
             )
         source = self.evaluation.config.data.sources[self.stage.source]
-        return resolve_files(self.stage.source, source, self.evaluation.folder)
+        return resolve_source(self.stage.source, source, self.evaluation.folder)
 
     def cells(self, *, by, sums=(), means=(), exclude_missing=(), imd: bool = False, ethnicity_codes=None):
-        """Sum the stage's records to analysis cells in DuckDB, without loading them into pandas.
+        """Sum the stage's records to analysis cells where they live (DuckDB, or the table's engine).
 
         Parameters are those of :func:`toolkit.data.aggregate.aggregate` (roles by
         name); ``imd=True`` joins the IMD decile of the evaluation's ``imd_vintage``
@@ -88,7 +89,9 @@ class StageContext:
             The cells, the rows excluded by reason and (with ``imd``) the LSOA audit.
         """
         from toolkit.data.aggregate import aggregate
+        from toolkit.data.engine import TableSource
         from toolkit.data.imd import ATTRIBUTION
+        from toolkit.data.tables import engine_for
 
         files = self.source_files()
         source = self.evaluation.config.data.sources[self.stage.source]
@@ -104,7 +107,8 @@ class StageContext:
             self.results.add_attribution(ATTRIBUTION)
         return aggregate(files, roles=dict(source.columns), by=by, sums=sums, means=means,
                          exclude_missing=exclude_missing, imd_vintage=vintage,
-                         allow_vintage_mismatch=source.allow_vintage_mismatch, ethnicity_codes=ethnicity_codes)
+                         allow_vintage_mismatch=source.allow_vintage_mismatch, ethnicity_codes=ethnicity_codes,
+                         engine=engine_for(files) if isinstance(files, TableSource) else None)
 
     def exclusions(self) -> pd.DataFrame:
         """Rows the template's data contract leaves out, by reason (for the report; nothing is silent).
@@ -116,19 +120,28 @@ class StageContext:
         """
         from toolkit.data.checking import check_contract
         from toolkit.data.contracts import contract_for
+        from toolkit.data.engine import TableSource
+        from toolkit.data.tables import contract_supported, engine_for
 
         cols = ["file", "column", "reason", "rows", "example_rows"]
         contract = contract_for(self.stage.template)
         if contract is None or self.stage.source is None:
             return pd.DataFrame(columns=cols)
         source = self.evaluation.config.data.sources[self.stage.source]
-        report = check_contract(self.source_files(), dict(source.columns), contract, folder=self.evaluation.folder)
+        found = self.source_files()
+        if not contract_supported(found):
+            return pd.DataFrame(columns=cols)
+        extra = {"engine": engine_for(found)} if isinstance(found, TableSource) else {}
+        report = check_contract(found, dict(source.columns), contract, folder=self.evaluation.folder, **extra)
         return pd.DataFrame([{"file": e.file, "column": e.column, "reason": e.reason, "rows": e.rows,
                               "example_rows": ", ".join(map(str, e.example_rows))} for e in report.exclusions],
                             columns=cols)
 
     def data(self) -> pd.DataFrame:
-        """The stage's source, read with its column mapping (columns under their role names)."""
+        """The stage's source, read with its column mapping (columns under their role names).
+
+        Rows are sorted by every mapped column (:func:`toolkit.data.sources.read_source`).
+        """
         if self.stage.source is None:
             raise ConfigError(
                 f"Stage '{self.stage.name}' has no data source.",
@@ -136,7 +149,7 @@ class StageContext:
                          fix="name one of data.sources")],
             )
         source = self.evaluation.config.data.sources[self.stage.source]
-        files = resolve_files(self.stage.source, source, self.evaluation.folder)
+        files = resolve_source(self.stage.source, source, self.evaluation.folder)
         return read_source(files, dict(source.columns) or None)
 
 

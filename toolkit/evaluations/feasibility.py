@@ -87,24 +87,22 @@ def _contract_date_roles(ev, templates: dict) -> dict[str, set[str]]:
     return out
 
 
-def _dates(files: SourceFiles, mapping: dict[str, str], source: str, out: Feasibility,
+def _dates(files, mapping: dict[str, str], source: str, out: Feasibility,
            extra_roles: set[str] = frozenset()) -> None:
     """How each date-like column of a source is written (its distinct values, read in DuckDB)."""
-    from toolkit.data.sources import distinct_values
+    from toolkit.data.sources import source_values
 
     for role in (*DATE_ROLES, *sorted(set(extra_roles) - set(DATE_ROLES))):
         column = mapping.get(role)
         if column is None:
             continue
-        values: list[str] = []
         try:
-            for path in files.files:
-                values += distinct_values(files, path, column, limit=20000)
+            values = source_values(files, column, limit=20000)
         except ToolkitError:
             continue  # unreadable files are reported by the file checks
         try:
             reading = detect_format(pd.Series(list(dict.fromkeys(values)), dtype=object), column=column,
-                                    file=files.spec_path)
+                                    file=getattr(files, "spec_path", None) or files.label)
         except InputError as exc:
             out.problems.extend(replace(p, where=f"data.sources.{source}.columns.{role}") for p in exc.problems
                                 if replace(p, where=f"data.sources.{source}.columns.{role}") not in out.problems)
@@ -306,7 +304,7 @@ def check_feasibility(ev, templates: dict, sources: dict[str, SourceFiles], *,
             continue
         source = ev.config.data.sources[stage.source]
         mapping = dict(source.columns)
-        file = source.path
+        file = source.label
         check = _CHECKS.get(template.name)
         if check is None:
             continue
