@@ -65,20 +65,25 @@ def test_a_table_reads_like_its_file(monkeypatch, warehouse):
     assert source_rows(table) == source_rows(files)
     assert source_values(table, "month") == source_values(files, "month")
     mapping = {"time": "month", "outcome": "admissions", "denominator": "population", "weight": "population"}
-    pd.testing.assert_frame_equal(read_source(table, mapping), read_source(files, mapping))
+    pd.testing.assert_frame_equal(read_source(table, mapping), sort_rows(read_source(files, mapping)))
     query = _table(monkeypatch, warehouse, table=None,
                    query="SELECT * FROM analytics.admissions WHERE month >= '2020-01'")
     assert source_rows(query) == int((read_source(files)["month"] >= "2020-01").sum())
 
 
-def test_read_source_sorts_rows_by_every_mapped_column():
+def test_a_table_is_read_sorted_by_every_mapped_column_and_a_file_in_file_order(monkeypatch, warehouse, tmp_path):
     frame = pd.DataFrame({"a": ["b", None, "a", "b"], "n": [2.0, 1.0, None, 1.0]})
     out = sort_rows(frame)
     assert out["a"].tolist()[:3] == ["a", "b", "b"] and pd.isna(out["a"].iloc[3])
     assert out["n"].tolist()[1:3] == [1.0, 2.0]
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(CSV).iloc[::-1].to_csv(shuffled, index=False)
+    files = SourceFiles("admissions", str(shuffled), (shuffled,), "csv")
     mapping = {"time": "month", "outcome": "admissions"}
-    data = read_source(_files(), mapping)
-    assert data.equals(data.sort_values(["time", "outcome"], kind="stable", ignore_index=True))
+    # a file keeps its order (messages name spreadsheet rows by position); a table has none, so it is sorted
+    assert read_source(files, mapping)["time"].iloc[0] == pd.read_csv(CSV)["month"].iloc[-1]
+    table = read_source(_table(monkeypatch, warehouse), mapping)
+    assert table.equals(table.sort_values(["time", "outcome"], kind="stable", ignore_index=True))
 
 
 def test_resolve_source(tmp_path):

@@ -24,7 +24,9 @@ codes go through :func:`toolkit.baseline.deprivation.join_lookup` and are joined
 back.  If any check fails (or the data cannot be read as one relation), the pandas
 route is run instead so that the error names the same rows it always did; any other
 DuckDB error is a fault in the queries and is raised as a :class:`toolkit.errors.RunError`.  **Aggregated** sources (a ``denominator`` mapped: a
-few rows per area and period) and Excel files take the pandas route.
+few rows per area and period) and Excel files take the pandas route.  A record-level **table** source
+(``table:``/``query:`` in evaluation.yaml) runs the same steps on its engine (DuckDB, PostgreSQL, Spark); a table
+has no row order, so example codes are the first in sorted order and example rows are blank.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def aggregate_source(ctx, *, lookup: pd.DataFrame | None = None, not_stated=NOT_
     not_stated : collection of str
         Ethnicity entries that mean "not stated".
     engine : {"auto", "duckdb", "pandas"}
-        ``auto`` aggregates record-level CSV/Parquet sources in DuckDB and
+        ``auto`` aggregates record-level CSV/Parquet sources in DuckDB, record-level
+        table sources on their engine (only distinct codes and cells come back) and
         everything else in pandas; ``pandas`` reads the source whole (the
         reference the DuckDB route is tested against); ``duckdb`` is ``auto``.
 
@@ -86,7 +89,17 @@ def aggregate_source(ctx, *, lookup: pd.DataFrame | None = None, not_stated=NOT_
     if engine not in ("auto", "duckdb", "pandas"):
         raise ValueError(f"engine must be 'auto', 'duckdb' or 'pandas', not {engine!r}")
     mapping = dict(ctx.evaluation.config.data.sources[ctx.stage.source].columns) if ctx.stage.source else {}
-    if engine != "pandas" and _duck_covers(ctx, mapping, lookup):
+    if engine != "pandas" and _duck_covers(ctx, mapping, lookup) and _is_table(ctx):
+        from toolkit.data.engine import engine_error
+
+        try:
+            return _table(ctx, mapping, lookup, not_stated)
+        except (_Fallback, ToolkitError):
+            pass  # a check failed: the pandas route reads the table and names the problem
+        except Exception as exc:  # noqa: BLE001 - the engine's error, made ours (no URL, no JVM trace)
+            source = ctx.source_files()
+            raise engine_error(exc, source=source.name, table=source.label, engine="table's") from None
+    elif engine != "pandas" and _duck_covers(ctx, mapping, lookup):
         try:
             return _duck(ctx, mapping, lookup, not_stated)
         except (_Fallback, ToolkitError):
@@ -118,9 +131,15 @@ def _duck_covers(ctx, mapping, lookup) -> bool:
     elif not any(r in mapping for r in ("imd_decile", "lsoa", "imd_score")):
         return False
     try:
-        return getattr(ctx.source_files(), "format", None) in ("csv", "parquet")  # a table: the pandas route
+        return _is_table(ctx) or ctx.source_files().format in ("csv", "parquet")
     except ToolkitError:
         return False
+
+
+def _is_table(ctx) -> bool:
+    from toolkit.data.engine import TableSource
+
+    return isinstance(ctx.source_files(), TableSource)
 
 
 def _q(name: str) -> str:
@@ -159,8 +178,9 @@ def _register(con, name: str, frame: pd.DataFrame) -> None:
     con.register(name, frame)
 
 
-def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
-    """Code → decile for the distinct LSOA codes, with attach_imd's guard, audit and sentence."""
+def _lsoa_map(ctx, codes):
+    """Code → decile for the distinct LSOA codes (``__k``, their rows ``__n``, first position ``__p``), with
+    attach_imd's guard, audit and sentence."""
     from toolkit.data.imd import (
         AUDIT_TEXT, ATTRIBUTION, AttachResult, VintageReport, categorise_codes, vintage_mismatch, normalise_codes, shown_codes, code_vintage,
         load_imd,
@@ -171,9 +191,6 @@ def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
         raise _Fallback("no imd_vintage")
     source = ctx.evaluation.config.data.sources[ctx.stage.source]
     v = code_vintage(vintage)
-    # distinct codes, their records and first record (for example codes in row order): one numbered scan
-    codes = con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n, min(__pos) AS __p FROM {numbered_sql()} "
-                        "GROUP BY 1").df()
     raw = pd.Series(list(codes["__k"]), dtype="object")
     w = codes["__n"].to_numpy(dtype="int64")
     norm = normalise_codes(raw)
@@ -213,12 +230,10 @@ def _lsoa_map(ctx, con, scan, numbered_sql, column, file):
     return pd.DataFrame({"__k": codes["__k"], "__dec": dec}), Deprivation(None, "lsoa", audit, sentence)
 
 
-def _area_map(con, numbered_sql, column, lookup):
+def _area_map(codes, lookup):
     """Area → decile for the distinct areas through the analyst's lookup, audited as :func:`join_lookup` does."""
     from toolkit.baseline.deprivation import _key, _lookup_audit, join_lookup
 
-    codes = con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n, min(__pos) AS __p FROM {numbered_sql()} "
-                        "GROUP BY 1").df()
     joined = join_lookup(pd.DataFrame({"area": codes["__k"]}), lookup)  # the lookup's own checks
     dec = joined.data["imd_decile"].to_numpy(dtype="float64")
     audit, sentence = _lookup_audit(_key(codes["__k"]), dec, lookup.attrs.get("file", "the IMD lookup"),
@@ -238,11 +253,10 @@ def _simple(decile: np.ndarray, w: np.ndarray, description: str) -> pd.DataFrame
     })
 
 
-def _score_map(ctx, con, scan, column):
+def _score_map(ctx, codes):
     vintage = ctx.evaluation.config.imd_vintage
     if vintage is None:
         raise _Fallback("no imd_vintage")
-    codes = con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n FROM {scan} GROUP BY 1").df()
     raw = codes["__k"]
     s = pd.to_numeric(raw, errors="coerce")
     if (s.isna() & raw.notna()).any():
@@ -279,20 +293,68 @@ def _duck(ctx, mapping, lookup, not_stated):
         if dup:
             raise _Fallback("duplicated person")
 
+    def codes_of(column: str, numbered: bool = True) -> pd.DataFrame:
+        # distinct values, their records and first record (for example codes in row order): one numbered scan
+        if not numbered:
+            return con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n FROM {scan} GROUP BY 1").df()
+        return con.execute(f"SELECT {_q(column)} AS __k, count(*) AS __n, min(__pos) AS __p FROM {numbered_sql()} "
+                           "GROUP BY 1").df()
+
+    def example_rows(wanted: pd.DataFrame, cols: list[str]) -> str:
+        _register(con, "__excl", wanted)
+        on = " AND ".join(f"n.{_q(mapping[r])} IS NOT DISTINCT FROM e.{_q(r)}" for r in cols)
+        rows = con.execute(f"SELECT n.__pos FROM {numbered_sql()} AS n SEMI JOIN __excl AS e ON {on} "
+                           f"ORDER BY n.__pos LIMIT {_EXAMPLES}").fetchall()
+        return ", ".join(str(int(r[0]) + 2) for r in rows)
+
+    engine = duckdb_engine(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {scan}")
+    out = _cells(ctx, engine, engine.table("__records"), mapping, lookup, not_stated, codes_of, example_rows, file)
+    con.close()
+    return out
+
+
+def _table(ctx, mapping, lookup, not_stated):
+    """The records of a table source summed on its engine: only distinct codes and cells come back."""
+    from toolkit.data.engine import open_table
+    from toolkit.data.tables import engine_for
+
+    source = ctx.source_files()
+    engine = engine_for(source)
+    rel = open_table(engine, source)
+    if any(c not in rel.columns for c in mapping.values()):
+        raise _Fallback("a mapped column is missing")  # read_source names it
+    if "person_id" in mapping:
+        keys = [mapping[r] for r in ("person_id", "period") if r in mapping]
+        known = rel.filter(rel[mapping["person_id"]].notnull())
+        dups = known.group_by(keys).aggregate(__n=known.count())
+        dups = dups.filter(dups["__n"] > 1)
+        if int(engine.collect(dups.aggregate(n=dups.count()))["n"].iloc[0]):
+            raise _Fallback("duplicated person")
+
+    def codes_of(column: str, numbered: bool = True) -> pd.DataFrame:
+        # a table has no row order: the distinct values in sorted order stand in for "first seen" (example codes)
+        codes = engine.collect(rel.group_by(__k=rel[column]).aggregate(__n=rel.count()))
+        codes = codes.assign(__null=codes["__k"].isna()).sort_values(["__null", "__k"], kind="stable")
+        return codes.drop(columns="__null").assign(__p=range(len(codes))).reset_index(drop=True)
+
+    return _cells(ctx, engine, rel, mapping, lookup, not_stated, codes_of, lambda wanted, cols: "",
+                  ctx.source_label)
+
+
+def _cells(ctx, engine, rel, mapping, lookup, not_stated, codes_of, example_rows_of, file):
+    """Deprivation attached and the records' distinct combinations counted on ``engine``, then the pandas rules."""
     dep = None
     if lookup is not None and "imd_decile" not in mapping:
-        table, dep = _area_map(con, numbered_sql, mapping["area"], lookup)
+        table, dep = _area_map(codes_of(mapping["area"]), lookup)
     elif "imd_decile" in mapping:
         pass
     elif "lsoa" in mapping:
-        table, dep = _lsoa_map(ctx, con, scan, numbered_sql, mapping["lsoa"], file)
+        table, dep = _lsoa_map(ctx, codes_of(mapping["lsoa"]))
     else:
-        table, dep = _score_map(ctx, con, scan, mapping["imd_score"])
+        table, dep = _score_map(ctx, codes_of(mapping["imd_score"], numbered=False))
     # the distinct combinations of the raw values and their record counts: the toolkit's one GROUP BY
     # (toolkit.data.cells.group_rows, the query every engine runs), with the code -> decile table joined on the engine
-    engine = duckdb_engine(con)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW __records AS SELECT * FROM {scan}")
-    rel = engine.table("__records")
     if dep is not None:
         key = mapping[{"lsoa": "lsoa", "imd_score": "imd_score", "area": "area"}[dep.route]]
         lookup_table = engine.upload(table, {"__k": rel[key].type(), "__dec": "float64"}, "map")
@@ -323,19 +385,13 @@ def _duck(ctx, mapping, lookup, not_stated):
     def example_rows(reason: str, mask: np.ndarray) -> str:
         # the reason depends only on the raw numerator and period: find the first records with those values
         cols = [r for r in ("numerator", "period") if r in pseudo.columns]
-        wanted = pseudo.loc[mask, cols].drop_duplicates().reset_index(drop=True)
-        _register(con, "__excl", wanted)
-        on = " AND ".join(f"n.{_q(mapping[r])} IS NOT DISTINCT FROM e.{_q(r)}" for r in cols)
-        rows = con.execute(f"SELECT n.__pos FROM {numbered_sql()} AS n SEMI JOIN __excl AS e ON {on} "
-                           f"ORDER BY n.__pos LIMIT {_EXAMPLES}").fetchall()
-        return ", ".join(str(int(r[0]) + 2) for r in rows)
+        return example_rows_of(pseudo.loc[mask, cols].drop_duplicates().reset_index(drop=True), cols)
 
     data = pseudo[[c for c in ["numerator", "imd_decile", *present[1:]]]]
     try:
         agg = _aggregate(data, file=file, not_stated=not_stated, weights=weights, example_rows=example_rows)
     except ToolkitError as exc:
         raise _Fallback(str(exc)) from None
-    con.close()
     out = data.assign(rows=weights)
     return Deprivation(out, dep.route, dep.audit, dep.sentence), dataclasses.replace(agg, columns=dict(mapping))
 

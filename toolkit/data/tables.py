@@ -149,9 +149,10 @@ def read_table(source: TableSource, columns: dict[str, str] | None = None) -> pd
 def sort_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in one order whatever their engine: sorted by every column in turn, stable, missing last.
 
-    A table has no row order, so a source read into pandas is sorted (files too,
-    so that the same records give the same frame, and the same estimates, on every
-    engine).  Text columns holding mixed Python types are compared as text.
+    A table has no row order, so a table read into pandas is sorted: the same records
+    give the same frame on every engine.  (Files keep their order: messages name
+    spreadsheet rows by position.)  Text columns holding mixed Python types are
+    compared as text.
     """
     if frame.empty or frame.shape[1] == 0:
         return frame.reset_index(drop=True)

@@ -140,7 +140,8 @@ class StageContext:
     def data(self) -> pd.DataFrame:
         """The stage's source, read with its column mapping (columns under their role names).
 
-        Rows are sorted by every mapped column (:func:`toolkit.data.sources.read_source`).
+        A file keeps its row order; a table (no row order) is sorted by every mapped column
+        (:func:`toolkit.data.sources.read_source`).
         """
         if self.stage.source is None:
             raise ConfigError(
