@@ -1,16 +1,24 @@
-"""Check a source's files against a template's :class:`~toolkit.data.contracts.Contract` in DuckDB.
+"""Check a source against a template's :class:`~toolkit.data.contracts.Contract`: files in DuckDB, or a table.
 
-Every row rule of a contract (type, range, missing values, cross-column rules,
-period granularity, LSOA vintage) is one SQL expression; all of them are counted
-in **one streaming scan** per file (``count(*) FILTER (WHERE rule)``), so a file
-of tens of millions of rows is checked without loading it into memory.  Only when
-a rule is broken does a second query fetch its first example rows (CSV rows are
-numbered with a window over the file; Parquet files carry their own row numbers).
-Uniqueness keys are one ``GROUP BY ... HAVING count(*) > 1`` query over all the
-files of a source.
+The rules are defined once (:mod:`toolkit.data.rules`: Ibis expressions for row
+rules, DuckDB SQL on distinct values for value rules) and counted where the
+records live:
 
-Row numbers are those a spreadsheet shows: the header is row 1, the first data
-row is row 2.
+- **files** (the default): every rule is counted in **one streaming scan** per file
+  — the Ibis conditions are compiled to DuckDB SQL and counted with
+  ``count(*) FILTER (WHERE rule)``, and the distinct values of the columns value
+  rules need come back from the same scan (``histogram``) — so a file of tens of
+  millions of rows is checked without loading it into memory.  Only when a rule is
+  broken does a second query fetch its first example rows (CSV rows are numbered
+  with a window over the file; Parquet files carry their own row numbers).
+  Uniqueness keys are checked by sorting one 64-bit hash of the key per row
+  (equal keys have equal hashes, so no repeated hash means no repeated key); only
+  when a hash repeats does the exact ``GROUP BY ... HAVING count(*) > 1`` run.
+  Row numbers are those a spreadsheet shows: the header is row 1, the first data
+  row is row 2.
+- **a table or query** on a connection (:class:`toolkit.data.engine.TableSource`:
+  a DuckDB database, PostgreSQL, Spark): :mod:`toolkit.data.contract_tables` runs
+  the same expressions there; only counts, distinct values and examples come back.
 """
 
 from __future__ import annotations
@@ -21,21 +29,23 @@ from pathlib import Path
 from typing import Mapping
 
 import duckdb
+import pandas as pd
 
+from toolkit.data.cells import text
 from toolkit.data.contracts import Contract
+from toolkit.data.engine import Engine, TableSource, duckdb_engine
 from toolkit.data.rules import (  # noqa: F401  (re-exported: text_sql, period_class_sql, quote were defined here)
-    _CLASS_WORDS,
-    _PERIOD_FIX,
-    _compare_rules,
-    _num_sql,
-    _only_tables,
-    _role_rules,
-    _Rule,
+    CLASS_WORDS,
+    PERIOD_FIX,
+    Rule,
+    only_tables,
     period_class_sql,
     quote,
+    row_rules,
     text_sql,
 )
-from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, relation_sql, quote_ident
+from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, relation_sql
+from toolkit.data.uniqueness import check_unique_files
 from toolkit.errors import Problem
 
 __all__ = ["ContractReport", "Exclusion", "check_contract", "period_class_sql", "text_sql"]
@@ -84,21 +94,30 @@ class CheckedFile:
             self.plain = relation_sql(files, path)
             self.numbered = f"(SELECT *, row_number() OVER () + 1 AS __row FROM {self.plain})"
         self.types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {self.plain}").fetchall()}
+        self.con, self.index = con, index
+
+    def tables(self, engine: Engine):
+        """The file as Ibis tables on ``engine`` (its DuckDB connection): plain, and with ``__row``."""
+        name = f"__chk{self.index}"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.plain}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT * FROM {self.numbered}")
+        return engine.table(name), engine.table(f"{name}_rows")
 
 
 def _fmt(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Contract, *,
+def check_contract(source, mapping: Mapping[str, str], contract: Contract, *,
                    folder: Path | None = None, imd_vintage: int | None = None,
-                   allow_vintage_mismatch: bool = False) -> ContractReport:
-    """Check every file of a source against a contract, reporting every violation at once.
+                   allow_vintage_mismatch: bool = False, engine: Engine | None = None) -> ContractReport:
+    """Check a source (its files, or a table/query) against a contract, reporting every violation at once.
 
     Parameters
     ----------
-    files : SourceFiles
-        From :func:`toolkit.data.sources.resolve_files`.
+    source : SourceFiles or TableSource
+        Files from :func:`toolkit.data.sources.resolve_files`, or a table/query on a
+        connection (:class:`toolkit.data.engine.TableSource`).
     mapping : mapping
         ``{role: user column}`` from evaluation.yaml; only mapped roles are checked.
     contract : Contract
@@ -109,190 +128,218 @@ def check_contract(files: SourceFiles, mapping: Mapping[str, str], contract: Con
         When given, LSOA columns are checked against the vintage's boundaries.
     allow_vintage_mismatch : bool
         Skip the LSOA vintage guard (``allow_vintage_mismatch`` on the source).
+    engine : toolkit.data.engine.Engine, optional
+        Where a table source lives (default: its ``connection``); files are always
+        read by embedded DuckDB.
 
     Returns
     -------
     ContractReport
         Problems (empty when the data keep the contract), exclusions by
-        documented rule and the number of rows read.
+        documented rule and the number of rows read.  For a table, problems name
+        the table (``file``) and carry example values but no row numbers (a table
+        has no row order).
+
+    Raises
+    ------
+    toolkit.errors.DataError
+        A table cannot be read, or a column's type cannot hold what its role needs.
+    toolkit.errors.ConfigError
+        The connection cannot be made.
     """
-    con = duckdb.connect()
-    if imd_vintage is not None and not allow_vintage_mismatch:
-        _only_tables(con)
+    if isinstance(source, TableSource):
+        from toolkit.data.contract_tables import check_table
+
+        return check_table(source, mapping, contract, imd_vintage=imd_vintage,
+                           allow_vintage_mismatch=allow_vintage_mismatch, engine=engine)
+    return _check_files(source, mapping, contract, folder=folder, imd_vintage=imd_vintage,
+                        allow_vintage_mismatch=allow_vintage_mismatch)
+
+
+def _check_files(files: SourceFiles, mapping, contract: Contract, *, folder, imd_vintage, allow_vintage_mismatch):
+    eng = duckdb_engine()
+    con = eng.raw
+    con.execute("SET enable_progress_bar = false")
+    vintage = None if allow_vintage_mismatch else imd_vintage
     problems: list[Problem] = []
     exclusions: list[Exclusion] = []
     rows_per_file: dict[str, int] = {}
-    handles: list[CheckedFile] = []
-    # one file: each uniqueness key is counted distinct in the same scan, and only keys with repeats are grouped
-    keys = [rule.columns(mapping) for rule in contract.unique]
-    fused = len(files.files) == 1 and files.format != "xlsx"
-    distinct: dict[int, int] = {}
-    for i, path in enumerate(files.files):
-        shown = os.path.relpath(path, folder) if folder else str(path)
-        try:
-            fh = CheckedFile(con, files, path, i)
-            handles.append(fh)
-            types = fh.types
-            if any(c not in types for c in mapping.values()):
-                continue  # reported by the column check
-            rules: list[_Rule] = []
-            prior: list[str] = []
-            for role, column in mapping.items():
-                spec = contract.roles.get(role)
-                if spec is None:
-                    continue
-                vint = None if allow_vintage_mismatch else imd_vintage
-                extra, prior = _role_rules(role, column, spec, types[column], prior, vint)
-                rules += extra
-            invalid = {}
-            for r in rules:
-                if r.key.startswith("range:"):
-                    invalid[r.role] = r.expr
-            rules += _compare_rules(contract.compare, mapping, types, contract, invalid)
-            extra = []
-            if fused:
-                extra = [f"count(DISTINCT struct_pack({', '.join(f'k{j} := {_key_sql(mapping[r], [fh])}' for j, r in enumerate(roles))}))"
-                         for roles in keys if roles]
-            problems_f, excl_f, n, got = _check_file(con, fh, rules, shown, files.name, extra)
-            distinct = dict(zip([i for i, roles in enumerate(keys) if roles], got)) if fused else {}
-        except duckdb.Error as exc:
-            problems.extend(_duck_error(files, path, exc).problems)
-            continue
-        rows_per_file[shown] = n
-        if n == 0:
-            problems.append(Problem("the file has a header but no data rows", file=shown, count=0,
-                                    fix="re-export the extract, or remove the empty file from the source"))
-        problems += problems_f
-        exclusions += excl_f
-    if handles:
-        n_rows = sum(rows_per_file.values())
-        skip = {i for i, d in distinct.items() if d == n_rows}  # as many distinct keys as rows: no repeats
-        problems += _check_unique(con, contract, mapping, handles, folder, skip)
+    handles: list[tuple[CheckedFile, object]] = []
+    cleans: list[set] = []
+    try:
+        for i, path in enumerate(files.files):
+            shown = os.path.relpath(path, folder) if folder else str(path)
+            try:
+                fh = CheckedFile(con, files, path, i)
+                t, numbered = fh.tables(eng)
+                handles.append((fh, t))
+                if any(c not in fh.types for c in mapping.values()):
+                    continue  # reported by the column check
+                rules = row_rules("duckdb", t, mapping, contract, vintage)
+                n, counts, shares, clean = _file_counts(eng, t, rules)
+                cleans.append(clean)
+                hits = evaluate(rules, counts, shares)
+                if hits:
+                    again = {r.key: r for r in row_rules("duckdb", numbered, mapping, contract, vintage)}
+                    found = _file_examples(eng, numbered, hits, again)
+                    problems_f, excl_f = report(hits, found, shown, files.name)
+                else:
+                    problems_f, excl_f = [], []
+            except duckdb.Error as exc:
+                problems.extend(_duck_error(files, path, exc).problems)
+                continue
+            rows_per_file[shown] = n
+            if n == 0:
+                problems.append(Problem("the file has a header but no data rows", file=shown, count=0,
+                                        fix="re-export the extract, or remove the empty file from the source"))
+            problems += problems_f
+            exclusions += excl_f
+        if handles:
+            try:
+                clean = set.intersection(*cleans) if len(cleans) == len(handles) else set()
+                problems += check_unique_files(eng, contract, mapping, handles, folder, sum(rows_per_file.values()),
+                                                clean)
+            except duckdb.Error as exc:
+                problems.extend(_duck_error(files, files.files[0], exc).problems)
+    finally:
+        con.close()
     return ContractReport(tuple(problems), tuple(exclusions), sum(rows_per_file.values()), rows_per_file)
 
 
-def _counts(con, fh: CheckedFile, rules: list[_Rule], extra: list[str]) -> tuple[int, list[int], list, list]:
-    """Rows, each rule's row count, each share's row count and the ``extra`` aggregates, in one scan of the file.
+# --------------------------------------------------------------------------- counting (shared with tables)
 
-    On Parquet, rules that depend on one column only (period classes, the LSOA vintage) are counted over that
-    column's distinct values weighted by their rows (Parquet reads one column cheaply), so the scan of the records
-    evaluates no regular expression per row; on CSV everything is counted in the one scan.
+def value_columns(rules: list[Rule]) -> list[str]:
+    """The columns whose distinct values the value rules classify."""
+    return list(dict.fromkeys(r.column for r in rules if r.value_sql))
+
+
+def classify(values: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[int, tuple[int, int, list]]:
+    """Value rules on this machine's DuckDB: ``{id(rule): (rows, share rows, matching values sorted)}``.
+
+    ``values[column]`` holds the column's distinct trimmed text values ``v`` (blank as missing) and their row
+    counts ``n``, from whichever engine holds the records.
     """
-    by_value = fh.plain.startswith("read_parquet(")
-    row_rules = [r for r in rules if not (by_value and r.per_value)]
-    aggs = ["count(*)"] + [f"count(*) FILTER (WHERE {r.expr})" for r in row_rules]
-    aggs += [f"count(*) FILTER (WHERE {r.share_of})" for r in row_rules if r.share_of] + extra
-    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in row_rules if r.derived))
-    plain = f"(SELECT *{derived} FROM {fh.plain})" if derived else fh.plain
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM {plain}").fetchone()
-    counts = dict(zip(map(id, row_rules), row[1:1 + len(row_rules)]))
-    rest = iter(row[1 + len(row_rules):])
-    shares = {id(r): next(rest) for r in row_rules if r.share_of}
-    extras = list(rest)
-    columns = dict.fromkeys(r.per_value for r in rules if by_value and r.per_value)
-    for column in columns:
-        mine = [r for r in rules if r.per_value == column]
-        derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in mine if r.derived))
-        values = (f"(SELECT *{derived} FROM (SELECT {quote_ident(column)}, count(*) AS __n FROM {fh.plain} "
-                  f"GROUP BY ALL))")
-        sums = [f"coalesce(sum(__n) FILTER (WHERE {r.expr}), 0)" for r in mine]
-        sums += [f"coalesce(sum(__n) FILTER (WHERE {r.share_of}), 0)" for r in mine if r.share_of]
-        got = con.execute(f"SELECT {', '.join(sums)} FROM {values}").fetchone()
-        counts.update(zip(map(id, mine), got[:len(mine)]))
-        shares.update(zip([id(r) for r in mine if r.share_of], got[len(mine):]))
-    return int(row[0]), [int(counts[id(r)]) for r in rules], [shares.get(id(r)) for r in rules], extras
+    out: dict[int, tuple[int, int, list]] = {}
+    mine = [r for r in rules if r.value_sql]
+    if not mine:
+        return out
+    con = duckdb.connect()
+    try:
+        if any(r.share_sql for r in mine):
+            only_tables(con)
+        for column in dict.fromkeys(r.column for r in mine):
+            frame = values[column][["v", "n"]]
+            con.register("__vals", frame)
+            these = [r for r in mine if r.column == column]
+            sel = ", ".join(f"coalesce(({r.value_sql}), false) AS r{j}"
+                            + (f", coalesce(({r.share_sql}), false) AS s{j}" if r.share_sql else "")
+                            for j, r in enumerate(these))
+            got = con.execute(f"SELECT v, n, {sel} FROM __vals WHERE v IS NOT NULL").df()
+            for j, r in enumerate(these):
+                hit = got[got[f"r{j}"]]
+                share = int(got.loc[got[f"s{j}"], "n"].sum()) if r.share_sql else 0
+                out[id(r)] = (int(hit["n"].sum()), share, sorted(hit["v"].astype(str)))
+            con.unregister("__vals")
+    finally:
+        con.close()
+    return out
 
 
-def _check_file(con, fh: CheckedFile, rules: list[_Rule], shown: str, source: str, extra: list[str] = ()):
-    derived = "".join(dict.fromkeys(f", {r.derived[1]} AS {r.derived[0]}" for r in rules if r.derived))
-    numbered = f"(SELECT *{derived} FROM {fh.numbered})" if derived else fh.numbered
-    n, counts, shares, extras = _counts(con, fh, rules, list(extra))
-    hit: list[tuple[_Rule, int]] = []
-    for rule, count, share in zip(rules, counts, shares):
-        if not count:
-            continue
-        if rule.share_of and (not share or count / share <= rule.tolerance):
-            continue
-        hit.append((rule, int(count)))
-    # period granularity: classes seen in one column
-    by_role: dict[str, list[tuple[_Rule, int]]] = {}
-    for rule, count in hit:
-        if rule.key.startswith("class:"):
-            by_role.setdefault(rule.role, []).append((rule, count))
-    reported = [(r, c) for r, c in hit if not r.key.startswith("class:")]
-    mixed_msgs: dict[str, tuple[str, str]] = {}
+def _file_counts(eng: Engine, t, rules: list[Rule]):
+    """Rows, each row rule's count and the distinct values of value-rule columns, in one scan of the file."""
+    import ibis
+
+    row = [r for r in rules if r.cond is not None]
+    cols = value_columns(rules)
+    proj = {f"r{j}": r.cond for j, r in enumerate(row)}
+    proj.update({f"c{j}": t[c] for j, c in enumerate(cols)})
+    aggs = ["count(*)"] + [f'count(*) FILTER (WHERE "r{j}")' for j in range(len(row))]
+    aggs += [f'histogram("c{j}")' for j in range(len(cols))]
+    sql = ibis.to_sql(t.select(**proj), dialect="duckdb") if proj else f"SELECT 1 FROM {t.get_name()}"
+    got = eng.raw.execute(f"SELECT {', '.join(aggs)} FROM ({sql})").fetchall()[0]
+    counts = {id(r): int(c) for r, c in zip(row, got[1:1 + len(row)])}
+    values, clean = {}, set()
+    for j, c in enumerate(cols):
+        hist = got[1 + len(row) + j] or {}
+        raw = pd.DataFrame({"c": list(hist.keys()), "n": list(hist.values())})
+        values[c] = _texts(eng, raw, t[c].type())
+        if t[c].type().is_string() and all(isinstance(v, str) and v and v.strip() == v for v in hist):
+            clean.add(c)  # every value is its own trimmed text: the raw column can be a uniqueness key
+    return int(got[0]), counts, classify(values, rules), clean
+
+
+def _texts(eng: Engine, raw: pd.DataFrame, dtype) -> pd.DataFrame:
+    """Distinct raw values with row counts → distinct trimmed text values (:func:`text`) with row counts."""
+    frame = raw[raw["c"].notna()] if len(raw) else raw
+    table = eng.upload(frame, {"c": dtype, "n": "int64"}, "values")
+    return eng.collect(table.group_by(v=text(table.c)).aggregate(n=table.n.sum()))
+
+
+def evaluate(rules: list[Rule], counts: Mapping[int, int], shares: Mapping[int, tuple]) -> list[tuple]:
+    """The broken rules as ``(rule, rows, message, fix, values)``, with period granularity's mixtures resolved."""
+    hit = []
+    for rule in rules:
+        if rule.value_sql:
+            count, share, vals = shares[id(rule)]
+            if rule.share_sql and (not share or count / share <= rule.tolerance):
+                continue
+        else:
+            count, vals = counts[id(rule)], None
+        if count:
+            hit.append((rule, count, vals))
+    by_role: dict[str, list[tuple]] = {}
+    for h in hit:
+        if h[0].key.startswith("class:"):
+            by_role.setdefault(h[0].role, []).append(h)
+    out = [(r, c, r.message, r.fix, v) for r, c, v in hit if not r.key.startswith("class:")]
     for role, seen in by_role.items():
-        calendar = [(r, c) for r, c in seen if not r.key.endswith(":text")]
-        text = [(r, c) for r, c in seen if r.key.endswith(":text")]
-        if calendar and text:
-            r, c = text[0]
-            reported.append((r, c))
-            mixed_msgs[r.key] = (f"'{role}' values cannot be read as periods (e.g. {{example}})", _PERIOD_FIX)
+        calendar = [h for h in seen if not h[0].key.endswith(":text")]
+        texts = [h for h in seen if h[0].key.endswith(":text")]
+        if calendar and texts:
+            r, c, v = texts[0]
+            out.append((r, c, f"'{role}' values cannot be read as periods (e.g. {{example}})", PERIOD_FIX, v))
         if len(calendar) > 1:
-            calendar.sort(key=lambda rc: -rc[1])
-            counts_text = ", ".join(f"{c:,} {_CLASS_WORDS[r.key.rsplit(':', 1)[1]]}" for r, c in calendar)
-            for r, c in calendar[1:]:
-                reported.append((r, c))
-                mixed_msgs[r.key] = (f"'{role}' mixes period granularities ({counts_text}); "
-                                     f"these rows are the odd ones out (e.g. {{example}})", _PERIOD_FIX)
-    if not reported:
-        return [], [], n, extras
+            calendar.sort(key=lambda h: -h[1])
+            counts_text = ", ".join(f"{c:,} {CLASS_WORDS[r.key.rsplit(':', 1)[1]]}" for r, c, _ in calendar)
+            for r, c, v in calendar[1:]:
+                out.append((r, c, f"'{role}' mixes period granularities ({counts_text}); "
+                                  f"these rows are the odd ones out (e.g. {{example}})", PERIOD_FIX, v))
+    return out
+
+
+def _file_examples(eng: Engine, numbered, hits: list[tuple], again: Mapping[str, Rule]) -> list[tuple]:
+    """The first rows (spreadsheet numbers) and the first example value of each broken rule, in one scan.
+
+    ``again`` holds the same rules built over ``numbered`` (the file with ``__row``), by key.
+    """
+    import ibis
+
+    proj = {"__row": numbered["__row"]}
+    for j, (rule, _, _, _, vals) in enumerate(hits):
+        if rule.value_sql:
+            v = text(numbered[rule.column])
+            proj[f"c{j}"], proj[f"v{j}"] = v.isin(vals), v
+        else:
+            same = again[rule.key]
+            proj[f"c{j}"] = same.cond
+            if same.value is not None:
+                proj[f"v{j}"] = same.value
+    sql = ibis.to_sql(numbered.select(**proj), dialect="duckdb")
     sel = []
-    for r, _ in reported:
-        sel.append(f"min(__row, {_EXAMPLES}) FILTER (WHERE {r.expr})")
-        sel.append(f"arg_min({r.value}, __row) FILTER (WHERE {r.expr})" if r.value else "NULL")
-    detail = con.execute(f"SELECT {', '.join(sel)} FROM {numbered}").fetchone()
+    for j, _ in enumerate(hits):
+        sel.append(f'min(__row, {_EXAMPLES}) FILTER (WHERE "c{j}")')
+        sel.append(f'arg_min("v{j}", __row) FILTER (WHERE "c{j}")' if f"v{j}" in proj else "NULL")
+    detail = eng.raw.execute(f"SELECT {', '.join(sel)} FROM ({sql})").fetchall()[0]
+    return [(tuple(sorted(int(x) for x in (detail[2 * j] or ()))), detail[2 * j + 1]) for j in range(len(hits))]
+
+
+def report(hits: list[tuple], examples: list[tuple], shown: str, source: str) -> tuple[list, list]:
+    """Problems and exclusions from the broken rules and their examples ``(rows, value)``."""
     problems, exclusions = [], []
-    for j, (rule, count) in enumerate(reported):
-        rows = tuple(sorted(int(x) for x in (detail[2 * j] or ())))
-        example = detail[2 * j + 1]
+    for (rule, count, message, fix, _), (rows, example) in zip(hits, examples):
         if rule.exclude:
             exclusions.append(Exclusion(source, shown, rule.role or "", rule.column or "", rule.message, count, rows))
             continue
-        message, fix = mixed_msgs.get(rule.key, (rule.message, rule.fix))
         message = message.replace("{example}", _fmt(example) if example is not None else "blank")
         problems.append(Problem(message, file=shown, column=rule.column, rows=rows, count=count, fix=fix))
-    return problems, exclusions, n, extras
-
-
-_TEXT_TYPES = ("VARCHAR", "BLOB", "JSON")
-
-
-def _key_sql(column: str, handles: list[CheckedFile]) -> str:
-    """A uniqueness key: the value itself when it is typed (numbers, dates) in every file, else trimmed text."""
-    typed = all(h.types.get(column, "VARCHAR").split("(")[0] not in _TEXT_TYPES for h in handles)
-    return quote_ident(column) if typed else text_sql(column)
-
-
-def _check_unique(con, contract: Contract, mapping, handles: list[CheckedFile], folder, skip=frozenset()) -> list[Problem]:
-    problems = []
-    for index, rule in enumerate(contract.unique):
-        roles = rule.columns(mapping)
-        if not roles or index in skip:
-            continue
-        cols = [mapping[r] for r in roles]
-        keys = ", ".join(f"{_key_sql(c, handles)} AS k{i}" for i, c in enumerate(cols))
-        knames = ", ".join(f"k{i}" for i in range(len(cols)))
-        union = " UNION ALL ".join(
-            f"SELECT {keys}, {i} AS __f FROM {fh.plain}" for i, fh in enumerate(handles))
-        n_dup, n_keys = con.execute(
-            f"SELECT coalesce(sum(c), 0), count(*) FROM (SELECT count(*) AS c FROM ({union}) "
-            f"GROUP BY {knames} HAVING count(*) > 1)").fetchone()
-        if not n_dup:
-            continue
-        numbered = " UNION ALL ".join(
-            f"SELECT {keys}, {i} AS __f, __row FROM {fh.numbered}" for i, fh in enumerate(handles))
-        examples = con.execute(
-            f"SELECT __f, __row, {knames} FROM (SELECT *, count(*) OVER (PARTITION BY {knames}) AS c "
-            f"FROM ({numbered})) WHERE c > 1 ORDER BY __f, __row LIMIT {_EXAMPLES}").fetchall()
-        first = handles[examples[0][0]].path
-        shown = os.path.relpath(first, folder) if folder else str(first)
-        rows = tuple(int(e[1]) for e in examples if e[0] == examples[0][0])
-        what = " × ".join(roles)
-        key_text = ", ".join(f"{r} {_fmt(v)}" for r, v in zip(roles, examples[0][2:]))
-        spread = " (across files of this source)" if len({e[0] for e in examples}) > 1 else ""
-        problems.append(Problem(
-            f"the same {what} appears on more than one row{spread}: {int(n_keys):,} key(s) repeated "
-            f"(e.g. {key_text})",
-            file=shown, column=", ".join(cols), rows=rows, count=int(n_dup), fix=rule.fix))
-    return problems
+    return problems, exclusions

@@ -1,64 +1,65 @@
-"""The row rules of a data contract as DuckDB SQL: types, ranges, missing values, periods, LSOA vintage.
+"""The rules of a data contract, each written once: row rules as Ibis expressions, value rules as DuckDB SQL.
 
-Each rule of a :class:`~toolkit.data.contracts.Contract` becomes one SQL condition
-(:class:`_Rule`) that :mod:`toolkit.data.checking` counts in one scan of the records.
+:mod:`toolkit.data.checking` counts them wherever the records live (DuckDB over
+files, or a table on DuckDB, PostgreSQL or Spark):
+
+- **row rules** (:class:`Rule` with ``cond``): missing values, numbers that are
+  text, infinite or NaN, ranges, cross-column comparisons.  Each is an Ibis
+  boolean expression over the records' table, built by :func:`row_rules` /
+  :func:`compare_rules` from :func:`toolkit.data.cells.text` and
+  :func:`toolkit.data.cells.to_number` (the same parsing the aggregation uses), so
+  Ibis compiles the one definition to each engine's SQL;
+- **value rules** (:class:`Rule` with ``value_sql``): rules that depend on one
+  text column's value only (period granularity, real dates, the LSOA vintage).
+  The engine returns that column's distinct values with their row counts (a few
+  hundred periods, a few thousand codes), and the rule — a DuckDB SQL condition on
+  the value ``v`` — classifies them on this machine's DuckDB, so it runs
+  identically whatever the engine (PostgreSQL has no ``TRY_CAST``, Spark no
+  ``strptime``) and no regular expression is evaluated per row.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
+from toolkit.data.cells import text, to_number
 from toolkit.data.contracts import Contract, RoleSpec
 from toolkit.data.sources import quote_ident
+from toolkit.errors import DataError, Problem
 
-__all__ = ["period_class_sql", "quote", "text_sql"]
-
-_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT", "FLOAT", "DOUBLE", "REAL")
-
+__all__ = ["Rule", "compare_rules", "period_class_sql", "quote", "row_rules", "text_sql"]
 
 
 @dataclass
-class _Rule:
+class Rule:
+    """One rule of a contract: a row condition (``cond``) or a condition on distinct values (``value_sql``)."""
+
     key: str
     column: str | None
-    expr: str
-    value: str | None
     message: str
     fix: str
+    cond: object = None          # Ibis boolean expression over the table (row rules)
+    value: object = None         # Ibis expression shown as the example value (row rules)
+    value_sql: str | None = None  # DuckDB SQL condition on ``v``, the column's trimmed text (value rules)
     exclude: bool = False
     role: str | None = None
-    share_of: str | None = None  # condition whose row count the count is compared with (vintage guard)
+    share_sql: str | None = None  # value condition whose row count the count is compared with (vintage guard)
     tolerance: float = 0.0
-    derived: tuple[str, str] | None = None  # (name, expr) computed once per row for this rule
-    per_value: str | None = None  # the one column the rule depends on: counted over its distinct values
 
 
-def quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
+def quote(text_: str) -> str:
+    return "'" + str(text_).replace("'", "''") + "'"
 
 
 def text_sql(column: str) -> str:
-    """SQL for a column's value as trimmed text, blank as NULL."""
+    """DuckDB SQL for a column's value as trimmed text, blank as NULL."""
     return f"NULLIF(trim(CAST({quote_ident(column)} AS VARCHAR)), '')"
 
 
-def _num_sql(column: str, ctype: str, kind: str) -> str:
-    q = quote_ident(column)
-    if ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL"):
-        return f"CAST({q} AS DOUBLE)"
-    if ctype == "BOOLEAN":
-        return f"CAST(CAST({q} AS INTEGER) AS DOUBLE)"
-    txt = text_sql(column)
-    if kind == "binary":
-        return (f"(CASE lower({txt}) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 WHEN 'yes' THEN 1.0 "
-                f"WHEN 'no' THEN 0.0 ELSE TRY_CAST({txt} AS DOUBLE) END)")
-    return f"TRY_CAST({txt} AS DOUBLE)"
-
-
-def period_class_sql(column: str, ctype: str) -> str:
-    """SQL classifying each value: month, quarter, day, number, bad (a date that is not one) or text."""
+def period_class_sql(column: str, ctype: str = "VARCHAR") -> str:
+    """DuckDB SQL classifying each value: month, quarter, day, number, bad (a date that is not one) or text."""
     if ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL"):
         return f"CASE WHEN {quote_ident(column)} IS NULL THEN NULL ELSE 'number' END"
     if ctype.startswith("DATE") or ctype.startswith("TIMESTAMP"):
@@ -78,37 +79,91 @@ def period_class_sql(column: str, ctype: str) -> str:
     )
 
 
-_CLASS_WORDS = {"month": "months (YYYY-MM)", "quarter": "quarters (YYYYQn)", "day": "dates (days)",
-                "number": "period numbers"}
-_PERIOD_FIX = ("write every period the same way: months as YYYY-MM, quarters as YYYYQ1, dates as YYYY-MM-DD "
-               "or period numbers 1, 2, 3, …")
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT", "FLOAT", "DOUBLE", "REAL")
+CLASS_WORDS = {"month": "months (YYYY-MM)", "quarter": "quarters (YYYYQn)", "day": "dates (days)",
+               "number": "period numbers"}
+PERIOD_FIX = ("write every period the same way: months as YYYY-MM, quarters as YYYYQ1, dates as YYYY-MM-DD "
+              "or period numbers 1, 2, 3, …")
+_V_CLASS = period_class_sql("v")
 
 
-def _only_table(only: int, not_in: int) -> str:
+def blank(col):
+    """A missing value: NULL, or blank text (a value of any other type is never blank as text)."""
+    return text(col).isnull() if col.type().is_string() else col.isnull()
+
+
+def typed_class(dtype) -> str | None:
+    """The period class every value of a typed (non-text) column has, or None for text columns."""
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_date() or dtype.is_timestamp():
+        return "day"
+    return None
+
+
+def only_table(only: int, not_in: int) -> str:
     """Name of the temporary table of LSOA codes of IMD ``only``'s boundaries absent from IMD ``not_in``'s."""
     return f"__lsoa_only_{only}_not_{not_in}"
 
 
-def _only_tables(con) -> None:
-    """The two small tables of codes known to one LSOA boundary set only (a few thousand codes each)."""
+def only_tables(con) -> None:
+    """The two small tables of codes known to one LSOA boundary set only (a few thousand codes each), in DuckDB."""
+    for (a, b), codes in _only_codes().items():
+        con.register(f"{only_table(a, b)}_in", codes)
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {only_table(a, b)} AS SELECT code FROM {only_table(a, b)}_in")
+
+
+@functools.lru_cache(maxsize=1)
+def _only_codes() -> dict:
+    import duckdb
+
     from toolkit.data.imd_reference import REFERENCE_DIR, VINTAGES
 
-    for a, b in ((2019, 2025), (2025, 2019)):
-        va, vb = VINTAGES[a], VINTAGES[b]
-        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_only_table(a, b)} AS SELECT {va.code_column} AS code "
-                    f"FROM read_parquet({quote(REFERENCE_DIR / va.file)}) WHERE {va.code_column} NOT IN "
-                    f"(SELECT {vb.code_column} FROM read_parquet({quote(REFERENCE_DIR / vb.file)}))")
+    out = {}
+    with duckdb.connect() as con:
+        for a, b in ((2019, 2025), (2025, 2019)):
+            va, vb = VINTAGES[a], VINTAGES[b]
+            out[(a, b)] = con.execute(
+                f"SELECT {va.code_column} AS code FROM read_parquet({quote(REFERENCE_DIR / va.file)}) "
+                f"WHERE {va.code_column} NOT IN "
+                f"(SELECT {vb.code_column} FROM read_parquet({quote(REFERENCE_DIR / vb.file)}))").df()
+    return out
 
 
-def _range_rule(role: str, column: str, spec: RoleSpec, num: str, label: str) -> _Rule | None:
+def number(kind, t, column: str, spec: RoleSpec, strict: Callable | None):
+    """The column as a float, parsed as :func:`toolkit.data.cells.to_number` does (``kind`` is the engine kind).
+
+    A column of another type (dates, lists) is read as text by DuckDB over files (its values then fail the type
+    rule, as a text cell would); on a table, ``strict(column, dtype)`` raises the :class:`DataError` instead.
+    """
+    col = t[column]
+    dtype = col.type()
+    if not (dtype.is_numeric() or dtype.is_boolean() or dtype.is_string()):
+        if strict is not None:
+            strict(column, dtype)
+        col = col.cast("string")
+    return to_number(_Kind(kind), col, spec.kind)
+
+
+class _Kind:
+    """What :func:`toolkit.data.cells.to_number` needs of an engine: its kind."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+
+def _range_rule(role: str, column: str, spec: RoleSpec, num, t, label: str) -> Rule | None:
+    import ibis
+
     lo, hi = spec.lower, spec.upper
     parts = []
     if lo is not None:
-        parts.append(f"{num} {'<=' if spec.min_exclusive else '<'} {lo!r}")
+        parts.append(num <= lo if spec.min_exclusive else num < lo)
     if hi is not None:
-        parts.append(f"{num} > {hi!r}")
-    if spec.integral:
-        parts.append(f"{num} <> round({num})")
+        parts.append(num > hi)
+    if spec.integral:  # |x| >= 2**52 is always whole (and would overflow the engine's cast of floor(x))
+        parts.append(ibis.ifelse(num.abs() < 2.0 ** 52, num != num.floor(), False))
     if not parts:
         return None
     if spec.kind == "imd_decile":
@@ -133,88 +188,124 @@ def _range_rule(role: str, column: str, spec: RoleSpec, num: str, label: str) ->
         else:
             rng = ""
         msg, fix = f"{label} must be {what}{rng}", f"correct the values in '{column}'"
-    expr = f"({num} IS NOT NULL AND NOT isnan({num}) AND ({' OR '.join(parts)}))"
-    return _Rule(f"range:{role}", column, expr, text_sql(column), msg + " (e.g. {example})", fix, role=role)
+    any_part = parts[0]
+    for p in parts[1:]:
+        any_part = any_part | p
+    cond = num.notnull() & ~num.isnan() & any_part
+    return Rule(f"range:{role}", column, msg + " (e.g. {example})", fix, cond=cond, value=text(t[column]), role=role)
 
 
-def _role_rules(role: str, column: str, spec: RoleSpec, ctype: str, prior_excl: list[str],
-                vintage: int | None) -> tuple[list[_Rule], list[str]]:
-    rules: list[_Rule] = []
-    txt = text_sql(column)
+def row_rules(kind: str, t, mapping: Mapping[str, str], contract: Contract, vintage: int | None,
+              strict: Callable | None = None) -> list[Rule]:
+    """Every rule of the contract's mapped roles over table ``t`` (row rules and value rules), in report order."""
+    rules: list[Rule] = []
+    prior = []
+    for role, column in mapping.items():
+        spec = contract.roles.get(role)
+        if spec is None:
+            continue
+        rules += _role_rules(kind, t, role, column, spec, prior, vintage, strict)
+    invalid = {r.role: r.cond for r in rules if r.key.startswith("range:")}
+    return rules + compare_rules(kind, t, contract, mapping, invalid, strict)
+
+
+def _role_rules(kind, t, role: str, column: str, spec: RoleSpec, prior: list, vintage: int | None,
+                strict) -> list[Rule]:
+    rules: list[Rule] = []
+    txt = text(t[column])
     label = spec.label or f"'{role}' values"
-    missing = f"({txt} IS NULL)"
+    missing = blank(t[column])
     if spec.missing == "error":
-        rules.append(_Rule(f"missing:{role}", column, missing, None, f"{label} are missing",
-                           f"fill in '{column}' on every row, or remove the rows that lack it", role=role))
+        rules.append(Rule(f"missing:{role}", column, f"{label} are missing",
+                          f"fill in '{column}' on every row, or remove the rows that lack it", cond=missing, role=role))
     elif spec.missing == "exclude":
-        expr = missing if not prior_excl else f"({missing} AND NOT ({' OR '.join(prior_excl)}))"
-        rules.append(_Rule(f"exclude:{role}", column, expr, None, f"a missing {role}", "", exclude=True, role=role))
-        prior_excl = prior_excl + [missing]
+        cond = missing
+        for p in prior:
+            cond = cond & ~p
+        rules.append(Rule(f"exclude:{role}", column, f"a missing {role}", "", cond=cond, exclude=True, role=role))
+        prior.append(missing)
+    dtype = t[column].type()
     if spec.numeric:
-        num = _num_sql(column, ctype, spec.kind)
-        if not (ctype in _NUMERIC_TYPES or ctype.startswith("DECIMAL") or ctype == "BOOLEAN"):
-            rules.append(_Rule(
-                f"type:{role}", column, f"({txt} IS NOT NULL AND {num} IS NULL)", txt,
-                f"{label} must be numbers, but some are text (e.g. {{example}})",
+        num = number(kind, t, column, spec, strict)
+        if not (dtype.is_numeric() or dtype.is_boolean()):
+            rules.append(Rule(
+                f"type:{role}", column, f"{label} must be numbers, but some are text (e.g. {{example}})",
                 f"clean '{column}' so it holds only numbers (remove '*', '<5', commas or notes), "
-                "or set delimiter:/encoding: if the file was read wrongly", role=role))
-        rules.append(_Rule(f"finite:{role}", column, f"isinf({num})", txt, f"{label} are infinite (e.g. {{example}})",
-                           f"replace the infinite values in '{column}'", role=role))
-        rules.append(_Rule(f"nan:{role}", column, f"isnan({num})", txt,
-                           f"{label} are NaN, 'not a number' (e.g. {{example}}), which would be used as a value "
-                           "or dropped without a count",
-                           f"leave a missing value in '{column}' blank (or fill in the real value)", role=role))
-        rng = _range_rule(role, column, spec, num, label)
+                "or set delimiter:/encoding: if the file was read wrongly", cond=txt.notnull() & num.isnull(),
+                value=txt, role=role))
+        rules.append(Rule(f"finite:{role}", column, f"{label} are infinite (e.g. {{example}})",
+                          f"replace the infinite values in '{column}'", cond=num.isinf(), value=txt, role=role))
+        rules.append(Rule(f"nan:{role}", column,
+                          f"{label} are NaN, 'not a number' (e.g. {{example}}), which would be used as a value "
+                          "or dropped without a count",
+                          f"leave a missing value in '{column}' blank (or fill in the real value)",
+                          cond=num.isnan(), value=txt, role=role))
+        rng = _range_rule(role, column, spec, num, t, label)
         if rng:
             rules.append(rng)
     elif spec.kind == "date":
-        cls = period_class_sql(column, ctype)
-        rules.append(_Rule(f"date:{role}", column, f"({txt} IS NOT NULL AND {cls} <> 'day')", txt,
-                           f"{label} cannot be read as dates (e.g. {{example}})",
-                           "write dates as YYYY-MM-DD (or DD/MM/YYYY)", role=role))
-    elif spec.kind == "period":
-        name = quote_ident(f"__cls_{role}")
-        derived = (name, period_class_sql(column, ctype))
-        rules.append(_Rule(f"baddate:{role}", column, f"({name} = 'bad')", txt,
-                           f"{label} look like dates but are not real ones (e.g. {{example}})", _PERIOD_FIX, role=role,
-                           derived=derived, per_value=column))
+        msg, fix = f"{label} cannot be read as dates (e.g. {{example}})", "write dates as YYYY-MM-DD (or DD/MM/YYYY)"
+        fixed = typed_class(dtype)
+        if fixed is None:
+            rules.append(Rule(f"date:{role}", column, msg, fix, value_sql=f"({_V_CLASS}) <> 'day'", role=role))
+        elif fixed != "day":
+            rules.append(Rule(f"date:{role}", column, msg, fix, cond=txt.notnull(), value=txt, role=role))
+    elif spec.kind == "period" and typed_class(dtype) is None:  # a typed column holds one class, never a bad date
+        rules.append(Rule(f"baddate:{role}", column,
+                          f"{label} look like dates but are not real ones (e.g. {{example}})", PERIOD_FIX,
+                          value_sql=f"({_V_CLASS}) = 'bad'", role=role))
         for c in ("month", "quarter", "day", "number", "text"):
-            rules.append(_Rule(f"class:{role}:{c}", column, f"({name} = '{c}')", txt, "", "", role=role,
-                               derived=derived, per_value=column))
+            rules.append(Rule(f"class:{role}:{c}", column, "", "", value_sql=f"({_V_CLASS}) = '{c}'", role=role))
     elif spec.kind == "lsoa" and vintage is not None:
         from toolkit.data.imd_reference import MISMATCH_TOLERANCE, VINTAGES
 
         this, other = VINTAGES[vintage], VINTAGES[2019 if vintage == 2025 else 2025]
-        norm = f"upper({txt})"
-        only_other = f"({norm} IN (SELECT code FROM {_only_table(other.year, vintage)}))"
-        english = rf"regexp_full_match(coalesce({norm}, ''), 'E01\d{{6}}')"
-        rules.append(_Rule(
-            f"vintage:{role}", column, only_other, txt,
+        rules.append(Rule(
+            f"vintage:{role}", column,
             f"LSOA codes are from the {other.boundary} boundaries (codes that exist only in that set, "
             f"e.g. {{example}}) but imd_vintage is {vintage}, whose lookup uses {this.boundary} LSOAs",
             f"set imd_vintage: {other.year} to match the codes, or map {this.boundary} LSOA codes; set "
             "allow_vintage_mismatch: true on the source only if you accept those rows staying unmatched",
-            role=role, share_of=english, tolerance=MISMATCH_TOLERANCE, per_value=column))
-    return rules, prior_excl
+            value_sql=f"(upper(v) IN (SELECT code FROM {only_table(other.year, vintage)}))",
+            share_sql=r"regexp_full_match(coalesce(upper(v), ''), 'E01\d{6}')",
+            tolerance=MISMATCH_TOLERANCE, role=role))
+    return rules
 
 
-def _compare_rules(compares, mapping, types, contract: Contract, invalid: Mapping[str, str]) -> list[_Rule]:
+def compare_rules(kind, t, contract: Contract, mapping, invalid: Mapping[str, object], strict=None) -> list[Rule]:
     """Cross-column rules; rows already failing a role's own range are not reported twice."""
     rules = []
-    neg = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}
-    for i, c in enumerate(compares):
+    for i, c in enumerate(contract.compare):
         if any(r not in mapping for r in c.roles) or any(r in mapping for r in c.unless_mapped):
             continue
         lcol = mapping[c.left]
-        lspec = contract.roles.get(c.left, RoleSpec("numeric"))
-        left = _num_sql(lcol, types[lcol], lspec.kind)
+        left = number(kind, t, lcol, contract.roles.get(c.left, RoleSpec("numeric")), strict)
         if isinstance(c.right, str):
             rcol = mapping[c.right]
-            right = _num_sql(rcol, types[rcol], contract.roles.get(c.right, RoleSpec("numeric")).kind)
-            value = f"{text_sql(lcol)} || ' > ' || {text_sql(rcol)}"
+            right = number(kind, t, rcol, contract.roles.get(c.right, RoleSpec("numeric")), strict)
+            value = text(t[lcol]) + " > " + text(t[rcol])
         else:
-            right, value = repr(float(c.right)), text_sql(lcol)
-        skip = "".join(f" AND NOT coalesce({invalid[r]}, false)" for r in c.roles if r in invalid)
-        expr = f"({left} IS NOT NULL AND {right} IS NOT NULL AND {left} {neg[c.op]} {right}{skip})"
-        rules.append(_Rule(f"compare:{i}", lcol, expr, value, c.message + " (e.g. {example})", c.fix, role=c.left))
+            import ibis
+
+            right, value = ibis.literal(float(c.right)), text(t[lcol])
+        bad = {"<=": left > right, "<": left >= right, ">=": left < right, ">": left <= right}[c.op]
+        cond = left.notnull() & right.notnull() & bad
+        for r in c.roles:
+            if r in invalid:
+                cond = cond & ~invalid[r].fill_null(False)
+        rules.append(Rule(f"compare:{i}", lcol, c.message + " (e.g. {example})", c.fix, cond=cond, value=value,
+                          role=c.left))
     return rules
+
+
+def refuse_type(source: str, table: str, role_of: Mapping[str, str]):
+    """A ``strict`` callback for tables: a column whose type cannot be a number is a :class:`DataError`."""
+    def strict(column: str, dtype) -> None:
+        role = role_of.get(column, column)
+        raise DataError(f"Data source '{source}': column '{column}' of {table} holds {dtype} values, but the "
+                        f"'{role}' role needs numbers.", [Problem(
+                            f"the column's type is {dtype}, not a number", file=table, column=column,
+                            where=f"data.sources.{source}.columns.{role}",
+                            fix=f"map a numeric column to '{role}', or cast this one in a query: source "
+                                f"(e.g. SELECT CAST({column} AS DOUBLE PRECISION) ...)")])
+    return strict
