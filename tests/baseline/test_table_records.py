@@ -25,7 +25,8 @@ def table_folder(tmp_path, monkeypatch):
     db = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(db))
     con.execute("CREATE SCHEMA analytics")
-    con.execute(f"CREATE TABLE analytics.records AS SELECT * FROM read_parquet('{SAMPLES / 'baseline_records.parquet'}')")
+    records = SAMPLES / "baseline_records.parquet"
+    con.execute(f"CREATE TABLE analytics.records AS SELECT * FROM read_parquet('{records}')")
     con.close()
     monkeypatch.setenv(VAR, f"duckdb:///{db}")
     files = _evaluation(tmp_path / "f", SAMPLES / "baseline_records.parquet", RECORD_COLUMNS)

@@ -158,15 +158,11 @@ def test_validate_names_a_missing_table(tmp_path, monkeypatch, warehouse, capsys
     assert "analytics.gone does not exist" in out and warehouse not in out
 
 
-@pytest.mark.e2e
-def test_an_evaluation_on_a_duckdb_table_runs_to_the_file_based_results(tmp_path, monkeypatch, warehouse, capsys):
-    from toolkit.runner import run_evaluation
-
+def _assert_file_based_results(outcome) -> None:
+    """results.json's estimates are the file-based run's (tests/reference/example_results.json)."""
     sys.path.insert(0, str(REPO / "tests" / "reference"))
     from example_results import OUT, digest
 
-    project = _table_project(tmp_path, monkeypatch, warehouse)
-    outcome = run_evaluation(project, EXAMPLE)
     assert outcome.reports and outcome.summary is not None
     got = digest(json.loads((outcome.run_dir / "results.json").read_text()))
     want = json.loads(OUT.read_text())[EXAMPLE]
@@ -175,6 +171,15 @@ def test_an_evaluation_on_a_duckdb_table_runs_to_the_file_based_results(tmp_path
         for field, v in value.items():
             g = got["estimates"][key][field]
             assert g == v or (isinstance(v, float) and g == pytest.approx(v, rel=1e-9, abs=1e-12)), (key, field)
+
+
+@pytest.mark.e2e
+def test_an_evaluation_on_a_duckdb_table_runs_to_the_file_based_results(tmp_path, monkeypatch, warehouse, capsys):
+    from toolkit.runner import run_evaluation
+
+    project = _table_project(tmp_path, monkeypatch, warehouse)
+    outcome = run_evaluation(project, EXAMPLE)
+    _assert_file_based_results(outcome)
     manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
     (item,) = manifest["inputs"]
     assert item["table"] == "analytics.admissions" and item["engine"] == "duckdb"
@@ -201,5 +206,22 @@ def test_a_password_in_the_url_never_reaches_the_run_folder(tmp_path, monkeypatc
     files = [p for p in outcome.run_dir.rglob("*") if p.is_file()]
     assert files and not [p for p in files if SECRET in p.read_text(errors="ignore")]
     assert SECRET not in "".join(capsys.readouterr())
+    _assert_file_based_results(outcome)
     (item,) = json.loads((outcome.run_dir / "manifest.json").read_text())["inputs"]
     assert item["engine"] == "postgres" and item["connection"] == f"env {VAR}"
+
+
+@pytest.mark.spark
+def test_a_spark_table_reads_like_its_file():
+    from tests.data.engines import spark_session
+
+    session = spark_session()
+    if session is None:
+        pytest.skip("PySpark or Java is not installed (bash .ci/ensure-engines installs them)")
+    session.createDataFrame(read_source(_files())).createOrReplaceTempView("its_admissions")
+    table = TableSource("admissions", table="its_admissions", connection="spark")  # the active session
+    mapping = {"time": "month", "outcome": "admissions", "denominator": "population"}
+    assert describe_columns(table) == describe_columns(_files())
+    assert source_rows(table) == source_rows(_files())
+    assert source_values(table, "month") == source_values(_files(), "month")
+    pd.testing.assert_frame_equal(read_source(table, mapping), sort_rows(read_source(_files(), mapping)))

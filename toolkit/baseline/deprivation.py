@@ -115,8 +115,7 @@ def read_lookup(ctx, name: str) -> pd.DataFrame:
     toolkit.errors.ConfigError, toolkit.errors.DataError
         When no such source exists, or it does not map both roles.
     """
-    from toolkit.data.sources import read_source, resolve_source
-    from toolkit.data.tables import source_fingerprints
+    from toolkit.data.sources import read_source, resolve_source, source_fingerprints
     from toolkit.errors import ConfigError
 
     sources = ctx.evaluation.config.data.sources

@@ -292,8 +292,7 @@ def read_deaths(ctx, name: str) -> pd.DataFrame:
     pandas.DataFrame
         Columns under their role names; ``attrs["sha256"]`` per file read.
     """
-    from toolkit.data.sources import read_source, resolve_source
-    from toolkit.data.tables import source_fingerprints
+    from toolkit.data.sources import read_source, resolve_source, source_fingerprints
     from toolkit.errors import ConfigError, Problem
 
     sources = ctx.evaluation.config.data.sources

@@ -26,8 +26,10 @@ import pandas as pd
 from toolkit.data.file_checks import check_last_line, sheets_with_columns  # noqa: F401  (were defined here)
 from toolkit.errors import DataError, Problem
 
-__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows", "file_fingerprint", "describe_columns", "read_source", "count_rows",
-           "distinct_values", "quote_ident", "PERIOD_ROLES", "sheets_with_columns", "check_last_line"]
+__all__ = ["SourceFiles", "resolve_files", "resolve_source", "source_values", "source_rows",
+           "source_fingerprints", "file_fingerprint",
+           "describe_columns", "read_source", "count_rows", "distinct_values", "quote_ident", "PERIOD_ROLES",
+           "sheets_with_columns", "check_last_line"]
 
 PERIOD_ROLES = ("time", "period", "month", "date", "quarter", "year")
 
@@ -173,6 +175,15 @@ def file_fingerprint(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def source_fingerprints(source) -> dict[str, str]:
+    """``{file: SHA-256}`` of a file source; ``{table: "table"}`` (or ``"query <SHA-256 of the SQL>"``) of a table."""
+    if not isinstance(source, SourceFiles):
+        from toolkit.data.tables import query_sha256
+
+        return {source.label: f"query {query_sha256(source)}" if source.query else "table"}
+    return {str(p): file_fingerprint(p) for p in source.files}
 
 
 def _csv_options(files: SourceFiles) -> str:

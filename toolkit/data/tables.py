@@ -25,7 +25,7 @@ from toolkit.data.engine import Engine, TableSource, connect, engine_error, open
 from toolkit.errors import DataError, Problem, ToolkitError
 
 __all__ = ["close_engines", "connection_label", "describe_table", "distinct_table_values", "engine_for",
-           "query_sha256", "read_table", "sort_rows", "source_fingerprints", "table_rows"]
+           "query_sha256", "read_table", "sort_rows", "table_rows"]
 
 _ENGINES: dict[tuple, Engine] = {}
 
@@ -165,28 +165,3 @@ def sort_rows(frame: pd.DataFrame) -> pd.DataFrame:
     # columns under two roles (one file column mapped twice) hold the same values: sort by the first only
     names = list(dict.fromkeys(frame.columns))
     return frame.sort_values(names, kind="stable", na_position="last", key=key, ignore_index=True)
-
-
-def source_fingerprints(source) -> dict[str, str]:
-    """``{file: SHA-256}`` of a file source; ``{table: "table"}`` (or ``"query <SHA-256 of the SQL>"``) of a table."""
-    if isinstance(source, TableSource):
-        return {source.label: f"query {query_sha256(source)}" if source.query else "table"}
-    from toolkit.data.sources import file_fingerprint
-
-    return {str(p): file_fingerprint(p) for p in source.files}
-
-
-# --- TEMPORARY (issue 18 merge): delete when l-contracts' check_contract accepts a TableSource -----------------
-def contract_supported(source) -> bool:
-    """Whether :func:`toolkit.data.checking.check_contract` can check this source.
-
-    Until the contracts lane lands, a table source skips the contract check (its
-    columns are still checked).  Once ``check_contract`` takes ``engine=`` (the
-    agreed signature) this is always true; the lead deletes this function at merge.
-    """
-    import inspect
-
-    from toolkit.data.checking import check_contract
-
-    return not isinstance(source, TableSource) or "engine" in inspect.signature(check_contract).parameters
-# --- end TEMPORARY ------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from toolkit.data.checking import Exclusion, check_contract
 from toolkit.data.contracts import Contract, contract_for
 from toolkit.data.engine import TableSource
 from toolkit.data.sources import SourceFiles, describe_columns, resolve_source
-from toolkit.data.tables import contract_supported, engine_for
+from toolkit.data.contract_support import contract_supported  # TEMPORARY (issue 18 merge)
+from toolkit.data.tables import engine_for
 from toolkit.errors import ConfigError, InputError, Problem, ToolkitError
 from toolkit.evaluations.catalogue import TemplateInfo, check_parameters, get_template
 from toolkit.evaluations.feasibility import check_feasibility
@@ -154,7 +155,7 @@ def _check_data(ev: LoadedEvaluation, templates: dict[str, TemplateInfo], source
             continue
         source = ev.config.data.sources[stage.source]
         found = sources[stage.source]
-        if not contract_supported(found):  # TEMPORARY (issue 18 merge): see toolkit.data.tables.contract_supported
+        if not contract_supported(found):  # TEMPORARY (issue 18 merge): see toolkit.data.contract_support
             continue
         extra = {"engine": engine_for(found)} if isinstance(found, TableSource) else {}
         report = check_contract(found, dict(source.columns), contract, folder=ev.folder,

@@ -121,7 +121,8 @@ class StageContext:
         from toolkit.data.checking import check_contract
         from toolkit.data.contracts import contract_for
         from toolkit.data.engine import TableSource
-        from toolkit.data.tables import contract_supported, engine_for
+        from toolkit.data.contract_support import contract_supported  # TEMPORARY (issue 18 merge)
+        from toolkit.data.tables import engine_for
 
         cols = ["file", "column", "reason", "rows", "example_rows"]
         contract = contract_for(self.stage.template)
