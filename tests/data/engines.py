@@ -8,7 +8,13 @@ belongs to the ``postgres`` system user (created by the package) and every comma
 runs through ``runuser -u postgres``; as any other user it is that user's own.
 
 Spark runs in local mode (``local[1]``, one shuffle partition, no UI), one session per
-test run; Java comes from Debian's ``openjdk-17-jre-headless``.
+test run; Java comes from Debian's ``openjdk-17-jre-headless``.  For runs across processes
+(``hitk run``: the runner and every stage kernel call ``SparkSession.builder.getOrCreate()``),
+:func:`spark_conf_dir` writes a ``SPARK_CONF_DIR`` with the same settings.
+
+Tables get the file's column types: :func:`file_table` reads a data file exactly as the
+toolkit's DuckDB does and returns its Ibis schema for :func:`load_postgres`, and
+:func:`write_parquet` copies it to Parquet (for Spark) with those types.
 """
 
 from __future__ import annotations
