@@ -51,7 +51,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = sorted(p.name for p in (REPO / "evaluations").iterdir() if (p / "evaluation.yaml").exists())
 # Spark through kernels costs a JVM start per process (the runner, then every stage's kernel). Measured on the
 # 2-core machine under load (~6): example-admissions-its 158 s, example-hypertension 263 s, all five PostgreSQL
-# runs 384 s. To keep every engine test within the CI budget (<= 10 extra minutes) Spark runs the example that
+# runs 384 s; under load ~4: example-hypertension 155 s, the five PostgreSQL runs 306 s (~8 minutes in all). To keep every engine test within the CI budget (<= 10 extra minutes) Spark runs the example that
 # exercises most: record-level data summed on the engine (IMD join, exclusions, audit) and a whole table read
 # into pandas (the DiD panel). PostgreSQL covers all five through the same table route.
 SPARK_EXAMPLES = ["example-hypertension"]
