@@ -101,3 +101,20 @@ def test_role_spec_rejects_unknown_kind():
     with pytest.raises(ValueError, match="unknown kind"):
         RoleSpec("counts")
     assert Contract("t").roles == {}
+
+
+def test_repeated_keys_are_found_when_only_whitespace_or_the_file_differs(tmp_path):
+    """The uniqueness check's hash shortcut must never hide a repeat: keys equal once trimmed, or across files."""
+    pd.DataFrame({"unit": ["A", "B", "C"], "t": ["2024-01", " 2024-01", "2024-02"], "y": [1.0, 2.0, 3.0]}).assign(
+        unit=["A", "A", "C"]).to_parquet(tmp_path / "a.parquet")
+    report = _check("did", tmp_path / "a.parquet", {"unit": "unit", "time": "t", "outcome": "y"})
+    (problem,) = [p for p in report.problems if "appears on more than one row" in p.message]
+    assert problem.count == 2 and problem.rows == (2, 3)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.DataFrame({"unit": [1, 2], "t": [1, 2], "y": 1.0}).to_parquet(folder / "p1.parquet")
+    pd.DataFrame({"unit": [3, 2], "t": [1, 2], "y": 1.0}).to_parquet(folder / "p2.parquet")
+    files = resolve_files("s", Source(path=str(folder), columns={}), tmp_path)
+    report = check_contract(files, {"unit": "unit", "time": "t", "outcome": "y"}, REGISTRY["did"], folder=tmp_path)
+    (problem,) = report.problems
+    assert "(across files of this source)" in problem.message and problem.count == 2

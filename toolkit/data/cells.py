@@ -53,13 +53,17 @@ def to_number(engine: Engine, col, kind: str = "numeric"):
     if dtype.is_boolean():
         return col.cast("int32").cast("float64")
     t = text(col)
-    if engine.kind == "postgres":  # no TRY_CAST: parse only what is a number (inf and NaN as DuckDB reads them)
-        low = t.lower()
-        num = ibis.cases((t.re_search(_NUMBER) | low.re_search(r"^[+-]?inf(inity)?$"), t.cast("float64")),
-                         (low.re_search(r"^[+-]?nan$"), ibis.literal("NaN").cast("float64")),
-                         else_=ibis.null("float64"))
-    else:
+    if engine.kind == "duckdb":
         num = t.try_cast("float64")
+    else:  # text inf, infinity and NaN read as DuckDB reads them (PostgreSQL and Spark differ)
+        low = t.lower()
+        special = [(low.re_search(r"^\+?inf(inity)?$"), ibis.literal("Infinity").cast("float64")),
+                   (low.re_search(r"^-inf(inity)?$"), ibis.literal("-Infinity").cast("float64")),
+                   (low.re_search(r"^[+-]?nan$"), ibis.literal("NaN").cast("float64"))]
+        if engine.kind == "postgres":  # no TRY_CAST: parse only what is a number
+            num = ibis.cases((t.re_search(_NUMBER), t.cast("float64")), *special, else_=ibis.null("float64"))
+        else:
+            num = ibis.cases(*special, else_=t.try_cast("float64"))
     if kind == "binary":
         low = t.lower()
         num = ibis.cases((low.isin(["true", "yes"]), 1.0), (low.isin(["false", "no"]), 0.0), else_=num)

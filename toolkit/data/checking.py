@@ -24,7 +24,6 @@ records live:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -32,18 +31,10 @@ import duckdb
 import pandas as pd
 
 from toolkit.data.cells import text
+from toolkit.data.contract_report import ContractReport, Exclusion, classify, evaluate, report, value_columns
 from toolkit.data.contracts import Contract
 from toolkit.data.engine import Engine, TableSource, duckdb_engine
-from toolkit.data.rules import (  # noqa: F401  (re-exported: text_sql, period_class_sql, quote were defined here)
-    CLASS_WORDS,
-    PERIOD_FIX,
-    Rule,
-    only_tables,
-    period_class_sql,
-    quote,
-    row_rules,
-    text_sql,
-)
+from toolkit.data.rules import Rule, period_class_sql, quote, row_rules, text_sql  # noqa: F401 (re-exported)
 from toolkit.data.sources import SourceFiles, _duck_error, _read_excel, relation_sql
 from toolkit.data.uniqueness import check_unique_files
 from toolkit.errors import Problem
@@ -51,29 +42,6 @@ from toolkit.errors import Problem
 __all__ = ["ContractReport", "Exclusion", "check_contract", "period_class_sql", "text_sql"]
 
 _EXAMPLES = 5
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """Rows a documented rule leaves out of the analysis (counted, never silent)."""
-
-    source: str
-    file: str
-    role: str
-    column: str
-    reason: str
-    rows: int
-    example_rows: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class ContractReport:
-    """The outcome of checking one source against one contract."""
-
-    problems: tuple[Problem, ...] = ()
-    exclusions: tuple[Exclusion, ...] = ()
-    n_rows: int = 0
-    rows_per_file: Mapping[str, int] = field(default_factory=dict)
 
 
 class CheckedFile:
@@ -102,10 +70,6 @@ class CheckedFile:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.plain}")
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_rows AS SELECT * FROM {self.numbered}")
         return engine.table(name), engine.table(f"{name}_rows")
-
-
-def _fmt(value) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def check_contract(source, mapping: Mapping[str, str], contract: Contract, *,
@@ -206,45 +170,6 @@ def _check_files(files: SourceFiles, mapping, contract: Contract, *, folder, imd
     return ContractReport(tuple(problems), tuple(exclusions), sum(rows_per_file.values()), rows_per_file)
 
 
-# --------------------------------------------------------------------------- counting (shared with tables)
-
-def value_columns(rules: list[Rule]) -> list[str]:
-    """The columns whose distinct values the value rules classify."""
-    return list(dict.fromkeys(r.column for r in rules if r.value_sql))
-
-
-def classify(values: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[int, tuple[int, int, list]]:
-    """Value rules on this machine's DuckDB: ``{id(rule): (rows, share rows, matching values sorted)}``.
-
-    ``values[column]`` holds the column's distinct trimmed text values ``v`` (blank as missing) and their row
-    counts ``n``, from whichever engine holds the records.
-    """
-    out: dict[int, tuple[int, int, list]] = {}
-    mine = [r for r in rules if r.value_sql]
-    if not mine:
-        return out
-    con = duckdb.connect()
-    try:
-        if any(r.share_sql for r in mine):
-            only_tables(con)
-        for column in dict.fromkeys(r.column for r in mine):
-            frame = values[column][["v", "n"]]
-            con.register("__vals", frame)
-            these = [r for r in mine if r.column == column]
-            sel = ", ".join(f"coalesce(({r.value_sql}), false) AS r{j}"
-                            + (f", coalesce(({r.share_sql}), false) AS s{j}" if r.share_sql else "")
-                            for j, r in enumerate(these))
-            got = con.execute(f"SELECT v, n, {sel} FROM __vals WHERE v IS NOT NULL").df()
-            for j, r in enumerate(these):
-                hit = got[got[f"r{j}"]]
-                share = int(got.loc[got[f"s{j}"], "n"].sum()) if r.share_sql else 0
-                out[id(r)] = (int(hit["n"].sum()), share, sorted(hit["v"].astype(str)))
-            con.unregister("__vals")
-    finally:
-        con.close()
-    return out
-
-
 def _file_counts(eng: Engine, t, rules: list[Rule]):
     """Rows, each row rule's count and the distinct values of value-rule columns, in one scan of the file."""
     import ibis
@@ -265,7 +190,7 @@ def _file_counts(eng: Engine, t, rules: list[Rule]):
         values[c] = _texts(eng, raw, t[c].type())
         if t[c].type().is_string() and all(isinstance(v, str) and v and v.strip() == v for v in hist):
             clean.add(c)  # every value is its own trimmed text: the raw column can be a uniqueness key
-    return int(got[0]), counts, classify(values, rules), clean
+    return int(got[0]), counts, classify(values, rules, eng.raw), clean
 
 
 def _texts(eng: Engine, raw: pd.DataFrame, dtype) -> pd.DataFrame:
@@ -273,38 +198,6 @@ def _texts(eng: Engine, raw: pd.DataFrame, dtype) -> pd.DataFrame:
     frame = raw[raw["c"].notna()] if len(raw) else raw
     table = eng.upload(frame, {"c": dtype, "n": "int64"}, "values")
     return eng.collect(table.group_by(v=text(table.c)).aggregate(n=table.n.sum()))
-
-
-def evaluate(rules: list[Rule], counts: Mapping[int, int], shares: Mapping[int, tuple]) -> list[tuple]:
-    """The broken rules as ``(rule, rows, message, fix, values)``, with period granularity's mixtures resolved."""
-    hit = []
-    for rule in rules:
-        if rule.value_sql:
-            count, share, vals = shares[id(rule)]
-            if rule.share_sql and (not share or count / share <= rule.tolerance):
-                continue
-        else:
-            count, vals = counts[id(rule)], None
-        if count:
-            hit.append((rule, count, vals))
-    by_role: dict[str, list[tuple]] = {}
-    for h in hit:
-        if h[0].key.startswith("class:"):
-            by_role.setdefault(h[0].role, []).append(h)
-    out = [(r, c, r.message, r.fix, v) for r, c, v in hit if not r.key.startswith("class:")]
-    for role, seen in by_role.items():
-        calendar = [h for h in seen if not h[0].key.endswith(":text")]
-        texts = [h for h in seen if h[0].key.endswith(":text")]
-        if calendar and texts:
-            r, c, v = texts[0]
-            out.append((r, c, f"'{role}' values cannot be read as periods (e.g. {{example}})", PERIOD_FIX, v))
-        if len(calendar) > 1:
-            calendar.sort(key=lambda h: -h[1])
-            counts_text = ", ".join(f"{c:,} {CLASS_WORDS[r.key.rsplit(':', 1)[1]]}" for r, c, _ in calendar)
-            for r, c, v in calendar[1:]:
-                out.append((r, c, f"'{role}' mixes period granularities ({counts_text}); "
-                                  f"these rows are the odd ones out (e.g. {{example}})", PERIOD_FIX, v))
-    return out
 
 
 def _file_examples(eng: Engine, numbered, hits: list[tuple], again: Mapping[str, Rule]) -> list[tuple]:
@@ -331,15 +224,3 @@ def _file_examples(eng: Engine, numbered, hits: list[tuple], again: Mapping[str,
         sel.append(f'arg_min("v{j}", __row) FILTER (WHERE "c{j}")' if f"v{j}" in proj else "NULL")
     detail = eng.raw.execute(f"SELECT {', '.join(sel)} FROM ({sql})").fetchall()[0]
     return [(tuple(sorted(int(x) for x in (detail[2 * j] or ()))), detail[2 * j + 1]) for j in range(len(hits))]
-
-
-def report(hits: list[tuple], examples: list[tuple], shown: str, source: str) -> tuple[list, list]:
-    """Problems and exclusions from the broken rules and their examples ``(rows, value)``."""
-    problems, exclusions = [], []
-    for (rule, count, message, fix, _), (rows, example) in zip(hits, examples):
-        if rule.exclude:
-            exclusions.append(Exclusion(source, shown, rule.role or "", rule.column or "", rule.message, count, rows))
-            continue
-        message = message.replace("{example}", _fmt(example) if example is not None else "blank")
-        problems.append(Problem(message, file=shown, column=rule.column, rows=rows, count=count, fix=fix))
-    return problems, exclusions

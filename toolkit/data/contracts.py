@@ -1,14 +1,16 @@
-"""Data contracts: what each template needs of its data, declared once, checked in DuckDB.
+"""Data contracts: what each template needs of its data, declared once, checked where the data live.
 
 A :class:`Contract` lists, per *role* (what the analysis needs, e.g. ``numerator``),
 the kind of value, the allowed range and what a missing value means, plus
 cross-column rules (``numerator <= denominator``) and uniqueness keys
 (``unit × time``).  The same contract is checked by ``hitk validate`` and at the
 start of ``hitk run`` (:func:`toolkit.evaluations.checks.check_evaluation`), by
-:func:`check_contract` in :mod:`toolkit.data.checking`, which runs each rule as
-SQL over the source files (streaming: the files are never loaded into pandas) and
-reports every violation at once, each naming the file, the column, example rows
-(header = row 1, so the first data row is row 2), how many rows and the fix.
+:func:`check_contract` in :mod:`toolkit.data.checking`, which runs each rule
+(:mod:`toolkit.data.rules`, written once in Ibis) over the source files in DuckDB
+(streaming: the files are never loaded into pandas) or over a table on a DuckDB
+database, PostgreSQL or Spark, and reports every violation at once, each naming
+the file (or table), the column, example rows (files only: header = row 1, so the
+first data row is row 2), how many rows and the fix.
 
 Where contracts come from
 -------------------------

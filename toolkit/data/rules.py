@@ -88,9 +88,26 @@ PERIOD_FIX = ("write every period the same way: months as YYYY-MM, quarters as Y
 _V_CLASS = period_class_sql("v")
 
 
-def blank(col):
+def blank(kind: str, col):
     """A missing value: NULL, or blank text (a value of any other type is never blank as text)."""
-    return text(col).isnull() if col.type().is_string() else col.isnull()
+    return text(col).isnull() if col.type().is_string() else is_null(kind, col)
+
+
+def is_null(kind: str, x):
+    """SQL ``IS NULL`` on every engine (Ibis on PySpark also counts NaN as null; the rules count NaN apart)."""
+    if kind == "pyspark" and x.type().is_floating():
+        return x.isnull() & ~x.isnan().fill_null(False)
+    return x.isnull()
+
+
+def is_inf(kind: str, x):
+    """Infinite (Ibis's ``isinf`` finds none on PySpark; NaN sorts above every number there)."""
+    if kind == "pyspark":
+        return ((x > _MAX) | (x < -_MAX)) & ~x.isnan()
+    return x.isinf()
+
+
+_MAX = 1.7976931348623157e308
 
 
 def typed_class(dtype) -> str | None:
@@ -153,7 +170,7 @@ class _Kind:
         self.kind = kind
 
 
-def _range_rule(role: str, column: str, spec: RoleSpec, num, t, label: str) -> Rule | None:
+def _range_rule(kind: str, role: str, column: str, spec: RoleSpec, num, t, label: str) -> Rule | None:
     import ibis
 
     lo, hi = spec.lower, spec.upper
@@ -191,7 +208,7 @@ def _range_rule(role: str, column: str, spec: RoleSpec, num, t, label: str) -> R
     any_part = parts[0]
     for p in parts[1:]:
         any_part = any_part | p
-    cond = num.notnull() & ~num.isnan() & any_part
+    cond = ~is_null(kind, num) & ~num.isnan() & any_part
     return Rule(f"range:{role}", column, msg + " (e.g. {example})", fix, cond=cond, value=text(t[column]), role=role)
 
 
@@ -214,7 +231,7 @@ def _role_rules(kind, t, role: str, column: str, spec: RoleSpec, prior: list, vi
     rules: list[Rule] = []
     txt = text(t[column])
     label = spec.label or f"'{role}' values"
-    missing = blank(t[column])
+    missing = blank(kind, t[column])
     if spec.missing == "error":
         rules.append(Rule(f"missing:{role}", column, f"{label} are missing",
                           f"fill in '{column}' on every row, or remove the rows that lack it", cond=missing, role=role))
@@ -231,16 +248,16 @@ def _role_rules(kind, t, role: str, column: str, spec: RoleSpec, prior: list, vi
             rules.append(Rule(
                 f"type:{role}", column, f"{label} must be numbers, but some are text (e.g. {{example}})",
                 f"clean '{column}' so it holds only numbers (remove '*', '<5', commas or notes), "
-                "or set delimiter:/encoding: if the file was read wrongly", cond=txt.notnull() & num.isnull(),
+                "or set delimiter:/encoding: if the file was read wrongly", cond=txt.notnull() & is_null(kind, num),
                 value=txt, role=role))
         rules.append(Rule(f"finite:{role}", column, f"{label} are infinite (e.g. {{example}})",
-                          f"replace the infinite values in '{column}'", cond=num.isinf(), value=txt, role=role))
+                          f"replace the infinite values in '{column}'", cond=is_inf(kind, num), value=txt, role=role))
         rules.append(Rule(f"nan:{role}", column,
                           f"{label} are NaN, 'not a number' (e.g. {{example}}), which would be used as a value "
                           "or dropped without a count",
                           f"leave a missing value in '{column}' blank (or fill in the real value)",
                           cond=num.isnan(), value=txt, role=role))
-        rng = _range_rule(role, column, spec, num, t, label)
+        rng = _range_rule(kind, role, column, spec, num, t, label)
         if rng:
             rules.append(rng)
     elif spec.kind == "date":
@@ -289,7 +306,7 @@ def compare_rules(kind, t, contract: Contract, mapping, invalid: Mapping[str, ob
 
             right, value = ibis.literal(float(c.right)), text(t[lcol])
         bad = {"<=": left > right, "<": left >= right, ">=": left < right, ">": left <= right}[c.op]
-        cond = left.notnull() & right.notnull() & bad
+        cond = ~is_null(kind, left) & ~is_null(kind, right) & bad
         for r in c.roles:
             if r in invalid:
                 cond = cond & ~invalid[r].fill_null(False)

@@ -50,7 +50,7 @@ def key_exprs(tables: list, cols: list[str], clean=frozenset()) -> list[dict]:
     return out
 
 
-def _no_repeats_by_hash(eng: Engine, tables: list, keys: list[dict], n_rows: int) -> bool:
+def no_repeats_by_hash(eng: Engine, tables: list, keys: list[dict], n_rows: int) -> bool:
     """True when no two rows share a key's 64-bit hash (so no two share the key); False when unsure."""
     import ibis
 
@@ -78,7 +78,7 @@ def check_unique_files(eng: Engine, contract: Contract, mapping, handles, folder
             continue
         cols = [mapping[r] for r in roles]
         keys = key_exprs(tables, cols, clean)
-        if _no_repeats_by_hash(eng, tables, keys, n_rows):
+        if no_repeats_by_hash(eng, tables, keys, n_rows):
             continue
         knames = [f"k{i}" for i in range(len(cols))]
         union = ibis.union(*[t.select(**k) for t, k in zip(tables, keys)], distinct=False)
