@@ -90,6 +90,21 @@ def spark_session():
             .getOrCreate())
 
 
+def require_spark():
+    """The test Spark session; a test marked ``spark`` fails (never skips silently) when PySpark or Java is missing.
+
+    CI installs both (``.ci/ensure-engines``); a developer without them deselects the tests with
+    ``-m "not spark"``.
+    """
+    import pytest
+
+    session = spark_session()
+    if session is None:
+        pytest.fail("PySpark or Java is not installed: run `bash .ci/ensure-engines`, or deselect these tests "
+                    "with -m 'not spark'")
+    return session
+
+
 def _quoted(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.data.engines import load_postgres, postgres_cluster, spark_session
+from tests.data.engines import load_postgres, postgres_cluster, require_spark
 from toolkit.data.checking import check_contract
 from toolkit.data.contracts import REGISTRY, Contract, RoleSpec
 from toolkit.data.engine import TableSource, duckdb_engine, spark_engine
@@ -198,10 +198,7 @@ def test_postgres_refused_type(pg, monkeypatch):
 
 @pytest.fixture(scope="module")
 def spark():
-    session = spark_session()
-    if session is None:
-        pytest.skip("PySpark or Java is not installed (bash .ci/ensure-engines installs them)")
-    yield session
+    yield require_spark()
 
 
 @pytest.mark.spark

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from tests.data.engines import load_postgres, postgres_cluster, spark_session
+from tests.data.engines import load_postgres, postgres_cluster, require_spark
 from toolkit.data.aggregate import aggregate
 from toolkit.data.engine import TableSource, connect, duckdb_engine, spark_engine
 from toolkit.errors import ConfigError, DataError
@@ -154,10 +154,7 @@ def test_postgres_errors_are_ours(pg, monkeypatch):
 
 @pytest.fixture(scope="module")
 def spark():
-    session = spark_session()
-    if session is None:
-        pytest.skip("PySpark or Java is not installed (bash .ci/ensure-engines installs them)")
-    yield session
+    yield require_spark()
 
 
 @pytest.mark.spark

@@ -213,11 +213,9 @@ def test_a_password_in_the_url_never_reaches_the_run_folder(tmp_path, monkeypatc
 
 @pytest.mark.spark
 def test_a_spark_table_reads_like_its_file():
-    from tests.data.engines import spark_session
+    from tests.data.engines import require_spark
 
-    session = spark_session()
-    if session is None:
-        pytest.skip("PySpark or Java is not installed (bash .ci/ensure-engines installs them)")
+    session = require_spark()
     session.createDataFrame(read_source(_files())).createOrReplaceTempView("its_admissions")
     table = TableSource("admissions", table="its_admissions", connection="spark")  # the active session
     mapping = {"time": "month", "outcome": "admissions", "denominator": "population"}
