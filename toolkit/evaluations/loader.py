@@ -147,7 +147,7 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
         elif etype in _MESSAGES:
             message = _MESSAGES[etype].format(value=_describe(value))
         elif etype == "value_error" and hasattr(err.get("ctx", {}).get("error"), "problems"):
-            # a data source's own checks (toolkit.evaluations.schema.SourceProblems): one problem per key
+            # a data source's own checks (toolkit.evaluations.schema_sources.SourceProblems): one problem per key
             for key, message, fix in err["ctx"]["error"].problems:
                 problems.append(Problem(message, where=f"{where}.{key}" if loc else key, fix=fix))
             continue
