@@ -39,6 +39,18 @@ def test_new_rejects_unsafe_names(project, capsys, bad):
     assert not (project.root / "escape").exists()
 
 
+def test_project_option_is_explicit(project, capsys, tmp_path):
+    """--project names the project (beating HITK_PROJECT); a folder in no project is an error, never a fall-back."""
+    elsewhere = tmp_path / "not-a-project"
+    elsewhere.mkdir()
+    assert main(["--project", str(elsewhere), "new", "charter", "lost"]) == 2
+    assert "is not in a toolkit project" in capsys.readouterr().err
+    assert not (project.evaluations_dir / "lost").exists() and not (elsewhere / "evaluations").exists()
+    inside = project.evaluations_dir  # a folder inside the project finds it
+    assert main(["--project", str(inside), "new", "charter", "found"]) == 0
+    assert (project.evaluations_dir / "found" / "evaluation.yaml").exists()
+
+
 def test_new_unknown_template(project, capsys):
     assert main(["new", "no-such-template", "x"]) == 2
     err = capsys.readouterr().err

@@ -1,9 +1,10 @@
 """Where things live: the project root, its templates and its evaluations.
 
 The project root is the folder holding ``templates/`` and ``evaluations/``.  It is
-found, in order, from the ``HITK_PROJECT`` environment variable, by walking up
-from the current directory, or next to the installed ``toolkit`` package (the
-repository checkout used by ``make demo``).
+found, in order, from ``hitk --project`` (that folder or one above it, else an error),
+the ``HITK_PROJECT`` environment variable, by walking up from the current directory,
+or next to the installed ``toolkit`` package (the repository checkout used by
+``make demo``).
 """
 
 from __future__ import annotations
@@ -99,7 +100,21 @@ class Project:
 
 
 def find_project(start: str | os.PathLike | None = None) -> Project:
-    """Find the project root (see module docstring)."""
+    """Find the project root (see module docstring).
+
+    ``start`` (``hitk --project``) is explicit: the project is that folder or one above it, and nothing else — a
+    folder that is in no project is an error, never a silent fall-back to another project.
+    """
+    if start is not None:
+        given = Path(start).resolve()
+        for candidate in (given, *given.parents):
+            if _looks_like_root(candidate):
+                return Project(candidate)
+        raise InputError(
+            f"{start} is not in a toolkit project.",
+            [Problem("no folder holding templates/ and evaluations/ at or above it", where=str(given),
+                     fix="point --project at the toolkit checkout (the folder with templates/ and evaluations/)")],
+        )
     env = os.environ.get("HITK_PROJECT")
     if env:
         root = Path(env).resolve()
@@ -110,7 +125,7 @@ def find_project(start: str | os.PathLike | None = None) -> Project:
                          fix="unset HITK_PROJECT or point it at the toolkit checkout")],
             )
         return Project(root)
-    here = Path(start or Path.cwd()).resolve()
+    here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
         if _looks_like_root(candidate):
             return Project(candidate)
