@@ -92,6 +92,16 @@ def _table_item(name: str, table: TableSource, period_col: str | None) -> dict:
     return item
 
 
+def _source_text(source) -> str:
+    """A stage's source for the report's appendix: the file as written, or the table/query and the connection's
+    name (``the connection in HITK_WAREHOUSE_URL``, ``the Spark session``) — never the URL."""
+    if source.path is not None:
+        return source.path
+    conn = source.connection
+    where = "the Spark session" if conn == "spark" else f"the connection in {conn.get('env')}"
+    return f"table {source.table} on {where}" if source.table else f"a query on {where}"
+
+
 def _current_hash(path: Path) -> str | None:
     """SHA-256 of an input now (None if it has gone), to detect files changed during a run."""
     try:
@@ -323,7 +333,7 @@ def _render_all(project: Project, checked: CheckedEvaluation, run: RunFolder,
             params = [("evaluation", ev.name), ("stage", name), ("template", template.name)]
             params += [(k, v) for k, v in stage.parameters.items()]
             if stage.source:
-                params.append(("data source", ev.config.data.sources[stage.source].path))
+                params.append(("data source", _source_text(ev.config.data.sources[stage.source])))
             excluded = [_exclusion_text(e, rule) for e in checked.exclusions if e.source == stage.source]
             out = run.path / f"{name}.html"
             stats = render_notebook(

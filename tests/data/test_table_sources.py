@@ -188,6 +188,8 @@ def test_an_evaluation_on_a_duckdb_table_runs_to_the_file_based_results(tmp_path
     path = warehouse.split(":///", 1)[1]
     leaked = [p for p in outcome.run_dir.rglob("*") if p.is_file() and path in p.read_text(errors="ignore")]
     assert not leaked and path not in "".join(capsys.readouterr())
+    # the report's appendix names the table and the variable, as the YAML does
+    assert f"table analytics.admissions on the connection in {VAR}" in (outcome.run_dir / "its.html").read_text()
 
 
 @pytest.mark.postgres
