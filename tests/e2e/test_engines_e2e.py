@@ -61,7 +61,7 @@ EXAMPLES = sorted(p.name for p in (REPO / "evaluations").iterdir() if (p / "eval
 # exercises most: record-level data summed on the engine (IMD join, exclusions, audit) and a whole table read
 # into pandas (the DiD panel). PostgreSQL covers all five through the same table route; Spark runs the other four
 # stage by stage in process on one session (test_spark_stages_in_process_give_the_file_results; measured under
-# load ~1.5: 80 s for the four, JVM start included).
+# load ~1.5: 39-80 s for the four, JVM start included).
 SPARK_EXAMPLES = ["example-hypertension"]
 URL_ENV = "HITK_WAREHOUSE_URL"
 SCHEMA = "analytics"
@@ -267,7 +267,7 @@ def _template_defaults(template: str) -> dict:
 
 @pytest.mark.spark
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e not in SPARK_EXAMPLES])
-def test_spark_stages_in_process_give_the_file_results(demo_runs, spark_env, tmp_path, example):
+def test_spark_stages_in_process_give_the_file_results(demo_runs, spark_env, tmp_path, monkeypatch, example):
     """The examples Spark does not run through kernels: every stage's code on one in-process session.
 
     Each stage does what its template's cells do, minus display: ``open_stage``, ``<template>.build`` with the
@@ -280,8 +280,10 @@ def test_spark_stages_in_process_give_the_file_results(demo_runs, spark_env, tmp
 
     from tests.data.engines import require_spark
     from toolkit.evaluations.context import open_stage
+    from toolkit.reporting import display
 
     require_spark()
+    monkeypatch.setattr(display, "_rule", display._rule)  # open_stage sets the example's disclosure rule: undo it
     _, outcomes = demo_runs
     tables, _ = spark_env
 
