@@ -12,10 +12,15 @@ the data lives"), and ``hitk run`` runs it as a user would (a subprocess; each s
   ``query: "SELECT * FROM parquet.`/abs/path.parquet`"`` and ``connection: spark`` — Spark SQL's path tables,
   as Databricks users write ``delta.`path```, because each kernel is its own process with its own
   ``SparkSession.builder.getOrCreate()`` (an embedded-Derby metastore admits one JVM at a time).  A temporary
-  ``SPARK_CONF_DIR`` makes every session ``local[1]`` with one shuffle partition and no UI.  Spark runs the
-  examples in ``SPARK_EXAMPLES``: example-hypertension only (record-level baseline: IMD join in the engine,
-  exclusions, audit; and a DiD panel read whole) — not all five, for CI time (see there); the other four read
-  aggregated files through the same table route that PostgreSQL covers for all five.
+  ``SPARK_CONF_DIR`` makes every session ``local[1]`` with one shuffle partition and no UI.  Spark covers all
+  five examples: those in ``SPARK_EXAMPLES`` (example-hypertension: record-level baseline with the IMD join in
+  the engine, exclusions, audit; and a DiD panel read whole) through ``hitk run`` and its kernels; the other
+  four in this process, on one session (``tests.data.engines.require_spark``, local[1]): every stage but the
+  charter (whose numbers come from the runner) does what its template's cells do minus display —
+  ``open_stage``, ``<template>.build`` with the template's parameters, ``analysis.record`` — and its recorded
+  estimates, tables and contract exclusions are compared with the file run's.  The stage code is the same;
+  only the kernel boundary differs (a JVM start per kernel would put all five over the CI budget, see
+  ``SPARK_EXAMPLES``).
 
 The file side is the session-wide ``demo_runs`` fixture (tests/conftest.py), so the examples are not run twice
 from files.  Compared: the whole results.json (every estimate, its sentence, every recorded table — cells,
@@ -51,9 +56,12 @@ pytestmark = pytest.mark.e2e
 EXAMPLES = sorted(p.name for p in (REPO / "evaluations").iterdir() if (p / "evaluation.yaml").exists())
 # Spark through kernels costs a JVM start per process (the runner, then every stage's kernel). Measured on the
 # 2-core machine under load (~6): example-admissions-its 158 s, example-hypertension 263 s, all five PostgreSQL
-# runs 384 s; under load ~4: example-hypertension 155 s, the five PostgreSQL runs 306 s (~8 minutes in all). To keep every engine test within the CI budget (<= 10 extra minutes) Spark runs the example that
+# runs 384 s; under load ~4: example-hypertension 155 s, the five PostgreSQL runs 306 s (~8 minutes in all). To
+# keep every engine test within the CI budget (<= 10 extra minutes) Spark runs through kernels the example that
 # exercises most: record-level data summed on the engine (IMD join, exclusions, audit) and a whole table read
-# into pandas (the DiD panel). PostgreSQL covers all five through the same table route.
+# into pandas (the DiD panel). PostgreSQL covers all five through the same table route; Spark runs the other four
+# stage by stage in process on one session (test_spark_stages_in_process_give_the_file_results; measured under
+# load ~1.5: 39-80 s for the four, JVM start included).
 SPARK_EXAMPLES = ["example-hypertension"]
 URL_ENV = "HITK_WAREHOUSE_URL"
 SCHEMA = "analytics"
@@ -243,3 +251,73 @@ def test_spark_tables_give_the_file_results(demo_runs, spark_env, tmp_path, exam
     print(f"Spark {example}: hitk run {took:.1f} s")
     _assert_same_results(outcomes[example].run_dir, run, "Spark")
     _assert_manifest(outcomes[example].run_dir, run, "pyspark", "spark", None)
+
+
+# --------------------------------------------------------------------------- Spark, in process
+
+def _template_defaults(template: str) -> dict:
+    """The values of a template's parameters cell, as papermill leaves them when evaluation.yaml sets none."""
+    notebook = json.loads((REPO / "templates" / f"{template}.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in notebook["cells"]
+                if c["cell_type"] == "code" and "parameters" in c.get("metadata", {}).get("tags", []))
+    values: dict = {}
+    exec("".join(cell["source"]), {}, values)  # noqa: S102 - our own template's `name: type = value` lines
+    return values
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e not in SPARK_EXAMPLES])
+def test_spark_stages_in_process_give_the_file_results(demo_runs, spark_env, tmp_path, monkeypatch, example):
+    """The examples Spark does not run through kernels: every stage's code on one in-process session.
+
+    Each stage does what its template's cells do, minus display: ``open_stage``, ``<template>.build`` with the
+    template's parameters (its defaults, then evaluation.yaml's), ``analysis.record``; only the kernel boundary
+    differs from ``hitk run``.  ``connection: spark`` finds the active session (``require_spark``: local[1]).
+    The charter stage is skipped: its numbers come from the runner, not from the data.
+    """
+    import importlib
+    import inspect
+
+    from tests.data.engines import require_spark
+    from toolkit.evaluations.context import open_stage
+    from toolkit.reporting import display
+
+    require_spark()
+    monkeypatch.setattr(display, "_rule", display._rule)  # open_stage sets the example's disclosure rule: undo it
+    _, outcomes = demo_runs
+    tables, _ = spark_env
+
+    def replacement(name: str, path: str) -> list[str]:
+        parquet = tables[_data_file(example, path).stem]
+        return [f'query: "SELECT * FROM parquet.`{parquet}`"', "connection: spark"]
+
+    folder = _table_project(tmp_path, example, replacement) / "evaluations" / example
+    file_run = outcomes[example].run_dir
+    want = _load(file_run, "results.json")["stages"]
+    manifest = _load(file_run, "manifest.json")
+    stages = yaml.safe_load((folder / "evaluation.yaml").read_text(encoding="utf-8"))["stages"]
+    compared = []
+    for stage in stages:
+        if stage["template"] == "charter":  # the charter's numbers come from the runner
+            continue
+        start = time.perf_counter()
+        results_path = tmp_path / f"{stage['name']}.results.json"
+        ctx = open_stage(folder, stage["name"], results_path=results_path)
+        module = importlib.import_module(f"toolkit.stages.{stage['template']}")
+        allowed = inspect.signature(module.build).parameters
+        params = {**_template_defaults(stage["template"]), **ctx.parameters}
+        analysis = module.build(ctx, **{k: v for k, v in params.items() if k in allowed})
+        analysis.record(ctx.results)
+        got = _load(results_path.parent, results_path.name)
+        diffs = _differences(want[stage["name"]], {"estimates": got["estimates"], "tables": got["tables"]},
+                             f"results.stages.{stage['name']}")
+        assert not diffs, (f"Spark (in process) {example} stage {stage['name']} differs from the file run "
+                           f"({len(diffs)}):\n" + "\n".join(diffs[:20]))
+        assert got["estimates"], f"stage {stage['name']} recorded no estimate"
+        excluded = sorted((e.column or "", e.reason, int(e.rows)) for e in ctx.exclusions().itertuples())
+        expected = sorted((e["column"] or "", e["reason"], e["rows"]) for e in manifest.get("exclusions", [])
+                          if e["source"] == stage.get("source"))
+        assert excluded == expected, f"{example} stage {stage['name']}: exclusions {excluded} != file run {expected}"
+        compared.append(f"{stage['name']} {time.perf_counter() - start:.1f} s")
+    assert compared, f"{example} has no stage besides the charter"
+    print(f"Spark in process {example}: " + ", ".join(compared))
