@@ -136,11 +136,13 @@ class Engine:
 
 @contextlib.contextmanager
 def _quiet_pandas_option():
-    """Silence ibis 12 reading ``future.infer_string``, a pandas option pandas 3 deprecates (nothing for users to do)."""
+    """Silence the deprecations of the libraries below us while results come back (ibis 12 reads
+    ``future.infer_string``, a pandas option pandas 3 deprecates: a ``Pandas4Warning``, a ``DeprecationWarning``);
+    nothing for users to do, and it would print in a stage's kernel."""
     import warnings
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        warnings.simplefilter("ignore", DeprecationWarning)
         yield
 
 
