@@ -73,6 +73,16 @@ def test_duckdb_table_equals_duckdb_files(messy_file):
                                                             **MESSY_KW))
 
 
+def test_an_engine_given_as_the_connection_stays_open(messy_file):
+    """The caller's engine is the caller's: aggregating twice on it works (it was closed after the first call)."""
+    eng = duckdb_engine()
+    eng.raw.execute(f"CREATE TABLE messy AS SELECT * FROM read_parquet('{messy_file}')")
+    source = TableSource("records", table="messy", connection=eng)
+    first = aggregate(source, **MESSY_KW)
+    assert_same(first, aggregate(source, **MESSY_KW))
+    assert eng.raw.execute("SELECT count(*) FROM messy").fetchone()[0] == first.n_rows
+
+
 def test_unset_connection_variable_is_a_config_error(monkeypatch):
     monkeypatch.delenv("HITK_TEST_NO_URL", raising=False)
     with pytest.raises(ConfigError, match="HITK_TEST_NO_URL is not set") as err:

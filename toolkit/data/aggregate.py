@@ -28,9 +28,10 @@ import pandas as pd
 
 from toolkit.data.cells import aggregate_table
 from toolkit.data.checking import CheckedFile, quote, text_sql
-from toolkit.data.engine import Engine, TableSource, connect, duckdb_engine, engine_error, open_table
+from toolkit.data.engine import Engine, TableSource, duckdb_engine, reading
 from toolkit.data.sources import SourceFiles, _duck_error
-from toolkit.errors import DataError, Problem, ToolkitError
+from toolkit.data.tables import check_columns
+from toolkit.errors import DataError, Problem
 
 __all__ = ["Cells", "aggregate"]
 
@@ -171,18 +172,9 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
               lsoa=lsoa, allow_vintage_mismatch=allow_vintage_mismatch, ethnicity_codes=ethnicity_codes,
               ethnicity=ethnicity, file=file_label)
     if table_source:
-        eng = connect(engine if engine is not None else source.connection, source=source.name)
-        try:
-            table = open_table(eng, source)
-            _check_columns(table, roles, needed, source)
+        with reading(source, engine) as (eng, table):
+            check_columns(source, table, [roles[r] for r in sorted(needed)])
             out, audit = aggregate_table(eng, table, **kw)
-        except ToolkitError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
-            raise engine_error(exc, source=source.name, table=source.label, engine=eng.kind) from None
-        finally:
-            if engine is None and eng.kind != "pyspark":
-                eng.close()  # a connection made from the YAML's variable; a given engine stays open
     else:
         eng = duckdb_engine()
         try:
@@ -211,15 +203,6 @@ def aggregate(source, *, roles: Mapping[str, str], by: Sequence[str] = (), sums:
             cells[role] = col.astype("int64")
     return Cells(cells, pd.DataFrame(excluded, columns=["reason", "column", "rows", "example_rows"]), n_rows,
                  audit, imd_vintage)
-
-
-def _check_columns(table, roles, needed, source: TableSource) -> None:
-    have = set(table.columns)
-    absent = sorted(r for r in needed if roles[r] not in have)
-    if absent:
-        raise DataError(f"Data source '{source.name}': {source.label} lacks mapped columns:", [
-            Problem(f"no column '{roles[r]}' (role '{r}')", file=source.label, column=roles[r],
-                    fix=f"map the role to one of: {', '.join(sorted(have)[:20])}") for r in absent])
 
 
 def _example_rows(con, files: SourceFiles, reasons, role: str) -> str:

@@ -21,8 +21,8 @@ from typing import Mapping
 
 from toolkit.data.cells import text
 from toolkit.data.contracts import Contract
-from toolkit.data.engine import Engine, TableSource, connect, engine_error, open_table
-from toolkit.errors import Problem, ToolkitError
+from toolkit.data.engine import Engine, TableSource, reading
+from toolkit.errors import Problem
 
 __all__ = ["check_table"]
 
@@ -33,10 +33,8 @@ def check_table(source: TableSource, mapping: Mapping[str, str], contract: Contr
     """:func:`toolkit.data.checking.check_contract` for a :class:`~toolkit.data.engine.TableSource`."""
     from toolkit.data.contract_report import ContractReport
 
-    eng = connect(engine if engine is not None else source.connection, source=source.name)
     label = source.label
-    try:
-        table = open_table(eng, source)
+    with reading(source, engine) as (eng, table):
         if any(c not in table.columns for c in mapping.values()):
             return ContractReport()  # reported by the column check
         problems, exclusions, n = _rules(eng, table, source, mapping, contract,
@@ -45,13 +43,6 @@ def check_table(source: TableSource, mapping: Mapping[str, str], contract: Contr
             problems.insert(0, Problem("the table has no rows", file=label, count=0,
                                        fix="check the table's name, or the query's WHERE clause"))
         problems += _unique(eng, table, contract, mapping, label, n)
-    except ToolkitError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
-        raise engine_error(exc, source=source.name, table=label, engine=eng.kind) from None
-    finally:
-        if engine is None and not isinstance(source.connection, Engine) and eng.kind != "pyspark":
-            eng.close()  # a connection made from the YAML's variable; a given engine stays open
     return ContractReport(tuple(problems), tuple(exclusions), n, {label: n})
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import ConfigError, DataError, Problem
+from toolkit.errors import ConfigError, DataError, Problem, ToolkitError
 
 __all__ = ["Engine", "TableSource", "connect", "duckdb_engine", "engine_error", "open_table", "spark_engine"]
 
@@ -249,6 +249,27 @@ def spark_engine(session) -> Engine:
     import ibis
 
     return Engine("pyspark", ibis.pyspark.connect(session), label="Spark")
+
+
+@contextlib.contextmanager
+def reading(source: TableSource, engine: Engine | None = None):
+    """``with reading(source) as (engine, table):`` — a table source opened on its engine, errors made ours.
+
+    The engine is ``engine`` when given (left open), else the source's ``connection`` (closed afterwards unless it
+    is an :class:`Engine` the caller made, or the platform's Spark session).  Any non-toolkit exception inside the
+    block becomes :func:`engine_error` naming the source and the table: no URL, no JVM stack trace.
+    """
+    eng = connect(engine if engine is not None else source.connection, source=source.name)
+    ours = engine is None and not isinstance(source.connection, Engine) and eng.kind != "pyspark"
+    try:
+        yield eng, open_table(eng, source)
+    except ToolkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the engine's error, made ours
+        raise engine_error(exc, source=source.name, table=source.label, engine=eng.kind) from None
+    finally:
+        if ours:
+            eng.close()
 
 
 def open_table(engine: Engine, source: TableSource):

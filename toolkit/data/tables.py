@@ -21,10 +21,10 @@ import os
 
 import pandas as pd
 
-from toolkit.data.engine import Engine, TableSource, connect, engine_error, open_table
-from toolkit.errors import DataError, Problem, ToolkitError
+from toolkit.data.engine import Engine, TableSource, connect, reading
+from toolkit.errors import DataError, Problem
 
-__all__ = ["close_engines", "connection_label", "describe_table", "distinct_table_values", "engine_for",
+__all__ = ["check_columns", "close_engines", "connection_label", "describe_table", "distinct_table_values", "engine_for",
            "query_sha256", "read_table", "sort_rows", "table_rows"]
 
 _ENGINES: dict[tuple, Engine] = {}
@@ -78,15 +78,9 @@ def query_sha256(source: TableSource) -> str | None:
 
 
 def _run(source: TableSource, build):
-    """``build(engine, table)`` on the source's engine, with any engine error made ours."""
-    engine = engine_for(source)
-    table = open_table(engine, source)
-    try:
+    """``build(engine, table)`` on the source's kept-open engine, with any engine error made ours."""
+    with reading(source, engine_for(source)) as (engine, table):
         return build(engine, table)
-    except ToolkitError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the engine's error, made ours (no URL, no JVM trace)
-        raise engine_error(exc, source=source.name, table=source.label, engine=engine.kind) from None
 
 
 def describe_table(source: TableSource) -> list[str]:
@@ -102,7 +96,7 @@ def table_rows(source: TableSource) -> int:
 def distinct_table_values(source: TableSource, column: str, *, limit: int = 5000) -> list[str]:
     """Sorted distinct values of one column, as text (as :func:`toolkit.data.sources.distinct_values` gives them)."""
     def build(engine, table):
-        _check_columns(source, table, [column])
+        check_columns(source, table, [column])
         value = table[column]
         if value.type().is_date():
             text = value.strftime("%Y-%m-%d")
@@ -116,7 +110,8 @@ def distinct_table_values(source: TableSource, column: str, *, limit: int = 5000
     return _run(source, build)
 
 
-def _check_columns(source: TableSource, table, columns) -> None:
+def check_columns(source: TableSource, table, columns) -> None:
+    """Refuse mapped ``columns`` the table lacks, naming each and listing the table's columns."""
     have = list(table.columns)
     missing = [c for c in dict.fromkeys(columns) if c not in have]
     if missing:
@@ -136,7 +131,7 @@ def read_table(source: TableSource, columns: dict[str, str] | None = None) -> pd
     """
     def build(engine, table):
         if columns:
-            _check_columns(source, table, columns.values())
+            check_columns(source, table, columns.values())
             table = table.select(*dict.fromkeys(columns.values()))
         frame = engine.collect(table)
         if columns:
